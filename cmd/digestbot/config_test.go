@@ -1,0 +1,102 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestExampleConfigIsValid(t *testing.T) {
+	c, err := LoadConfig("../../config.example.yaml", env(map[string]string{"HOME": "/home/u"}))
+	if err != nil {
+		t.Fatalf("config.example.yaml: %v", err)
+	}
+	if c.Database != "/home/u/.local/share/digestbot/digestbot.db" {
+		t.Errorf("database = %q", c.Database)
+	}
+	abs, _ := filepath.Abs("../../articles")
+	if len(c.Corpus.Folders) != 1 || c.Corpus.Folders[0] != abs {
+		t.Errorf("folders = %v, want [%s] (relative to the config file)", c.Corpus.Folders, abs)
+	}
+	if c.Location().String() != "UTC" || c.Corpus.MaxFileBytes != 4194304 {
+		t.Errorf("timezone %s, max_file_bytes %d", c.Location(), c.Corpus.MaxFileBytes)
+	}
+}
+
+func TestConfigErrorsNameKeyAndLine(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		want       []string // substrings of the error
+	}{
+		{"unknown top-level key", "timezone: UTC\ndatabse: x.db\n", []string{"c.yaml:2", "databse", "not found"}},
+		{"unknown nested key", "corpus:\n  folders: [a]\n  max_bytes: 10\n", []string{"c.yaml:3", "max_bytes"}},
+		{"wrong type", "corpus:\n  max_file_bytes: lots\n", []string{"c.yaml:2", "corpus.max_file_bytes", "lots"}},
+		{"list expected", "corpus:\n  folders: articles\n", []string{"c.yaml:2", "corpus.folders"}},
+		{"bad zone", "log:\n  level: info\ntimezone: Mars/Olympus\n", []string{"c.yaml:3", "timezone", "Mars/Olympus", "IANA"}},
+		{"negative size", "corpus:\n  max_file_bytes: -1\n", []string{"c.yaml:2", "corpus.max_file_bytes", "positive"}},
+		{"bad level", "log:\n  level: loud\n", []string{"c.yaml:2", "log.level", "loud"}},
+		{"bad format", "log:\n  format: xml\n", []string{"c.yaml:2", "log.format"}},
+		{"syntax", "corpus: [\n", []string{"c.yaml"}},
+		{"two errors", "timezone: Nowhere\nlog:\n  level: loud\n", []string{"c.yaml:1: timezone", "c.yaml:3: log.level"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseConfig("c.yaml", []byte(c.yaml), env(nil))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestConfigDefaultsAndEnv(t *testing.T) {
+	c, err := ParseConfig("/etc/digestbot/c.yaml", []byte(""), env(nil))
+	if err != nil {
+		t.Fatalf("empty config: %v", err)
+	}
+	if c.Timezone != "UTC" || c.Log.Level != "info" || c.Corpus.MaxFileBytes <= 0 {
+		t.Errorf("defaults: %+v", c)
+	}
+	c, err = ParseConfig("/etc/digestbot/c.yaml", []byte("database: ${DATA}/db\ntimezone: Europe/Berlin\ncorpus:\n  folders: [news, /abs]\n"), env(map[string]string{"DATA": "/var/lib/d"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Database != "/var/lib/d/db" || c.Corpus.Folders[0] != "/etc/digestbot/news" || c.Corpus.Folders[1] != "/abs" {
+		t.Errorf("paths: %q %v", c.Database, c.Corpus.Folders)
+	}
+	if c.Location().String() != "Europe/Berlin" {
+		t.Errorf("location = %s", c.Location())
+	}
+}
+
+func FuzzParseConfig(f *testing.F) {
+	example, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(example)
+	f.Add([]byte("corpus:\n  folders: [a, b]\n"))
+	f.Add([]byte("timezone: [\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseConfig("fuzz.yaml", data, env(nil))
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error message")
+			}
+			return
+		}
+		if c.Location() == nil || c.Corpus.MaxFileBytes <= 0 {
+			t.Fatalf("accepted an invalid config: %+v", c)
+		}
+	})
+}

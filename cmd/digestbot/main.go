@@ -1,0 +1,274 @@
+// Command digestbot loads article files into a database, finds them by date
+// and prints them. Run `digestbot help` for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+	_ "time/tzdata" // time zones work on machines without a zoneinfo database
+
+	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
+	err := m.Run(ctx, os.Args[1:])
+	stop()
+	os.Exit(exitCode(m.Stderr, err))
+}
+
+// exitCode prints err (if any) and returns the process exit status: 0 for
+// success, 2 for a usage error, 1 otherwise.
+func exitCode(stderr io.Writer, err error) int {
+	var ue usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "digestbot: %v\n", err)
+		return 2
+	case errors.Is(err, errRejected):
+		fmt.Fprintf(stderr, "digestbot: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "digestbot: %v\n", err)
+	return 1
+}
+
+// Main is the program: its inputs and outputs, so tests can run it whole.
+type Main struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	Now            func() time.Time
+
+	// Set by the global flags.
+	configPath string
+	dbPath     string
+
+	config Config
+	logger *slog.Logger
+	db     *store.DB
+}
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+var errRejected = errors.New("some files were rejected")
+
+// command is one subcommand.
+type command struct {
+	name, args, summary string
+	run                 func(m *Main, ctx context.Context, fs *flag.FlagSet, args []string) error
+	flags               func(fs *flag.FlagSet)
+}
+
+func (m *Main) commands() []command {
+	return []command{
+		ingestCommand(), listCommand(), showCommand(), dateCommand(), checkConfigCommand(),
+	}
+}
+
+// Run runs the command line args (without the program name).
+func (m *Main) Run(ctx context.Context, args []string) error {
+	defer m.Close()
+	// Global flags may also come before the command: digestbot --db F list.
+	global := flag.NewFlagSet("digestbot", flag.ContinueOnError)
+	global.SetOutput(io.Discard)
+	global.StringVar(&m.configPath, "config", m.Getenv("DIGESTBOT_CONFIG"), "")
+	global.StringVar(&m.dbPath, "db", "", "")
+	if err := global.Parse(args); err != nil && !errors.Is(err, flag.ErrHelp) {
+		return usageError{fmt.Sprintf("%v (see digestbot help)", err)}
+	} else if err != nil {
+		m.usage(m.Stdout)
+		return nil
+	}
+	args = global.Args()
+	if len(args) == 0 {
+		args = []string{"list"}
+	}
+	name := args[0]
+	if name == "help" {
+		if len(args) == 1 {
+			m.usage(m.Stdout)
+			return nil
+		}
+		name, args = args[1], []string{args[1], "--help"}
+	}
+	for _, c := range m.commands() {
+		if c.name != name {
+			continue
+		}
+		fs := flag.NewFlagSet("digestbot "+c.name, flag.ContinueOnError)
+		fs.SetOutput(m.Stderr)
+		fs.StringVar(&m.configPath, "config", m.configPath, "configuration `FILE` (YAML; default $DIGESTBOT_CONFIG)")
+		fs.StringVar(&m.dbPath, "db", m.dbPath, "database `FILE` (default: from the config, else $XDG_DATA_HOME/digestbot/digestbot.db)")
+		if c.flags != nil {
+			c.flags(fs)
+		}
+		fs.Usage = func() {
+			out := fs.Output()
+			fmt.Fprintf(out, "usage: digestbot %s [flags] %s\n\n%s\n\nflags:\n", c.name, c.args, c.summary)
+			fs.PrintDefaults()
+		}
+		rest, err := parseInterspersed(fs, args[1:])
+		if err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(m.Stdout)
+				fs.Usage()
+				return flag.ErrHelp
+			}
+			return usageError{fmt.Sprintf("%s: %v (see digestbot %s --help)", c.name, err, c.name)}
+		}
+		if err := m.loadConfig(); err != nil {
+			return err
+		}
+		return c.run(m, ctx, fs, rest)
+	}
+	m.usage(m.Stderr)
+	return usageError{fmt.Sprintf("unknown command %q", name)}
+}
+
+func (m *Main) usage(w io.Writer) {
+	fmt.Fprintln(w, "digestbot: article digests for Discord. Usage: digestbot COMMAND [flags] [args]")
+	fmt.Fprintln(w, "\ncommands:")
+	for _, c := range m.commands() {
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, firstLine(c.summary))
+	}
+	fmt.Fprintln(w, "\nRun `digestbot COMMAND --help` for a command's flags. With no command, digestbot lists the articles.")
+}
+
+func firstLine(s string) string {
+	for i, r := range s {
+		if r == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// parseInterspersed parses flags that may come before, between or after
+// the positional arguments, as in `digestbot show ID --json`. A bare "--"
+// ends the flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		remaining := fs.Args()
+		if used := len(args) - len(remaining); used > 0 && args[used-1] == "--" {
+			return append(rest, remaining...), nil
+		}
+		if len(remaining) == 0 {
+			return rest, nil
+		}
+		rest = append(rest, remaining[0])
+		args = remaining[1:]
+	}
+}
+
+// loadConfig reads the configuration file, if any, and sets up logging.
+func (m *Main) loadConfig() error {
+	m.config = DefaultConfig()
+	if m.configPath != "" {
+		c, err := LoadConfig(m.configPath, m.Getenv)
+		if err != nil {
+			return err
+		}
+		m.config = c
+	}
+	opts := &slog.HandlerOptions{Level: m.config.LogLevel()}
+	if m.config.Log.Format == "json" {
+		m.logger = slog.New(slog.NewJSONHandler(m.Stderr, opts))
+	} else {
+		m.logger = slog.New(slog.NewTextHandler(m.Stderr, opts))
+	}
+	return nil
+}
+
+// databasePath is --db, else the config's database, else the default in
+// the user's data folder.
+func (m *Main) databasePath() (string, error) {
+	if m.dbPath != "" {
+		return m.dbPath, nil
+	}
+	if m.config.Database != "" {
+		return m.config.Database, nil
+	}
+	dir := m.Getenv("XDG_DATA_HOME")
+	if dir == "" {
+		home := m.Getenv("HOME")
+		if home == "" {
+			return "", errors.New("no database: pass --db FILE, set database in the config, or set HOME")
+		}
+		dir = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(dir, "digestbot", "digestbot.db"), nil
+}
+
+// openDB opens the database. A read command (seed true) on a database with
+// no articles loads the configured corpus folders, or the embedded sample
+// corpus when none are configured, so a new user sees articles at once.
+func (m *Main) openDB(ctx context.Context, seed bool) (*store.DB, error) {
+	path, err := m.databasePath()
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	m.db = db
+	if !seed {
+		return db, nil
+	}
+	n, err := db.Count(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		files, label := m.defaultFiles()
+		m.logger.Info("empty database: loading articles", "database", path, "from", label)
+		if _, err := m.ingest(ctx, files, nil, io.Discard, false); err != nil && !errors.Is(err, errRejected) {
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// defaultFiles are the configured corpus folders' files, or the embedded
+// sample corpus.
+func (m *Main) defaultFiles() ([]corpus.File, string) {
+	if len(m.config.Corpus.Folders) == 0 {
+		return corpus.Sample(), "the embedded sample corpus"
+	}
+	files, errs := corpus.Collect(m.config.Corpus.Folders)
+	for _, err := range errs {
+		m.logger.Warn("corpus folder", "error", err)
+	}
+	return files, fmt.Sprintf("%v", m.config.Corpus.Folders)
+}
+
+// Close releases what Run opened.
+func (m *Main) Close() error {
+	if m.db != nil {
+		err := m.db.Close()
+		m.db = nil
+		return err
+	}
+	return nil
+}

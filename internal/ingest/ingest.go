@@ -1,0 +1,211 @@
+// Package ingest loads article files into the store: it reads them, skips
+// the ones whose bytes have not changed since the last run, parses the rest
+// and stores them in batches, reporting one Result per file.
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/store"
+)
+
+// Store is what ingest needs of the database.
+type Store interface {
+	Files(ctx context.Context, paths []string) (map[string]store.FileInfo, error)
+	Put(ctx context.Context, files []store.File) ([]store.Outcome, error)
+}
+
+// Rejected is the Status of a file that could not be loaded.
+const Rejected store.Status = "rejected"
+
+// Result is what happened to one file.
+type Result struct {
+	File   corpus.File
+	Status store.Status
+	// Article is the file's article (without Body) unless Rejected.
+	Article corpus.Article
+	// Reason says why a file was rejected, or which file a duplicate
+	// repeats.
+	Reason string
+	Err    error
+}
+
+// Summary counts the results of a run by status.
+type Summary map[store.Status]int
+
+// Options tune Run. Zero values take the defaults.
+type Options struct {
+	// MaxBytes rejects larger files; default corpus.DefaultMaxBytes.
+	MaxBytes int64
+	// BatchSize is the number of files stored per transaction; default 1000.
+	BatchSize int
+	// Workers read and parse files in parallel; default GOMAXPROCS.
+	Workers int
+}
+
+// Run loads files into db in batches, calling report for each file in
+// order. A bad file is reported as Rejected and the run goes on; a store
+// error stops the run (what earlier batches stored stays stored).
+func Run(ctx context.Context, db Store, files []corpus.File, opts Options, report func(Result)) (Summary, error) {
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = corpus.DefaultMaxBytes
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 1000
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	sum := Summary{}
+	for start := 0; start < len(files); start += opts.BatchSize {
+		batch := files[start:min(start+opts.BatchSize, len(files))]
+		results, err := runBatch(ctx, db, batch, opts)
+		if err != nil {
+			return sum, err
+		}
+		for _, r := range results {
+			sum[r.Status]++
+			report(r)
+		}
+	}
+	return sum, nil
+}
+
+// item is one file on its way through a batch.
+type item struct {
+	data    []byte
+	rawHash string
+	result  Result
+	parsed  bool
+}
+
+func runBatch(ctx context.Context, db Store, batch []corpus.File, opts Options) ([]Result, error) {
+	items := make([]item, len(batch))
+	paths := make([]string, len(batch))
+	for i, f := range batch {
+		items[i].result.File = f
+		paths[i] = f.Path
+	}
+
+	// Read and hash every file.
+	parallel(len(items), opts.Workers, func(i int) {
+		it := &items[i]
+		data, err := it.result.File.Read(opts.MaxBytes)
+		if err != nil {
+			it.reject(err)
+			return
+		}
+		sum := sha256.Sum256(data)
+		it.data, it.rawHash = data, hex.EncodeToString(sum[:])
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	// Files whose bytes are what was stored last time need no parsing.
+	known, err := db.Files(ctx, paths)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	var todo []int
+	for i := range items {
+		it := &items[i]
+		if it.result.Status == Rejected {
+			continue
+		}
+		if k, ok := known[it.result.File.Path]; ok && k.RawHash == it.rawHash && k.Article.ID != "" {
+			it.result.Status = store.Unchanged
+			it.result.Article = k.Article
+			continue
+		}
+		todo = append(todo, i)
+	}
+
+	parallel(len(todo), opts.Workers, func(j int) {
+		it := &items[todo[j]]
+		a, err := corpus.Parse(it.result.File.Name, it.data)
+		if err != nil {
+			it.reject(err)
+			return
+		}
+		it.result.Article = a
+		it.parsed = true
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	var puts []store.File
+	var putIdx []int
+	for i := range items {
+		it := &items[i]
+		if !it.parsed {
+			continue
+		}
+		puts = append(puts, store.File{Path: it.result.File.Path, RawHash: it.rawHash, Size: int64(len(it.data)), Article: it.result.Article})
+		putIdx = append(putIdx, i)
+	}
+	if len(puts) > 0 {
+		outcomes, err := db.Put(ctx, puts)
+		if err != nil {
+			return nil, fmt.Errorf("ingest: %w", err)
+		}
+		for j, o := range outcomes {
+			r := &items[putIdx[j]].result
+			r.Status = o.Status
+			r.Article.ID = o.ID
+			if o.Status == store.Duplicate {
+				r.Reason = "same content as " + o.Original
+			}
+		}
+	}
+	results := make([]Result, len(items))
+	for i := range items {
+		items[i].result.Article.Body = ""
+		results[i] = items[i].result
+	}
+	return results, nil
+}
+
+func (it *item) reject(err error) {
+	it.result.Status = Rejected
+	it.result.Err = err
+	// The reason is the error without the file name the report prints anyway.
+	var fe *corpus.FileError
+	if errors.As(err, &fe) {
+		it.result.Reason = fe.Err.Error()
+	} else {
+		it.result.Reason = err.Error()
+	}
+}
+
+// parallel calls fn(0..n-1) on up to workers goroutines and waits.
+func parallel(n, workers int, fn func(int)) {
+	if n == 0 {
+		return
+	}
+	workers = min(workers, n)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}

@@ -1,0 +1,126 @@
+package ingest_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/internal/ingest"
+	"github.com/digestbot/digestbot/store"
+)
+
+func openDB(t *testing.T) *store.DB {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "db"), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func collect(t *testing.T, res *[]ingest.Result) func(ingest.Result) {
+	return func(r ingest.Result) { *res = append(*res, r) }
+}
+
+func TestRunBatchesKeepOrderAndRejectBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	texts := map[string]string{
+		"a.txt":   " date 2023-07-03 First story\n\nBody of the first story.\n",
+		"b.txt":   "Second story, undated.\n\nIt has a body too.\n",
+		"c.txt":   strings.Repeat("Too long. ", 200),
+		"d.txt":   "\x00\x00\x00\x00binary",
+		"e.txt":   " date 2023-07-03 First story\r\n\r\nBody of the first story.\r\n", // a.txt with CRLF
+		"f.md":    "Date: 15 March 2024\n\nThird story\n\nMarkdown body.\n",
+		"gone.md": "",
+	}
+	for name, text := range texts {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Remove(filepath.Join(dir, "gone.md")) // listed, then vanished before reading
+	files, _ := corpus.Collect([]string{dir})
+	files = append(files, corpus.File{Path: filepath.Join(dir, "gone.md"), Name: "gone.md"})
+
+	db := openDB(t)
+	var res []ingest.Result
+	sum, err := ingest.Run(context.Background(), db, files, ingest.Options{MaxBytes: 1000, BatchSize: 2, Workers: 3}, collect(t, &res))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		name   string
+		status store.Status
+		reason string
+	}{
+		{"a.txt", store.Added, ""},
+		{"b.txt", store.Added, ""},
+		{"c.txt", ingest.Rejected, "too large"},
+		{"d.txt", ingest.Rejected, "binary"},
+		{"e.txt", store.Duplicate, "same content as a.txt"},
+		{"f.md", store.Added, ""},
+		{"gone.md", ingest.Rejected, "unreadable"},
+	}
+	if len(res) != len(want) {
+		t.Fatalf("got %d results, want %d", len(res), len(want))
+	}
+	for i, w := range want {
+		r := res[i]
+		if r.File.Name != w.name || r.Status != w.status || !strings.Contains(r.Reason, w.reason) {
+			t.Errorf("result %d: %s %s %q, want %s %s %q", i, r.File.Name, r.Status, r.Reason, w.name, w.status, w.reason)
+		}
+		if r.Status == ingest.Rejected && !errors.As(r.Err, new(*corpus.FileError)) {
+			t.Errorf("%s: rejection error %v does not name the file", w.name, r.Err)
+		}
+	}
+	if sum[store.Added] != 3 || sum[ingest.Rejected] != 3 || sum[store.Duplicate] != 1 {
+		t.Errorf("summary %v", sum)
+	}
+
+	// Unchanged files are recognised by their bytes; a file saved again with
+	// other line ends holds the same article.
+	if err := os.WriteFile(filepath.Join(dir, "b.txt"), []byte(strings.ReplaceAll(texts["b.txt"], "\n", "\r\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res = nil
+	sum, err = ingest.Run(context.Background(), db, files[:2], ingest.Options{}, collect(t, &res))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum[store.Unchanged] != 2 || res[0].Article.Title != "First story" || res[0].Article.Date.String() != "2023-07-03" {
+		t.Errorf("re-run: %v, first result %+v", sum, res[0])
+	}
+}
+
+func TestRunStopsWhenCancelled(t *testing.T) {
+	db := openDB(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := ingest.Run(ctx, db, corpus.Sample(), ingest.Options{}, func(ingest.Result) {})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if n, _ := db.Count(context.Background()); n != 0 {
+		t.Fatalf("stored %d articles after cancel", n)
+	}
+}
+
+func TestSampleCorpusLoads(t *testing.T) {
+	db := openDB(t)
+	var res []ingest.Result
+	sum, err := ingest.Run(context.Background(), db, corpus.Sample(), ingest.Options{}, collect(t, &res))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum[store.Added] != 5 {
+		for _, r := range res {
+			t.Logf("%s: %s %s", r.File.Name, r.Status, r.Reason)
+		}
+		t.Fatalf("sample corpus: %v, want 5 added", sum)
+	}
+}

@@ -1,0 +1,165 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/digestbot/digestbot/corpus"
+)
+
+// Values are encoded in a small length-prefixed binary format rather than
+// JSON or gob. Measured on the sample corpus (go test ./store -bench Codec
+// -benchmem, 2-core machine):
+//
+//	binary encode  ~0.25 µs/op, 1 alloc     decode ~0.6 µs/op, 6 allocs
+//	JSON   encode  ~9 µs/op,    2 allocs    decode ~45 µs/op,  14 allocs
+//	gob    encode  ~5 µs/op,   ~20 allocs   decode ~25 µs/op,  ~250 allocs
+//
+// (gob needs a fresh encoder per value to be decodable on its own, which is
+// what makes it expensive.) The binary form is also ~10% smaller than JSON
+// since it carries no field names. The first byte is the codec version so the
+// layout can change without a schema migration of everything at once.
+const articleCodecV1 = 1
+
+var errCorrupt = errors.New("corrupt value")
+
+// encodeArticle appends the binary form of a to dst.
+func encodeArticle(dst []byte, a corpus.Article) []byte {
+	n := 1 + 5*binary.MaxVarintLen64 + 12 +
+		len(a.ID) + len(a.Title) + len(a.Source) + len(a.Body) + len(a.Hash)
+	if cap(dst)-len(dst) < n {
+		grown := make([]byte, len(dst), len(dst)+n)
+		copy(grown, dst)
+		dst = grown
+	}
+	dst = append(dst, articleCodecV1)
+	dst = appendString(dst, a.ID)
+	dst = appendString(dst, a.Title)
+	dst = appendString(dst, a.Source)
+	dst = appendString(dst, a.Hash)
+	dst = binary.AppendUvarint(dst, uint64(a.Date.Year))
+	dst = append(dst, byte(a.Date.Month), byte(a.Date.Day), byte(a.Date.Precision), byte(a.Date.From))
+	dst = binary.AppendUvarint(dst, uint64(a.Words))
+	dst = appendString(dst, a.Body)
+	return dst
+}
+
+// decodeArticle decodes a value written by encodeArticle. The strings it
+// returns are copies: buf may be memory owned by a bbolt transaction.
+func decodeArticle(buf []byte) (corpus.Article, error) { return decodeArticleBody(buf, true) }
+
+// decodeArticleBody decodes an article, leaving Body empty unless withBody:
+// listings need only the header, and the body is most of the bytes.
+func decodeArticleBody(buf []byte, withBody bool) (corpus.Article, error) {
+	var a corpus.Article
+	if len(buf) == 0 || buf[0] != articleCodecV1 {
+		return a, fmt.Errorf("decode article: %w: unknown codec version", errCorrupt)
+	}
+	d := decoder{buf: buf[1:]}
+	a.ID = d.string()
+	a.Title = d.string()
+	a.Source = d.string()
+	a.Hash = d.string()
+	a.Date.Year = int(d.uvarint())
+	a.Date.Month = time.Month(d.byte())
+	a.Date.Day = int(d.byte())
+	a.Date.Precision = corpus.Precision(d.byte())
+	a.Date.From = corpus.DateSource(d.byte())
+	a.Words = int(d.uvarint())
+	if withBody {
+		a.Body = d.string()
+	} else {
+		d.bytes()
+	}
+	if d.err != nil {
+		return corpus.Article{}, fmt.Errorf("decode article: %w", d.err)
+	}
+	return a, nil
+}
+
+func appendString(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// decoder reads the fields of a binary value, remembering the first error.
+type decoder struct {
+	buf []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.buf)
+	if n <= 0 {
+		d.err = errCorrupt
+		return 0
+	}
+	d.buf = d.buf[n:]
+	return v
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.buf) == 0 {
+		d.err = errCorrupt
+		return 0
+	}
+	b := d.buf[0]
+	d.buf = d.buf[1:]
+	return b
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.buf)) {
+		d.err = errCorrupt
+		return nil
+	}
+	b := d.buf[:n]
+	d.buf = d.buf[n:]
+	return b
+}
+
+func (d *decoder) string() string { return string(d.bytes()) }
+
+// fileRecord is what the store remembers about one ingested file: the hash
+// of its raw bytes (so an unchanged file is recognised without parsing it)
+// and the article it holds.
+type fileRecord struct {
+	RawHash   string
+	Size      int64
+	ArticleID string
+}
+
+func encodeFile(r fileRecord) []byte {
+	dst := make([]byte, 0, 1+3*binary.MaxVarintLen64+len(r.RawHash)+len(r.ArticleID))
+	dst = append(dst, 1)
+	dst = appendString(dst, r.RawHash)
+	dst = binary.AppendUvarint(dst, uint64(r.Size))
+	dst = appendString(dst, r.ArticleID)
+	return dst
+}
+
+func decodeFile(buf []byte) (fileRecord, error) {
+	if len(buf) == 0 || buf[0] != 1 {
+		return fileRecord{}, fmt.Errorf("decode file record: %w", errCorrupt)
+	}
+	d := decoder{buf: buf[1:]}
+	r := fileRecord{RawHash: d.string(), Size: int64(d.uvarint()), ArticleID: d.string()}
+	if d.err != nil {
+		return fileRecord{}, fmt.Errorf("decode file record: %w", d.err)
+	}
+	return r, nil
+}
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }

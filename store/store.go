@@ -1,0 +1,213 @@
+// Package store keeps digestbot's articles, their indexes and the bot's state
+// in one bbolt file.
+//
+// Layout (schema version 2):
+//
+//	meta      "schema" → uint32 schema version
+//	articles  id → article (binary codec, see codec.go)
+//	by_date   YYYYMMDD of the date's first day + precision byte + id → empty
+//	by_hash   content hash → id
+//	files     file path → raw-bytes hash, size and article id
+//	refs      id → number of files holding that article (uvarint)
+//	changes   sequence (uint64 BE) → op byte + id: every stored change, in order
+//
+// Every method is one bbolt transaction, so a kill at any moment leaves the
+// file as it was before or after that method, never in between.
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// SchemaVersion is the layout this build reads and writes.
+const SchemaVersion = 2
+
+// Errors callers can test for with errors.Is.
+var (
+	ErrNotFound      = errors.New("not found")
+	ErrAmbiguous     = errors.New("ambiguous ID prefix")
+	ErrLocked        = errors.New("database is locked by another process")
+	ErrSchemaNewer   = errors.New("database was written by a newer digestbot")
+	ErrSchemaUnknown = errors.New("file is not a digestbot database")
+)
+
+var (
+	bucketMeta     = []byte("meta")
+	bucketArticles = []byte("articles")
+	bucketByDate   = []byte("by_date")
+	bucketByHash   = []byte("by_hash")
+	bucketFiles    = []byte("files")
+	bucketRefs     = []byte("refs")
+	bucketChanges  = []byte("changes")
+
+	keySchema = []byte("schema")
+)
+
+// Options tune Open. The zero value is what digestbot uses.
+type Options struct {
+	// LockTimeout is how long Open waits for another process to release the
+	// file before failing with ErrLocked. Default one second.
+	LockTimeout time.Duration
+	// NoSync skips fsync after each commit. Only for tests and benchmarks:
+	// a crash may then lose recent writes.
+	NoSync bool
+}
+
+// DB is an open digestbot database. It is safe for concurrent use.
+type DB struct {
+	path string
+	bolt *bolt.DB
+}
+
+// Open opens (creating if needed) the database at path, checks its schema
+// version and migrates an older layout.
+func Open(path string, opts Options) (*DB, error) {
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = time.Second
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("open database %s: %w", path, err)
+		}
+	}
+	b, err := bolt.Open(path, 0o644, &bolt.Options{
+		Timeout:      opts.LockTimeout,
+		NoSync:       opts.NoSync,
+		FreelistType: bolt.FreelistMapType,
+	})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("open database %s: %w (waited %s; is digestbot already running?)", path, ErrLocked, opts.LockTimeout)
+	}
+	if err != nil {
+		if errors.Is(err, bolt.ErrInvalid) || errors.Is(err, bolt.ErrVersionMismatch) || errors.Is(err, bolt.ErrChecksum) {
+			return nil, fmt.Errorf("open database %s: %w (%v)", path, ErrSchemaUnknown, err)
+		}
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db := &DB{path: path, bolt: b}
+	if err := b.Update(db.prepare); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Path returns the file the database lives in.
+func (db *DB) Path() string { return db.path }
+
+// Close releases the file.
+func (db *DB) Close() error {
+	if err := db.bolt.Close(); err != nil {
+		return fmt.Errorf("close database %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// prepare initialises a new file, or checks and migrates an existing one.
+func (db *DB) prepare(tx *bolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		// A new file has no buckets at all; anything else is not ours.
+		empty := true
+		_ = tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
+		if !empty {
+			return fmt.Errorf("%w: no meta bucket", ErrSchemaUnknown)
+		}
+		return initSchema(tx)
+	}
+	raw := meta.Get(keySchema)
+	if len(raw) != 4 {
+		return fmt.Errorf("%w: schema version missing", ErrSchemaUnknown)
+	}
+	version := binary.BigEndian.Uint32(raw)
+	switch {
+	case version == SchemaVersion:
+		return nil
+	case version > SchemaVersion:
+		return fmt.Errorf("%w: schema version %d, this build reads up to %d; upgrade digestbot", ErrSchemaNewer, version, SchemaVersion)
+	case version == 0:
+		return fmt.Errorf("%w: schema version 0", ErrSchemaUnknown)
+	}
+	return migrate(tx, int(version))
+}
+
+func initSchema(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketMeta, bucketArticles, bucketByDate, bucketByHash, bucketFiles, bucketRefs, bucketChanges} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	return setSchema(tx, SchemaVersion)
+}
+
+func setSchema(tx *bolt.Tx, v uint32) error {
+	return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, v))
+}
+
+// migrate upgrades the layout from version `from` to SchemaVersion inside
+// the opening transaction, so a kill mid-migration leaves the old layout.
+func migrate(tx *bolt.Tx, from int) error {
+	steps := map[int]func(*bolt.Tx) error{
+		// Version 1 had no refs bucket: an article shared by duplicate files
+		// was deleted when any one of them changed. Count the files per
+		// article.
+		1: func(tx *bolt.Tx) error {
+			refs, err := tx.CreateBucketIfNotExists(bucketRefs)
+			if err != nil {
+				return err
+			}
+			counts := map[string]uint64{}
+			err = tx.Bucket(bucketFiles).ForEach(func(_, v []byte) error {
+				r, err := decodeFile(v)
+				if err != nil {
+					return err
+				}
+				counts[r.ArticleID]++
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for id, n := range counts {
+				if err := refs.Put([]byte(id), binary.AppendUvarint(nil, n)); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	for v := from; v < SchemaVersion; v++ {
+		step, ok := steps[v]
+		if !ok {
+			return fmt.Errorf("%w: no migration from schema version %d", ErrSchemaUnknown, v)
+		}
+		if err := step(tx); err != nil {
+			return fmt.Errorf("migrate schema %d to %d: %w", v, v+1, err)
+		}
+	}
+	return setSchema(tx, SchemaVersion)
+}
+
+// view runs fn in a read transaction unless ctx is already done.
+func (db *DB) view(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.bolt.View(fn)
+}
+
+// update runs fn in a write transaction unless ctx is already done.
+func (db *DB) update(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.bolt.Update(fn)
+}
