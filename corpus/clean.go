@@ -110,6 +110,16 @@ func appendCollapsed(buf []byte, line []byte) []byte {
 				buf = append(buf, ' ')
 			}
 			space = false
+			// Copy a run of plain text (printable ASCII, single spaces) at once.
+			if n := plainRun(line[i-1:]); n > 0 {
+				if line[i-1+n-1] == ' ' {
+					n--
+					space = true
+				}
+				buf = append(buf, line[i-1:i-1+n]...)
+				i += n - 1
+				continue
+			}
 			buf = append(buf, c)
 			continue
 		}

@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"unicode"
 	"unicode/utf8"
@@ -181,6 +182,11 @@ func isBlank(b []byte) bool {
 // return) or U+FFFD, and all characters.
 func countControl(b []byte) (bad, total int) {
 	for i := 0; i < len(b); {
+		if len(b)-i >= 8 && printable8(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+			total += 8
+			continue
+		}
 		total++
 		if c := b[i]; c < utf8.RuneSelf {
 			if (c < 0x20 && (c < '\t' || c > '\r')) || c == 0x7F {
@@ -236,4 +242,51 @@ func isCJK(r rune) bool {
 		return true
 	}
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
+}
+
+// Word-at-a-time helpers: they look at eight bytes of text at once so that
+// the common case, plain printable ASCII, skips the per-character work.
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// printable8 reports whether all eight bytes of x are printable ASCII,
+// 0x20 to 0x7E.
+func printable8(x uint64) bool {
+	if x&highs != 0 {
+		return false
+	}
+	// With no high bits set, a byte is below 0x20 exactly when adding 0x60
+	// leaves its high bit clear, and is 0x7F exactly when adding 0x01 sets
+	// it.
+	return (x+0x60*ones)&highs == highs && (x+ones)&highs == 0
+}
+
+// spaces8 returns a mask with the high bit set in every byte of x that is a
+// space; x must be printable8.
+func spaces8(x uint64) uint64 {
+	t := x ^ 0x20*ones // spaces become zero
+	return ^((t&^highs)+0x7F*ones|t) & highs
+}
+
+// plainRun returns the length of the longest prefix of b, a multiple of
+// eight bytes, that is printable ASCII without two spaces in a row.
+func plainRun(b []byte) int {
+	n := 0
+	prevSpace := false
+	for len(b)-n >= 8 {
+		x := binary.LittleEndian.Uint64(b[n:])
+		if !printable8(x) {
+			break
+		}
+		s := spaces8(x)
+		if s&(s<<8) != 0 || (prevSpace && s&0x80 != 0) {
+			break
+		}
+		prevSpace = s>>63 != 0
+		n += 8
+	}
+	return n
 }

@@ -45,6 +45,7 @@ func (f File) Read(max int64) ([]byte, error) {
 		return nil, &FileError{File: f.Path, Err: fmt.Errorf("unreadable: %w", err)}
 	}
 	defer r.Close()
+	size := int64(512)
 	if st, err := r.(fs.File).Stat(); err == nil {
 		if st.IsDir() {
 			return nil, &FileError{File: f.Path, Err: errors.New("is a directory")}
@@ -52,19 +53,27 @@ func (f File) Read(max int64) ([]byte, error) {
 		if max > 0 && st.Size() > max {
 			return nil, &FileError{File: f.Path, Err: fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, st.Size(), max)}
 		}
+		size = st.Size() + 1 // one more byte, so the read that sees EOF needs no new buffer
 	}
-	lim := io.Reader(r)
-	if max > 0 {
-		lim = io.LimitReader(r, max+1) // the file may grow after Stat
+	// Read like os.ReadFile, into a buffer of the right size, but stop past
+	// max: the file may have grown since Stat.
+	data := make([]byte, 0, size)
+	for {
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if max > 0 && int64(len(data)) > max {
+			return nil, &FileError{File: f.Path, Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)}
+		}
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, &FileError{File: f.Path, Err: fmt.Errorf("unreadable: %w", err)}
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
 	}
-	data, err := io.ReadAll(lim)
-	if err != nil {
-		return nil, &FileError{File: f.Path, Err: fmt.Errorf("unreadable: %w", err)}
-	}
-	if max > 0 && int64(len(data)) > max {
-		return nil, &FileError{File: f.Path, Err: fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)}
-	}
-	return data, nil
 }
 
 // Sample returns the files of the sample corpus embedded in the binary.

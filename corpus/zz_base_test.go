@@ -1,27 +1,51 @@
 package corpus
 
 import (
-	"crypto/sha256"
 	"os"
 	"testing"
 )
 
-func BenchmarkZZBaseSHA(b *testing.B) {
-	data, _ := os.ReadFile("sample/004_cbabd072070e4c09.txt")
-	for b.Loop() {
-		sha256.Sum256(data)
-	}
-}
-func BenchmarkZZBaseCount(b *testing.B) {
-	data, _ := os.ReadFile("sample/004_cbabd072070e4c09.txt")
-	for b.Loop() {
-		countControl(data)
-	}
-}
-func BenchmarkZZBaseWords(b *testing.B) {
-	data, _ := os.ReadFile("sample/004_cbabd072070e4c09.txt")
-	s := string(data)
-	for b.Loop() {
-		countWords(s)
-	}
+func BenchmarkZZPhase(b *testing.B) {
+	data, _ := os.ReadFile(os.Getenv("ZZF"))
+	text, _ := decodeText(data)
+	b.Run("decode", func(b *testing.B) {
+		for b.Loop() {
+			decodeText(data)
+		}
+	})
+	b.Run("hash", func(b *testing.B) {
+		for b.Loop() {
+			contentHash(text)
+		}
+	})
+	b.Run("split", func(b *testing.B) {
+		for b.Loop() {
+			var backing [64]span
+			splitParagraphs(text, backing[:0])
+		}
+	})
+	b.Run("article", func(b *testing.B) {
+		var backing [64]span
+		d := splitParagraphs(text, backing[:0])
+		ps := append([]span(nil), d.paras...)
+		for b.Loop() {
+			copy(d.paras, ps)
+			d.article()
+		}
+	})
+	b.Run("date", func(b *testing.B) {
+		var backing [64]span
+		d := splitParagraphs(text, backing[:0])
+		var ps []string
+		for i := range d.paras { ps = append(ps, d.para(i)) }
+		for b.Loop() {
+			bodyDate(ps)
+		}
+	})
+	b.Run("words", func(b *testing.B) {
+		s := string(text)
+		for b.Loop() {
+			countWords(s)
+		}
+	})
 }
