@@ -342,3 +342,34 @@ func TestLockedDatabaseFailsFast(t *testing.T) {
 		t.Fatal("second open hung on a locked database")
 	}
 }
+
+func TestValuesAndHeaders(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	if _, _, err := db.Value(ctx, "q1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing value: %v", err)
+	}
+	t0 := time.Unix(1_700_000_000, 0)
+	for i, k := range []string{"q1", "q2", "q3"} {
+		if err := db.PutValue(ctx, k, []byte("v-"+k), t0.Add(time.Duration(i)*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, at, err := db.Value(ctx, "q2")
+	if err != nil || string(v) != "v-q2" || !at.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("Value(q2) = %q %v %v", v, at, err)
+	}
+	if n, err := db.PruneValues(ctx, t0.Add(90*time.Minute)); err != nil || n != 2 {
+		t.Fatalf("pruned %d, %v; want 2", n, err)
+	}
+	if _, _, err := db.Value(ctx, "q3"); err != nil {
+		t.Fatalf("newest value pruned: %v", err)
+	}
+
+	a := article("A", "alpha body", day(2023, 1, 2))
+	put(t, db, file("/a", a))
+	h, err := db.Headers(ctx)
+	if err != nil || len(h) != 1 || h[0].Title != "A" || h[0].Body != "" || h[0].Words != a.Words {
+		t.Fatalf("Headers = %+v, %v", h, err)
+	}
+}

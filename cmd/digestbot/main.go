@@ -78,7 +78,7 @@ type command struct {
 
 func (m *Main) commands() []command {
 	return []command{
-		ingestCommand(), listCommand(), showCommand(), dateCommand(), checkConfigCommand(),
+		runCommand(), ingestCommand(), listCommand(), showCommand(), dateCommand(), checkConfigCommand(),
 	}
 }
 
@@ -98,7 +98,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	}
 	args = global.Args()
 	if len(args) == 0 {
-		args = []string{"list"}
+		args = []string{"run"}
 	}
 	name := args[0]
 	if name == "help" {
@@ -148,7 +148,7 @@ func (m *Main) usage(w io.Writer) {
 	for _, c := range m.commands() {
 		fmt.Fprintf(w, "  %-13s %s\n", c.name, firstLine(c.summary))
 	}
-	fmt.Fprintln(w, "\nRun `digestbot COMMAND --help` for a command's flags. With no command, digestbot lists the articles.")
+	fmt.Fprintln(w, "\nRun `digestbot COMMAND --help` for a command's flags. With no command, digestbot runs the bot (the console without a Discord token).")
 }
 
 func firstLine(s string) string {

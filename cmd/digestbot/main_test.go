@@ -29,7 +29,7 @@ func run(t *testing.T, dir string, args ...string) (stdout, stderr string, err e
 
 func TestFirstUseListsSampleCorpus(t *testing.T) {
 	dir := t.TempDir()
-	out, _, err := run(t, dir) // a bare `digestbot`
+	out, _, err := run(t, dir, "list")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,221 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/digestbot/digestbot/corpus"
+)
+
+// OptionType is the type of a slash command option, as declared to Discord.
+type OptionType int
+
+// Option types (Discord's values).
+const (
+	OptString  OptionType = 3
+	OptInteger OptionType = 4
+)
+
+// CommandSpec declares a slash command to Discord.
+type CommandSpec struct {
+	Name, Description string
+	Options           []OptionSpec
+}
+
+// OptionSpec declares one option of a slash command.
+type OptionSpec struct {
+	Name, Description    string
+	Type                 OptionType
+	Required             bool
+	MinLength, MaxLength int // strings; 0 = no limit
+	Choices              []Choice
+	Autocomplete         bool
+}
+
+// Limits on what users type, declared to Discord and checked again here
+// (a request may come from anywhere).
+const (
+	maxQueryLen = 200
+	maxWhenLen  = 40
+	maxIDLen    = 64
+)
+
+// Commands are the slash commands the bot registers.
+func (b *Bot) Commands() []CommandSpec {
+	when := "A day (2023-07-03), month (2023-07), year (2023), range (2023-01-01..2023-08-31), today, yesterday"
+	specs := []CommandSpec{
+		{Name: "search", Description: "Search the article archive by keywords", Options: []OptionSpec{
+			{Name: "query", Description: `Words to find; "exact phrase", -exclude, prefix*`, Type: OptString, Required: true, MinLength: 1, MaxLength: maxQueryLen},
+			{Name: "from", Description: "Only articles dated on or after this (2023-07-03, 2023-07, 2023)", Type: OptString, MaxLength: maxWhenLen},
+			{Name: "to", Description: "Only articles dated on or before this (2023-08-31, 2023-08, 2023)", Type: OptString, MaxLength: maxWhenLen},
+		}},
+		{Name: "date", Description: "Articles from a day, month, year or range, newest first", Options: []OptionSpec{
+			{Name: "when", Description: when, Type: OptString, Required: true, MinLength: 1, MaxLength: maxWhenLen},
+		}},
+		{Name: "article", Description: "Show one article: summary and full text", Options: []OptionSpec{
+			{Name: "id", Description: "The article's ID, or start typing its title", Type: OptString, Required: true, MinLength: 1, MaxLength: maxIDLen, Autocomplete: true},
+		}},
+		{Name: "digest", Description: "Preview the digest this channel would get (only you see it)", Options: []OptionSpec{
+			{Name: "select", Description: "Which articles", Type: OptString, Choices: []Choice{
+				{Name: "new since the last digest", Value: "new"},
+				{Name: "dated the previous day", Value: "day"},
+				{Name: "on this day in earlier years", Value: "on-this-day"},
+			}},
+			{Name: "date", Description: "Build it as of this day (2024-07-03); default today", Type: OptString, MaxLength: maxWhenLen},
+		}},
+		{Name: "schedule", Description: "The digests scheduled for this channel and their next runs"},
+		{Name: "help", Description: "What digestbot does and how to use it"},
+	}
+	return specs
+}
+
+// Articles is what the bot reads from the store.
+type Articles interface {
+	Article(ctx context.Context, id string) (corpus.Article, error)
+	Between(ctx context.Context, from, to time.Time) ([]corpus.Article, error)
+	Headers(ctx context.Context) ([]corpus.Article, error)
+	LastSeq(ctx context.Context) (uint64, error)
+}
+
+// StateStore keeps interaction state too long for a custom ID.
+type StateStore interface {
+	PutValue(ctx context.Context, key string, value []byte, now time.Time) error
+	Value(ctx context.Context, key string) ([]byte, time.Time, error)
+}
+
+// Deps are what the bot needs; Search, Summaries and Digests may be nil
+// while those parts are not configured.
+type Deps struct {
+	Articles  Articles
+	State     StateStore
+	Search    Searcher
+	Summaries Summarizer
+	Digests   Digests
+	Log       *slog.Logger
+	Now       func() time.Time
+	Location  *time.Location
+	// ManagerRoles may post digests, besides members with Manage Server.
+	ManagerRoles []string
+}
+
+// Bot routes requests to handlers.
+type Bot struct {
+	d      Deps
+	titles titleCache
+}
+
+// New returns a Bot. It does no I/O.
+func New(d Deps) *Bot {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Location == nil {
+		d.Location = time.UTC
+	}
+	return &Bot{d: d}
+}
+
+// Handle answers one request. It never returns an error: failures become
+// an ephemeral message for the user and a log line.
+func (b *Bot) Handle(ctx context.Context, req Request) Response {
+	resp, err := b.route(ctx, req)
+	if err != nil {
+		return ErrorResponse(b.d.Log, req, err)
+	}
+	return resp
+}
+
+func (b *Bot) route(ctx context.Context, req Request) (Response, error) {
+	switch req.Kind {
+	case KindAutocomplete:
+		if req.Command == "article" {
+			return b.autocompleteArticle(ctx, req)
+		}
+		return Response{}, nil
+	case KindComponent:
+		return b.component(ctx, req)
+	case KindCommand:
+		for name, v := range req.Options {
+			if err := checkText(name, v); err != nil {
+				return Response{}, err
+			}
+		}
+		switch req.Command {
+		case "search":
+			return b.searchCommand(ctx, req)
+		case "date":
+			return b.dateCommand(ctx, req)
+		case "article":
+			return b.articleCommand(ctx, req)
+		case "digest":
+			return b.digestCommand(ctx, req)
+		case "schedule":
+			return b.scheduleCommand(ctx, req)
+		case "help":
+			return b.help(), nil
+		}
+		return Response{}, Errorf("Unknown command /%s. Try /help.", req.Command)
+	}
+	return Response{}, fmt.Errorf("request of unknown kind %d", req.Kind)
+}
+
+// component routes a button press or select by the prefix of its custom ID.
+func (b *Bot) component(ctx context.Context, req Request) (Response, error) {
+	kind, rest, _ := strings.Cut(req.CustomID, "|")
+	switch kind {
+	case "s":
+		return b.searchPage(ctx, req, rest)
+	case "d":
+		return b.datePage(ctx, req, rest)
+	case "a":
+		return b.articlePage(ctx, req, rest)
+	case "open":
+		if len(req.Values) != 1 {
+			return Response{}, Errorf("Pick one article from the list.")
+		}
+		return b.showArticle(ctx, req.Values[0], 0, false)
+	case "share":
+		return b.share(ctx, req, rest)
+	case "post":
+		return b.postDigest(ctx, req, rest)
+	}
+	return Response{}, Errorf("This button is from an older version of the bot; run the command again.")
+}
+
+// checkText refuses option text no keyboard produces: control characters
+// and invalid UTF-8.
+func checkText(name, v string) error {
+	if !utf8Valid(v) {
+		return Errorf("The %s option is not valid text.", name)
+	}
+	for _, r := range v {
+		if r < 0x20 && r != '\t' || r == 0x7f {
+			return Errorf("The %s option contains control characters; type it again as plain text.", name)
+		}
+	}
+	return nil
+}
+
+func (b *Bot) help() Response {
+	var sb strings.Builder
+	sb.WriteString("digestbot keeps an archive of news articles, finds them by keyword or date, and posts digests of summaries on a schedule.\n\n")
+	for _, c := range b.Commands() {
+		fmt.Fprintf(&sb, "**/%s**", c.Name)
+		for _, o := range c.Options {
+			if o.Required {
+				fmt.Fprintf(&sb, " %s", o.Name)
+			} else {
+				fmt.Fprintf(&sb, " [%s]", o.Name)
+			}
+		}
+		fmt.Fprintf(&sb, " — %s\n", c.Description)
+	}
+	sb.WriteString("\nResults are shown only to you; use **Share in channel** to post an article for everyone.")
+	return Response{Embeds: []Embed{{Title: "digestbot", Description: sb.String()}}, Ephemeral: true}
+}

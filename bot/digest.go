@@ -1,0 +1,161 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/digestbot/digestbot/corpus"
+)
+
+// DigestPreview is a digest as it would be posted.
+type DigestPreview struct {
+	Title    string
+	Articles int
+	Messages []Message
+}
+
+// ScheduleInfo describes one configured digest.
+type ScheduleInfo struct {
+	Name, Spec, Zone, Select string
+	Next                     []time.Time
+}
+
+// Digests builds and posts digests.
+type Digests interface {
+	// Preview builds the digest rule would give channel as of at, recording
+	// nothing.
+	Preview(ctx context.Context, channelID, rule string, at time.Time) (DigestPreview, error)
+	// Post builds the digest and posts it to channel now, recorded like a
+	// scheduled post so it is never sent twice. It returns the number of
+	// messages sent.
+	Post(ctx context.Context, channelID, rule string, at time.Time) (int, error)
+	// Schedules lists the digests configured for channel.
+	Schedules(ctx context.Context, channelID string) ([]ScheduleInfo, error)
+}
+
+var digestRules = []string{"new", "day", "on-this-day"}
+
+// canPost reports whether the member may post to the channel through the
+// bot: Manage Server, Administrator, or a role named in the config.
+func (b *Bot) canPost(req Request) bool {
+	if req.Permissions&(PermManageGuild|PermAdmin) != 0 {
+		return true
+	}
+	for _, r := range req.Roles {
+		if slices.Contains(b.d.ManagerRoles, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// digestArgs checks the select and date options; date is "" or a day.
+func (b *Bot) digestArgs(rule, date string) (string, time.Time, error) {
+	if rule == "" {
+		rule = "new"
+	}
+	if !slices.Contains(digestRules, rule) {
+		return "", time.Time{}, Errorf("select must be one of %s.", strings.Join(digestRules, ", "))
+	}
+	at := b.d.Now().In(b.d.Location)
+	if date != "" {
+		r, err := corpus.ParseWhen(date, at)
+		if err != nil || !r.From.Equal(r.To) {
+			return "", time.Time{}, Errorf("date must be one day, like 2024-07-03, today or yesterday.")
+		}
+		// The digest as it would be built at the end of that day.
+		y, m, d := r.From.Date()
+		at = time.Date(y, m, d, 23, 59, 59, 0, b.d.Location)
+	}
+	return rule, at, nil
+}
+
+func (b *Bot) digestCommand(ctx context.Context, req Request) (Response, error) {
+	if b.d.Digests == nil {
+		return Response{}, Errorf("Digests are not configured on this bot.")
+	}
+	rule, at, err := b.digestArgs(strings.TrimSpace(req.Option("select")), strings.TrimSpace(req.Option("date")))
+	if err != nil {
+		return Response{}, err
+	}
+	p, err := b.d.Digests.Preview(ctx, req.ChannelID, rule, at)
+	if err != nil {
+		return Response{}, err
+	}
+	if len(p.Messages) == 0 {
+		return Response{Content: fmt.Sprintf("Nothing to post: no articles for the %q digest as of %s.", rule, at.Format(time.DateOnly)), Ephemeral: true}, nil
+	}
+	first := p.Messages[0]
+	note := fmt.Sprintf("Preview (only you can see this): %d articles in %d message(s).", p.Articles, len(p.Messages))
+	if len(p.Messages) > 1 {
+		note += " The first message is shown."
+	}
+	resp := Response{Content: note + "\n\n" + first.Content, Embeds: first.Embeds, Ephemeral: true}
+	if b.canPost(req) {
+		date := ""
+		if req.Option("date") != "" {
+			date = at.Format(time.DateOnly)
+		}
+		resp.Components = []Row{{{Kind: Button, CustomID: fmt.Sprintf("post|%s|%s", rule, date), Label: "Post to this channel", Style: Success}}}
+	}
+	return resp, nil
+}
+
+// postDigest is the "Post to this channel" button.
+func (b *Bot) postDigest(ctx context.Context, req Request, rest string) (Response, error) {
+	if b.d.Digests == nil {
+		return Response{}, Errorf("Digests are not configured on this bot.")
+	}
+	if !b.canPost(req) {
+		return Response{}, Errorf("Only members with Manage Server (or a digest manager role) can post digests.")
+	}
+	rule, date, _ := strings.Cut(rest, "|")
+	rule, at, err := b.digestArgs(rule, date)
+	if err != nil {
+		return Response{}, err
+	}
+	n, err := b.d.Digests.Post(ctx, req.ChannelID, rule, at)
+	if err != nil {
+		return Response{}, err
+	}
+	if n == 0 {
+		return Response{Content: "Nothing was posted: the digest is empty now.", Ephemeral: true, Update: true}, nil
+	}
+	return Response{Content: fmt.Sprintf("Posted the digest (%d message(s)).", n), Ephemeral: true, Update: true}, nil
+}
+
+func (b *Bot) scheduleCommand(ctx context.Context, req Request) (Response, error) {
+	if b.d.Digests == nil {
+		return Response{Content: "No digests are scheduled.", Ephemeral: true}, nil
+	}
+	infos, err := b.d.Digests.Schedules(ctx, req.ChannelID)
+	if err != nil {
+		return Response{}, err
+	}
+	if len(infos) == 0 {
+		return Response{Content: "No digests are scheduled for this channel.", Ephemeral: true}, nil
+	}
+	e := Embed{Title: "Digests scheduled for this channel"}
+	for _, s := range infos {
+		var next []string
+		for _, t := range s.Next {
+			next = append(next, fmt.Sprintf("<t:%d:F> (<t:%d:R>)", t.Unix(), t.Unix()))
+		}
+		if len(next) == 0 {
+			next = []string{"no upcoming runs"}
+		}
+		e.Fields = append(e.Fields, Field{
+			Name:  clipText(fmt.Sprintf("%s — %s", s.Name, s.Select), maxFieldName),
+			Value: clipText(fmt.Sprintf("`%s` (%s)\nNext: %s", s.Spec, s.Zone, strings.Join(next, ", ")), maxFieldValue),
+		})
+	}
+	return Response{Embeds: []Embed{e}, Ephemeral: true}, nil
+}
+
+// Summarizer gives an article's summary.
+type Summarizer interface {
+	Summary(ctx context.Context, a corpus.Article) (string, error)
+}
