@@ -85,7 +85,7 @@ func listResponse(title string, items []listItem, total, page int, pageID func(i
 	if len(items) == total && total > pageSize {
 		items = items[page*pageSize : min((page+1)*pageSize, total)]
 	}
-	e := Embed{Title: clipText(title, maxTitle), Footer: fmt.Sprintf("%d results · page %d of %d", total, page+1, pages)}
+	e := Embed{Title: clipText(title, maxTitle), Footer: fmt.Sprintf("%s · page %d of %d", plural(total, "result"), page+1, pages)}
 	var opts []SelectOption
 	for i, it := range items {
 		n := page*pageSize + i + 1
@@ -325,6 +325,14 @@ func clipText(s string, n int) string {
 // firstWords returns about n characters of text, cut at a word.
 func firstWords(text string, n int) string {
 	return clipText(strings.Join(strings.Fields(text), " "), n)
+}
+
+// plural returns "1 result", "2 results".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func firstParagraph(body string) string {

@@ -89,7 +89,7 @@ func (b *Bot) digestCommand(ctx context.Context, req Request) (Response, error) 
 		return Response{Content: fmt.Sprintf("Nothing to post: no articles for the %q digest as of %s.", rule, at.Format(time.DateOnly)), Ephemeral: true}, nil
 	}
 	first := p.Messages[0]
-	note := fmt.Sprintf("Preview (only you can see this): %d articles in %d message(s).", p.Articles, len(p.Messages))
+	note := fmt.Sprintf("Preview (only you can see this): %s in %s.", plural(p.Articles, "article"), plural(len(p.Messages), "message"))
 	if len(p.Messages) > 1 {
 		note += " The first message is shown."
 	}
@@ -124,7 +124,7 @@ func (b *Bot) postDigest(ctx context.Context, req Request, rest string) (Respons
 	if n == 0 {
 		return Response{Content: "Nothing was posted: the digest is empty now.", Ephemeral: true, Update: true}, nil
 	}
-	return Response{Content: fmt.Sprintf("Posted the digest (%d message(s)).", n), Ephemeral: true, Update: true}, nil
+	return Response{Content: fmt.Sprintf("Posted the digest (%s).", plural(n, "message")), Ephemeral: true, Update: true}, nil
 }
 
 func (b *Bot) scheduleCommand(ctx context.Context, req Request) (Response, error) {

@@ -53,7 +53,7 @@ func discordText(s string) string {
 		case "D":
 			return t.Format("January 2, 2006")
 		case "R":
-			return "(relative " + t.Format("2006-01-02 15:04") + " UTC)"
+			return "relative to " + t.Format("2006-01-02 15:04") + " UTC"
 		}
 		return t.Format("Monday, January 2, 2006 15:04 UTC")
 	})
