@@ -35,6 +35,8 @@ type Config struct {
 		Level  string `yaml:"level"`  // debug, info, warn, error
 		Format string `yaml:"format"` // text or json
 	} `yaml:"log"`
+	Discord DiscordConfig `yaml:"discord"`
+	Bot     BotConfig     `yaml:"bot"`
 
 	// Set by Validate.
 	location *time.Location
@@ -48,6 +50,8 @@ func DefaultConfig() Config {
 	c.Corpus.MaxFileBytes = corpus.DefaultMaxBytes
 	c.Log.Level = "info"
 	c.Log.Format = "text"
+	c.Discord.TokenEnv = "DISCORD_TOKEN"
+	c.Bot.RescanInterval = time.Minute
 	c.location = time.UTC
 	return c
 }
@@ -203,6 +207,7 @@ func (c *Config) Validate(data []byte, getenv func(string) string) error {
 	default:
 		bad("log.format", "must be text or json, got %q", c.Log.Format)
 	}
+	c.validateDiscord(bad)
 	base := ""
 	if c.path != "" {
 		base, _ = filepath.Abs(filepath.Dir(c.path))

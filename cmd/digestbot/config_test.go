@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -26,6 +27,9 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if c.Location().String() != "UTC" || c.Corpus.MaxFileBytes != 4194304 {
 		t.Errorf("timezone %s, max_file_bytes %d", c.Location(), c.Corpus.MaxFileBytes)
 	}
+	if c.Token(env(map[string]string{"DISCORD_TOKEN": "secret"})) != "secret" || c.Discord.ApplicationID == "" || c.Bot.RescanInterval != time.Minute {
+		t.Errorf("discord: %+v, bot: %+v", c.Discord, c.Bot)
+	}
 }
 
 func TestConfigErrorsNameKeyAndLine(t *testing.T) {
@@ -42,6 +46,12 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"bad level", "log:\n  level: loud\n", []string{"c.yaml:2", "log.level", "loud"}},
 		{"bad format", "log:\n  format: xml\n", []string{"c.yaml:2", "log.format"}},
 		{"syntax", "corpus: [\n", []string{"c.yaml"}},
+		{"token in the file", "discord:\n  token_env: MTA1.Gx7.abc-def\n", []string{"c.yaml:2", "discord.token_env", "never goes in this file"}},
+		{"guild id", "discord:\n  guild_ids: [\"123456789\", my-server]\n", []string{"c.yaml:2", "discord.guild_ids[1]", "my-server"}},
+		{"api url", "discord:\n  api_url: discord.example\n", []string{"c.yaml:2", "discord.api_url"}},
+		{"gateway url", "discord:\n  gateway_url: http://x\n", []string{"c.yaml:2", "discord.gateway_url", "ws(s)"}},
+		{"rescan", "bot:\n  rescan_interval: often\n", []string{"c.yaml:2", "bot.rescan_interval"}},
+		{"rescan too fast", "bot:\n  rescan_interval: 10ms\n", []string{"c.yaml:2", "bot.rescan_interval", "at least 1s"}},
 		{"two errors", "timezone: Nowhere\nlog:\n  level: loud\n", []string{"c.yaml:1: timezone", "c.yaml:3: log.level"}},
 	}
 	for _, c := range cases {

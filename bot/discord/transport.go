@@ -1,0 +1,311 @@
+// Package discord is the bot's Discord gateway transport: it connects with
+// discordgo, registers the slash commands, turns interactions into bot
+// requests and responses back into interaction callbacks, and posts
+// scheduled messages to channels. It is the only package that imports
+// discordgo.
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/digestbot/digestbot/bot"
+)
+
+// Options configure a Transport.
+type Options struct {
+	// Token is the bot token (without the "Bot " prefix).
+	Token string
+	// AppID is the application ID; when empty, the one READY reports.
+	AppID string
+	// GuildIDs register the commands per guild (changes show at once);
+	// with none they are registered globally.
+	GuildIDs []string
+	// APIURL and GatewayURL point the client at a Discord-compatible
+	// server instead of discord.com (tests use a fake on loopback).
+	APIURL, GatewayURL string
+	// HTTPClient, when set, is used for every REST request.
+	HTTPClient *http.Client
+	// DeferAfter is how long a handler may run before the interaction is
+	// deferred ("thinking…") and answered by a follow-up. Default 2 s, well
+	// inside Discord's 3 s window.
+	DeferAfter time.Duration
+	// HandlerTimeout bounds one request; default 10 minutes (an
+	// interaction token lasts 15).
+	HandlerTimeout time.Duration
+	// Post tunes retries of channel posts.
+	Post PostPolicy
+	Log  *slog.Logger
+}
+
+// Transport connects one bot to Discord.
+type Transport struct {
+	bot  *bot.Bot
+	opts Options
+	s    *discordgo.Session
+	log  *slog.Logger
+
+	ctx    context.Context // cancelled by Close: in-flight handlers stop
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // in-flight interactions
+
+	mu    sync.Mutex
+	appID string
+	ready chan struct{} // closed at the first READY
+	once  sync.Once
+}
+
+// New returns a transport for b. It does no I/O; Open connects.
+func New(b *bot.Bot, opts Options) (*Transport, error) {
+	if opts.Token == "" {
+		return nil, errors.New("discord: no bot token")
+	}
+	if opts.DeferAfter <= 0 {
+		opts.DeferAfter = 2 * time.Second
+	}
+	if opts.HandlerTimeout <= 0 {
+		opts.HandlerTimeout = 10 * time.Minute
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	s, err := discordgo.New("Bot " + opts.Token)
+	if err != nil {
+		return nil, fmt.Errorf("discord: %w", err)
+	}
+	s.Identify.Intents = discordgo.IntentsGuilds
+	s.ShouldReconnectOnError = true
+	s.StateEnabled = true
+	s.MaxRestRetries = 2
+	s.LogLevel = discordgo.LogError
+	client := opts.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
+	if opts.APIURL != "" || opts.GatewayURL != "" {
+		rt, err := newRewriter(client.Transport, opts.APIURL, opts.GatewayURL)
+		if err != nil {
+			return nil, err
+		}
+		c := *client
+		c.Transport = rt
+		client = &c
+	}
+	s.Client = client
+	ctx, cancel := context.WithCancel(context.Background())
+	t := &Transport{bot: b, opts: opts, s: s, log: opts.Log, ctx: ctx, cancel: cancel, appID: opts.AppID, ready: make(chan struct{})}
+	s.AddHandler(t.onReady)
+	s.AddHandler(t.onInteraction)
+	s.AddHandler(func(_ *discordgo.Session, d *discordgo.Disconnect) {
+		t.log.Warn("discord gateway disconnected; reconnecting")
+	})
+	s.AddHandler(func(_ *discordgo.Session, r *discordgo.Resumed) { t.log.Info("discord gateway resumed") })
+	s.AddHandler(func(_ *discordgo.Session, r *discordgo.RateLimit) {
+		t.log.Warn("discord rate limit", "url", r.URL, "retry_after", r.RetryAfter)
+	})
+	return t, nil
+}
+
+// Open connects to the gateway, waits for READY and registers the slash
+// commands. ctx bounds the wait.
+func (t *Transport) Open(ctx context.Context) error {
+	if err := t.s.Open(); err != nil {
+		return fmt.Errorf("discord: connect to the gateway: %w", err)
+	}
+	select {
+	case <-t.ready:
+	case <-ctx.Done():
+		t.s.Close()
+		return fmt.Errorf("discord: waiting for READY: %w", ctx.Err())
+	}
+	if err := t.Register(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Register (re)declares the slash commands: per configured guild, or
+// globally.
+func (t *Transport) Register(ctx context.Context) error {
+	t.mu.Lock()
+	appID := t.appID
+	t.mu.Unlock()
+	if appID == "" {
+		return errors.New("discord: no application ID (set discord.application_id)")
+	}
+	cmds := commands(t.bot.Commands())
+	guilds := t.opts.GuildIDs
+	if len(guilds) == 0 {
+		guilds = []string{""}
+	}
+	for _, g := range guilds {
+		if _, err := t.s.ApplicationCommandBulkOverwrite(appID, g, cmds, discordgo.WithContext(ctx)); err != nil {
+			where := "globally"
+			if g != "" {
+				where = "in guild " + g
+			}
+			return fmt.Errorf("discord: register commands %s: %w", where, err)
+		}
+	}
+	t.log.Info("slash commands registered", "commands", len(cmds), "guilds", t.opts.GuildIDs)
+	return nil
+}
+
+// Close stops taking interactions, waits up to ctx for those in flight,
+// then closes the gateway.
+func (t *Transport) Close(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { t.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		t.log.Warn("closing with interactions still in flight")
+	}
+	t.cancel()
+	if err := t.s.Close(); err != nil {
+		return fmt.Errorf("discord: close: %w", err)
+	}
+	return nil
+}
+
+func (t *Transport) onReady(_ *discordgo.Session, r *discordgo.Ready) {
+	t.mu.Lock()
+	if t.appID == "" && r.Application != nil {
+		t.appID = r.Application.ID
+	}
+	t.mu.Unlock()
+	user := ""
+	if r.User != nil {
+		user = r.User.Username
+	}
+	t.log.Info("discord gateway ready", "user", user, "guilds", len(r.Guilds))
+	t.once.Do(func() { close(t.ready) })
+}
+
+func (t *Transport) roleName(guildID, roleID string) string {
+	if t.s.State == nil {
+		return ""
+	}
+	r, err := t.s.State.Role(guildID, roleID)
+	if err != nil {
+		return ""
+	}
+	return r.Name
+}
+
+// onInteraction answers one interaction: at once when the handler is
+// quick, else deferred and followed up.
+func (t *Transport) onInteraction(s *discordgo.Session, i *discordgo.InteractionCreate) {
+	if t.ctx.Err() != nil {
+		return
+	}
+	req, err := request(i, t.roleName)
+	if err != nil {
+		t.log.Warn("ignoring interaction", "id", i.ID, "error", err)
+		return
+	}
+	t.wg.Add(1)
+	defer t.wg.Done()
+	ctx, cancel := context.WithTimeout(t.ctx, t.opts.HandlerTimeout)
+	defer cancel()
+	start := time.Now()
+
+	if req.Kind == bot.KindAutocomplete {
+		resp := t.bot.Handle(ctx, req)
+		err := s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{
+			Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+			Data: &discordgo.InteractionResponseData{Choices: choices(resp.Choices)},
+		}, discordgo.WithContext(ctx))
+		t.logDone(req, start, err)
+		return
+	}
+
+	done := make(chan bot.Response, 1)
+	go func() { done <- t.bot.Handle(ctx, req) }()
+	timer := time.NewTimer(t.opts.DeferAfter)
+	defer timer.Stop()
+	var resp bot.Response
+	select {
+	case resp = <-done:
+		err = t.respond(ctx, i.Interaction, req, resp)
+	case <-timer.C:
+		// Tell Discord we are working on it, then edit the answer in.
+		deferType := discordgo.InteractionResponseDeferredChannelMessageWithSource
+		if req.Kind == bot.KindComponent {
+			deferType = discordgo.InteractionResponseDeferredMessageUpdate
+		}
+		var flags discordgo.MessageFlags
+		if req.Kind == bot.KindCommand {
+			flags = discordgo.MessageFlagsEphemeral // results are private until shared
+		}
+		if err = s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: deferType, Data: &discordgo.InteractionResponseData{Flags: flags}}, discordgo.WithContext(ctx)); err != nil {
+			break
+		}
+		resp = <-done
+		err = t.followUp(ctx, i.Interaction, req, resp)
+	}
+	if err == nil && resp.Public != nil {
+		_, err = s.FollowupMessageCreate(i.Interaction, true, &discordgo.WebhookParams{
+			Content: resp.Public.Content, Embeds: embeds(resp.Public.Embeds), Components: components(resp.Public.Components),
+			AllowedMentions: noMentions(),
+		}, discordgo.WithContext(ctx))
+	}
+	t.logDone(req, start, err)
+}
+
+func (t *Transport) logDone(req bot.Request, start time.Time, err error) {
+	name := req.Command
+	if req.Kind == bot.KindComponent {
+		name = "component"
+	}
+	if err != nil {
+		t.log.Error("answering interaction failed", "command", name, "custom_id", req.CustomID, "error", err)
+		return
+	}
+	t.log.Debug("interaction answered", "command", name, "took", time.Since(start))
+}
+
+// respond answers within the interaction window.
+func (t *Transport) respond(ctx context.Context, in *discordgo.Interaction, req bot.Request, resp bot.Response) error {
+	typ := discordgo.InteractionResponseChannelMessageWithSource
+	if resp.Update && req.Kind == bot.KindComponent {
+		typ = discordgo.InteractionResponseUpdateMessage
+	}
+	data := &discordgo.InteractionResponseData{
+		Content: resp.Content, Embeds: embeds(resp.Embeds), Components: components(resp.Components),
+		Files: files(resp.Files), AllowedMentions: noMentions(),
+	}
+	if resp.Ephemeral && typ != discordgo.InteractionResponseUpdateMessage {
+		data.Flags = discordgo.MessageFlagsEphemeral
+	}
+	return t.s.InteractionRespond(in, &discordgo.InteractionResponse{Type: typ, Data: data}, discordgo.WithContext(ctx))
+}
+
+// followUp edits the deferred answer into place.
+func (t *Transport) followUp(ctx context.Context, in *discordgo.Interaction, req bot.Request, resp bot.Response) error {
+	if req.Kind == bot.KindComponent && !resp.Update {
+		// A new message (an article opened from a list, an error): a
+		// follow-up, not an edit of the list.
+		var flags discordgo.MessageFlags
+		if resp.Ephemeral {
+			flags = discordgo.MessageFlagsEphemeral
+		}
+		_, err := t.s.FollowupMessageCreate(in, true, &discordgo.WebhookParams{
+			Content: resp.Content, Embeds: embeds(resp.Embeds), Components: components(resp.Components),
+			Files: files(resp.Files), AllowedMentions: noMentions(), Flags: flags,
+		}, discordgo.WithContext(ctx))
+		return err
+	}
+	content, es, cs := resp.Content, embeds(resp.Embeds), components(resp.Components)
+	_, err := t.s.InteractionResponseEdit(in, &discordgo.WebhookEdit{
+		Content: &content, Embeds: &es, Components: &cs, Files: files(resp.Files), AllowedMentions: noMentions(),
+	}, discordgo.WithContext(ctx))
+	return err
+}

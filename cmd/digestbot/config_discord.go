@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"time"
+)
+
+// DiscordConfig is the discord: section.
+type DiscordConfig struct {
+	// TokenEnv names the environment variable holding the bot token. The
+	// token itself never goes in the file.
+	TokenEnv string `yaml:"token_env"`
+	// ApplicationID is the application's ID (optional: READY reports it).
+	ApplicationID string `yaml:"application_id"`
+	// GuildIDs register commands per guild, so changes show at once.
+	GuildIDs []string `yaml:"guild_ids"`
+	// ManagerRoles (names or IDs) may post digests, besides Manage Server.
+	ManagerRoles []string `yaml:"manager_roles"`
+	// APIURL and GatewayURL point the bot at a Discord-compatible server.
+	APIURL     string `yaml:"api_url"`
+	GatewayURL string `yaml:"gateway_url"`
+}
+
+// BotConfig is the bot: section.
+type BotConfig struct {
+	// RescanInterval is how often the corpus folders are checked for new
+	// or changed files while the bot runs; 0 turns rescanning off.
+	RescanInterval time.Duration `yaml:"rescan_interval"`
+}
+
+var (
+	snowflakeRE = regexp.MustCompile(`^[0-9]{5,25}$`)
+	envNameRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// validateDiscord checks the discord: and bot: sections.
+func (c *Config) validateDiscord(bad func(key, format string, args ...any)) {
+	d := c.Discord
+	if d.TokenEnv != "" && !envNameRE.MatchString(d.TokenEnv) {
+		bad("discord.token_env", "%q is not an environment variable name (the token itself never goes in this file)", d.TokenEnv)
+	}
+	if d.ApplicationID != "" && !snowflakeRE.MatchString(d.ApplicationID) {
+		bad("discord.application_id", "%q is not a Discord ID (digits only)", d.ApplicationID)
+	}
+	for i, g := range d.GuildIDs {
+		if !snowflakeRE.MatchString(g) {
+			bad(fmt.Sprintf("discord.guild_ids[%d]", i), "%q is not a Discord ID (digits only)", g)
+		}
+	}
+	if d.APIURL != "" {
+		if u, err := url.Parse(d.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("discord.api_url", "%q is not an http(s) URL", d.APIURL)
+		}
+	}
+	if d.GatewayURL != "" {
+		if u, err := url.Parse(d.GatewayURL); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+			bad("discord.gateway_url", "%q is not a ws(s) URL", d.GatewayURL)
+		}
+	}
+	if c.Bot.RescanInterval < 0 || (c.Bot.RescanInterval > 0 && c.Bot.RescanInterval < time.Second) {
+		bad("bot.rescan_interval", "must be 0 (off) or at least 1s, got %s", c.Bot.RescanInterval)
+	}
+}
+
+// Token reads the bot token from the environment variable the config
+// names; "" when none is configured or the variable is empty.
+func (c *Config) Token(getenv func(string) string) string {
+	if c.Discord.TokenEnv == "" {
+		return ""
+	}
+	return getenv(c.Discord.TokenEnv)
+}
