@@ -115,7 +115,7 @@ func (t *Transport) Post(ctx context.Context, channelID string, m bot.Message) (
 		if ctx.Err() != nil {
 			return "", fmt.Errorf("post to channel %s: %w", channelID, ctx.Err())
 		}
-		wait, retry := classify(err, backoff)
+		wait, retry := classify(err)
 		last = err
 		if !retry {
 			if forbidden(err) {
@@ -126,25 +126,28 @@ func (t *Transport) Post(ctx context.Context, channelID string, m bot.Message) (
 		if attempt == p.Attempts {
 			break
 		}
+		if wait == 0 { // no retry_after from Discord: back off, doubling
+			wait = backoff
+			backoff *= 2
+		}
 		wait = min(wait, p.MaxWait)
 		t.log.Warn("post failed; retrying", "channel", channelID, "attempt", attempt, "wait", wait, "error", err)
 		if err := p.Sleep(ctx, wait); err != nil {
 			return "", fmt.Errorf("post to channel %s: %w", channelID, err)
 		}
-		backoff *= 2
 	}
 	return "", fmt.Errorf("post to channel %s: gave up after %d attempts: %w", channelID, p.Attempts, last)
 }
 
-// classify says how long to wait before retrying a failed post, or that
-// retrying is pointless.
-func classify(err error, backoff time.Duration) (time.Duration, bool) {
+// classify says whether a failed post is worth retrying and how long
+// Discord asked us to wait (0: not said; back off).
+func classify(err error) (time.Duration, bool) {
 	var rl *discordgo.RateLimitError
 	if errors.As(err, &rl) {
 		if rl.RateLimit != nil && rl.TooManyRequests != nil && rl.RetryAfter > 0 {
 			return rl.RetryAfter, true
 		}
-		return backoff, true
+		return 0, true
 	}
 	var re *discordgo.RESTError
 	if errors.As(err, &re) && re.Response != nil {
@@ -152,14 +155,12 @@ func classify(err error, backoff time.Duration) (time.Duration, bool) {
 		switch {
 		case code == http.StatusForbidden, code == http.StatusNotFound:
 			return 0, false
-		case code >= 500:
-			return backoff, true
-		case code == http.StatusTooManyRequests:
-			return backoff, true
+		case code >= 500, code == http.StatusTooManyRequests:
+			return 0, true
 		}
 		return 0, false // other 4xx: our request is wrong; a retry repeats it
 	}
-	return backoff, true // network error
+	return 0, true // network error
 }
 
 // forbidden reports whether Discord refused a post for lack of access
