@@ -200,8 +200,8 @@ func (t *Transport) roleName(guildID, roleID string) string {
 	return r.Name
 }
 
-// onInteraction answers one interaction: at once when the handler is
-// quick, else deferred and followed up.
+// onInteraction answers one interaction from the gateway: the reply is a
+// REST callback.
 func (t *Transport) onInteraction(s *discordgo.Session, i *discordgo.InteractionCreate) {
 	if t.ctx.Err() != nil {
 		return
@@ -213,17 +213,28 @@ func (t *Transport) onInteraction(s *discordgo.Session, i *discordgo.Interaction
 	}
 	t.wg.Add(1)
 	defer t.wg.Done()
+	t.serve(i.Interaction, req, func(ctx context.Context, r *discordgo.InteractionResponse) error {
+		return s.InteractionRespond(i.Interaction, r, discordgo.WithContext(ctx))
+	})
+}
+
+// serve runs the handler for req and answers through reply: at once when
+// the handler is quick, else with a deferral ("thinking…") followed by an
+// edit. reply is called exactly once; what follows it (the edit, a public
+// follow-up) needs only the interaction token.
+func (t *Transport) serve(in *discordgo.Interaction, req bot.Request, reply func(context.Context, *discordgo.InteractionResponse) error) {
 	ctx, cancel := context.WithTimeout(t.ctx, t.opts.HandlerTimeout)
 	defer cancel()
 	start := time.Now()
+	var err error
+	defer func() { t.logDone(req, start, err) }()
 
 	if req.Kind == bot.KindAutocomplete {
 		resp := t.bot.Handle(ctx, req)
-		err := s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{
+		err = reply(ctx, &discordgo.InteractionResponse{
 			Type: discordgo.InteractionApplicationCommandAutocompleteResult,
 			Data: &discordgo.InteractionResponseData{Choices: choices(resp.Choices)},
-		}, discordgo.WithContext(ctx))
-		t.logDone(req, start, err)
+		})
 		return
 	}
 
@@ -234,30 +245,20 @@ func (t *Transport) onInteraction(s *discordgo.Session, i *discordgo.Interaction
 	var resp bot.Response
 	select {
 	case resp = <-done:
-		err = t.respond(ctx, i.Interaction, req, resp)
+		err = reply(ctx, response(req, resp))
 	case <-timer.C:
-		// Tell Discord we are working on it, then edit the answer in.
-		deferType := discordgo.InteractionResponseDeferredChannelMessageWithSource
-		if req.Kind == bot.KindComponent {
-			deferType = discordgo.InteractionResponseDeferredMessageUpdate
-		}
-		var flags discordgo.MessageFlags
-		if req.Kind == bot.KindCommand {
-			flags = discordgo.MessageFlagsEphemeral // results are private until shared
-		}
-		if err = s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: deferType, Data: &discordgo.InteractionResponseData{Flags: flags}}, discordgo.WithContext(ctx)); err != nil {
-			break
+		if err = reply(ctx, deferral(req)); err != nil {
+			return
 		}
 		resp = <-done
-		err = t.followUp(ctx, i.Interaction, req, resp)
+		err = t.followUp(ctx, in, req, resp)
 	}
 	if err == nil && resp.Public != nil {
-		_, err = s.FollowupMessageCreate(i.Interaction, true, &discordgo.WebhookParams{
+		_, err = t.s.FollowupMessageCreate(in, true, &discordgo.WebhookParams{
 			Content: resp.Public.Content, Embeds: embeds(resp.Public.Embeds), Components: components(resp.Public.Components),
 			AllowedMentions: noMentions(),
 		}, discordgo.WithContext(ctx))
 	}
-	t.logDone(req, start, err)
 }
 
 func (t *Transport) logDone(req bot.Request, start time.Time, err error) {
@@ -272,8 +273,21 @@ func (t *Transport) logDone(req bot.Request, start time.Time, err error) {
 	t.log.Debug("interaction answered", "command", name, "took", time.Since(start))
 }
 
-// respond answers within the interaction window.
-func (t *Transport) respond(ctx context.Context, in *discordgo.Interaction, req bot.Request, resp bot.Response) error {
+// deferral acknowledges an interaction whose answer will follow: a
+// private "thinking…" for a command, a silent acknowledgement for a
+// component.
+func deferral(req bot.Request) *discordgo.InteractionResponse {
+	if req.Kind == bot.KindComponent {
+		return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
+	}
+	return &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral},
+	}
+}
+
+// response is the immediate answer to an interaction.
+func response(req bot.Request, resp bot.Response) *discordgo.InteractionResponse {
 	typ := discordgo.InteractionResponseChannelMessageWithSource
 	if resp.Update && req.Kind == bot.KindComponent {
 		typ = discordgo.InteractionResponseUpdateMessage
@@ -285,7 +299,7 @@ func (t *Transport) respond(ctx context.Context, in *discordgo.Interaction, req 
 	if resp.Ephemeral && typ != discordgo.InteractionResponseUpdateMessage {
 		data.Flags = discordgo.MessageFlagsEphemeral
 	}
-	return t.s.InteractionRespond(in, &discordgo.InteractionResponse{Type: typ, Data: data}, discordgo.WithContext(ctx))
+	return &discordgo.InteractionResponse{Type: typ, Data: data}
 }
 
 // followUp edits the deferred answer into place.
