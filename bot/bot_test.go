@@ -299,3 +299,19 @@ func TestConsoleScript(t *testing.T) {
 	}
 	golden(t, "console", out.String())
 }
+
+func TestObserveOutcomes(t *testing.T) {
+	db := sampleDB(t)
+	var seen []string
+	b := bot.New(bot.Deps{Articles: db, Now: now, Observe: func(name, outcome string, took time.Duration) {
+		seen = append(seen, name+":"+outcome)
+	}})
+	ctx := context.Background()
+	b.Handle(ctx, cmd("help"))
+	b.Handle(ctx, cmd("date", "when", "nonsense"))
+	b.Handle(ctx, bot.Request{Kind: bot.KindComponent, CustomID: "zz"})
+	b.Handle(ctx, bot.Request{Kind: bot.KindAutocomplete, Command: "article", Options: map[string]string{"id": "m"}})
+	if got := strings.Join(seen, " "); got != "help:ok date:user_error component:user_error autocomplete:ok" {
+		t.Errorf("observed %q", got)
+	}
+}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -99,6 +100,10 @@ type Deps struct {
 	Location  *time.Location
 	// ManagerRoles may post digests, besides members with Manage Server.
 	ManagerRoles []string
+	// Observe, when set, is told of every request answered: its name
+	// (command, "component" or "autocomplete"), outcome ("ok",
+	// "user_error" or "error") and how long it took.
+	Observe func(name, outcome string, took time.Duration)
 }
 
 // Bot routes requests to handlers.
@@ -124,9 +129,26 @@ func New(d Deps) *Bot {
 // Handle answers one request. It never returns an error: failures become
 // an ephemeral message for the user and a log line.
 func (b *Bot) Handle(ctx context.Context, req Request) Response {
+	start := time.Now()
 	resp, err := b.route(ctx, req)
+	outcome := "ok"
 	if err != nil {
-		return ErrorResponse(b.d.Log, req, err)
+		outcome = "error"
+		var ue *Error
+		if errors.As(err, &ue) {
+			outcome = "user_error"
+		}
+		resp = ErrorResponse(b.d.Log, req, err)
+	}
+	if b.d.Observe != nil {
+		name := req.Command
+		switch req.Kind {
+		case KindComponent:
+			name = "component"
+		case KindAutocomplete:
+			name = "autocomplete"
+		}
+		b.d.Observe(name, outcome, time.Since(start))
 	}
 	return resp
 }
