@@ -3,6 +3,8 @@ package corpus
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
+	"math/bits"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -22,8 +24,8 @@ import (
 //   - in the first headLines paragraphs: breadcrumbs ("Position: Home > …",
 //     "当前位置：…"), "Description:"/"Keywords:" lines, metadata lines
 //     ("Source:…", "Author:…", "Date:…", "Time:…", "Published:…",
-//     "发布时间：…", at most maxMetaRunes long) and lines that are only a
-//     date;
+//     "发布时间：…", "By X | Updated: …", at most maxMetaRunes long) and
+//     lines that are only a date;
 //   - anywhere: site footers naming an ICP licence ("ICP No.", "ICP备") or
 //     both a copyright and an address;
 //   - at the end: the trailing run of credit lines ("Editor: …", "Producer
@@ -224,27 +226,44 @@ func classifyHead(p string) headKind {
 	return headKindOf(p)
 }
 
-// headKindOf reports headMetadata when p is a short metadata line.
+// headKindOf reports headMetadata when p is a short metadata line: it
+// starts with a metadata label, or one of its "|"-separated fields does
+// ("By Zhang Yi | China Daily | Updated: 2024-03-15").
 func headKindOf(p string) headKind {
-	if labelled(p, metadataKeys[:]) && utf8.RuneCountInString(p) <= maxMetaRunes {
+	if utf8.RuneCountInString(p) > maxMetaRunes {
+		return headText
+	}
+	if labelled(p, metadataKeys[:]) {
 		return headMetadata
+	}
+	if strings.IndexByte(p, '|') >= 0 {
+		for f := range strings.SplitSeq(p, "|") {
+			if labelled(strings.TrimSpace(f), metadataKeys[:]) {
+				return headMetadata
+			}
+		}
 	}
 	return headText
 }
 
-// labelled reports whether p starts with one of keys (ASCII case ignored)
-// followed by optional spaces and a colon, ASCII or full-width.
+// labelled reports whether p starts with one of keys as a label.
 func labelled(p string, keys []string) bool {
 	for _, k := range keys {
-		if len(p) <= len(k) || !equalFoldASCII(p[:len(k)], k) {
-			continue
-		}
-		j := skipSpaces(p, len(k))
-		if hasPrefixAt(p, j, ":") || hasPrefixAt(p, j, "：") {
+		if hasLabel(p, k) {
 			return true
 		}
 	}
 	return false
+}
+
+// hasLabel reports whether p starts with key (ASCII case ignored) followed
+// by optional spaces and a colon, ASCII or full-width.
+func hasLabel(p, key string) bool {
+	if len(p) <= len(key) || !equalFoldASCII(p[:len(key)], key) {
+		return false
+	}
+	j := skipSpaces(p, len(key))
+	return hasPrefixAt(p, j, ":") || hasPrefixAt(p, j, "：")
 }
 
 // trimSeparators trims spaces and list separators ("|", "/", "·", "-") from
@@ -316,10 +335,8 @@ func isCredit(p string) bool {
 		return false
 	}
 	p = strings.TrimLeft(p, "([【（〔 ")
-	for _, l := range creditColonLabels {
-		if labelled(p, []string{l}) {
-			return true
-		}
+	if labelled(p, creditColonLabels[:]) {
+		return true
 	}
 	for _, l := range creditLabels {
 		if len(p) < len(l) || !equalFoldASCII(p[:len(l)], l) {
@@ -332,8 +349,8 @@ func isCredit(p string) bool {
 		if r := strings.TrimLeft(rest, " "); strings.HasPrefix(r, ":") || strings.HasPrefix(r, "：") {
 			return true
 		}
-		if l[0] < utf8.RuneSelf && isASCIIAlnum(rest[0]) {
-			return false // "Editorial", "Producers'" is handled by its own label
+		if l[0] < utf8.RuneSelf && rest[0] != ' ' && strings.IndexByte("|/,)]", rest[0]) < 0 {
+			continue // "Editorial" is no label; "Photographers" has its own
 		}
 		return !endsSentence(p)
 	}
@@ -358,6 +375,24 @@ func countWords(s string) int {
 	n := 0
 	inWord := false
 	for i := 0; i < len(s); {
+		// Eight bytes of letters, digits and spaces: a word starts at every
+		// letter or digit that follows a space.
+		if len(s)-i >= 8 {
+			x := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+			if printable8(x) {
+				sp, an := spaces8(x), alnum8(x)
+				if sp|an == highs {
+					prev := an << 8 // alnum before each byte
+					if inWord {
+						prev |= 0x80
+					}
+					n += bits.OnesCount64(an &^ prev)
+					inWord = an>>63 != 0
+					i += 8
+					continue
+				}
+			}
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			i++

@@ -1,6 +1,10 @@
 package corpus
 
-import "time"
+import (
+	"encoding/binary"
+	"strings"
+	"time"
+)
 
 // Date finding.
 //
@@ -87,9 +91,13 @@ func scanMonth(s string, lenient bool) (month, n int) {
 	if s == "" || (!lenient && (s[0] < 'A' || s[0] > 'Z')) {
 		return 0, 0
 	}
+	first := s[0] | 0x20
+	if strings.IndexByte("jfmasond", first) < 0 {
+		return 0, 0
+	}
 	for _, mn := range monthNames {
 		l := len(mn.name)
-		if len(s) < l || !equalFoldASCII(s[:l], mn.name) || (l < len(s) && isASCIILetter(s[l])) {
+		if mn.name[0] != first || len(s) < l || !equalFoldASCII(s[:l], mn.name) || (l < len(s) && isASCIILetter(s[l])) {
 			continue
 		}
 		if l < len(s) && s[l] == '.' && l <= 4 {
@@ -344,6 +352,13 @@ func bodyDate(paras []string) Date {
 			break
 		}
 		for i := 0; i < len(p); i++ {
+			if len(p)-i >= 8 { // skip eight bytes without digits or capitals at once
+				x := binary.LittleEndian.Uint64([]byte(p[i : i+8]))
+				if printable8(x) && inRange8(x, '0', '9')|inRange8(x, 'A', 'Z') == 0 {
+					i += 7
+					continue
+				}
+			}
 			c := p[i]
 			if !isDigit(c) && (c < 'A' || c > 'Z') {
 				continue

@@ -268,7 +268,7 @@ func printable8(x uint64) bool {
 // space; x must be printable8.
 func spaces8(x uint64) uint64 {
 	t := x ^ 0x20*ones // spaces become zero
-	return ^((t&^highs)+0x7F*ones|t) & highs
+	return ^((t &^ highs) + 0x7F*ones | t) & highs
 }
 
 // plainRun returns the length of the longest prefix of b, a multiple of
@@ -289,4 +289,16 @@ func plainRun(b []byte) int {
 		n += 8
 	}
 	return n
+}
+
+// inRange8 returns a mask with the high bit set in every byte of x between
+// lo and hi inclusive (0 < lo <= hi < 0x80); x must have no high bits set.
+func inRange8(x uint64, lo, hi byte) uint64 {
+	return (x + uint64(0x80-lo)*ones) &^ (x + uint64(0x7F-hi)*ones) & highs
+}
+
+// alnum8 returns a mask with the high bit set in every byte of x that is an
+// ASCII letter or digit; x must have no high bits set.
+func alnum8(x uint64) uint64 {
+	return inRange8(x, '0', '9') | inRange8(x|0x20*ones, 'a', 'z')
 }
