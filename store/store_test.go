@@ -373,3 +373,28 @@ func TestValuesAndHeaders(t *testing.T) {
 		t.Fatalf("Headers = %+v, %v", h, err)
 	}
 }
+
+func TestBackupIsAConsistentCopy(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	a := article("A", "alpha", day(2023, 1, 2))
+	put(t, db, file("/a", a))
+	dst := filepath.Join(t.TempDir(), "backup.db")
+	if _, err := db.Backup(ctx, dst); err != nil {
+		t.Fatal(err)
+	}
+	// The original stays open and writable while the copy is used.
+	put(t, db, file("/b", article("B", "beta", day(2023, 1, 3))))
+	cp, err := store.Open(dst, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	if n, _ := cp.Count(ctx); n != 1 {
+		t.Fatalf("backup holds %d articles, want the 1 stored when it was taken", n)
+	}
+	mustCheck(t, cp)
+	if _, err := os.Stat(dst + ".tmp"); !os.IsNotExist(err) {
+		t.Errorf("temporary file left behind: %v", err)
+	}
+}

@@ -80,7 +80,7 @@ func listCommand() command {
 				}{len(arts), rows(arts)})
 			}
 			printTable(m.Stdout, arts)
-			fmt.Fprintf(m.Stdout, "%d articles\n", len(arts))
+			fmt.Fprintln(m.Stdout, countNoun(len(arts), "article"))
 			return nil
 		},
 	}
@@ -171,8 +171,16 @@ func dateCommand() command {
 				return nil
 			}
 			printTable(m.Stdout, arts)
-			fmt.Fprintf(m.Stdout, "%d articles dated within %s\n", len(arts), r)
+			fmt.Fprintf(m.Stdout, "%s dated within %s\n", countNoun(len(arts), "article"), r)
 			return nil
 		},
 	}
+}
+
+// countNoun returns "1 article", "5 articles".
+func countNoun(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

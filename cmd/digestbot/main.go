@@ -78,7 +78,7 @@ type command struct {
 
 func (m *Main) commands() []command {
 	return []command{
-		runCommand(), ingestCommand(), listCommand(), showCommand(), dateCommand(), checkConfigCommand(),
+		runCommand(), ingestCommand(), listCommand(), showCommand(), dateCommand(), checkConfigCommand(), checkDBCommand(), backupCommand(),
 	}
 }
 
