@@ -62,4 +62,3 @@ func backupCommand() command {
 		},
 	}
 }
-
