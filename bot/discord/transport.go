@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
 
 	"github.com/digestbot/digestbot/bot"
 )
@@ -42,7 +43,11 @@ type Options struct {
 	HandlerTimeout time.Duration
 	// Post tunes retries of channel posts.
 	Post PostPolicy
-	Log  *slog.Logger
+	// ReconnectMin and ReconnectMax bound the wait between gateway
+	// reconnection attempts (doubling from min to max); defaults 1 s and
+	// 2 min.
+	ReconnectMin, ReconnectMax time.Duration
+	Log                        *slog.Logger
 }
 
 // Transport connects one bot to Discord.
@@ -55,6 +60,8 @@ type Transport struct {
 	ctx    context.Context // cancelled by Close: in-flight handlers stop
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // in-flight interactions
+
+	gw gatewayState
 
 	mu    sync.Mutex
 	appID string
@@ -76,12 +83,18 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
+	if opts.ReconnectMin <= 0 {
+		opts.ReconnectMin = time.Second
+	}
+	if opts.ReconnectMax < opts.ReconnectMin {
+		opts.ReconnectMax = max(opts.ReconnectMin, 2*time.Minute)
+	}
 	s, err := discordgo.New("Bot " + opts.Token)
 	if err != nil {
 		return nil, fmt.Errorf("discord: %w", err)
 	}
 	s.Identify.Intents = discordgo.IntentsGuilds
-	s.ShouldReconnectOnError = true
+	s.ShouldReconnectOnError = false // see onDisconnect
 	s.StateEnabled = true
 	s.MaxRestRetries = 2
 	s.LogLevel = discordgo.LogError
@@ -101,12 +114,14 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 	s.Client = client
 	ctx, cancel := context.WithCancel(context.Background())
 	t := &Transport{bot: b, opts: opts, s: s, log: opts.Log, ctx: ctx, cancel: cancel, appID: opts.AppID, ready: make(chan struct{})}
+	t.gw.fatal = make(chan error, 1)
 	s.AddHandler(t.onReady)
 	s.AddHandler(t.onInteraction)
-	s.AddHandler(func(_ *discordgo.Session, d *discordgo.Disconnect) {
-		t.log.Warn("discord gateway disconnected; reconnecting")
+	s.AddHandler(t.onDisconnect)
+	s.AddHandler(func(_ *discordgo.Session, r *discordgo.Resumed) {
+		t.gw.set(true)
+		t.log.Info("discord gateway resumed")
 	})
-	s.AddHandler(func(_ *discordgo.Session, r *discordgo.Resumed) { t.log.Info("discord gateway resumed") })
 	s.AddHandler(func(_ *discordgo.Session, r *discordgo.RateLimit) {
 		t.log.Warn("discord rate limit", "url", r.URL, "retry_after", r.RetryAfter)
 	})
@@ -117,6 +132,10 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 // commands. ctx bounds the wait.
 func (t *Transport) Open(ctx context.Context) error {
 	if err := t.s.Open(); err != nil {
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) && fatalCloseCodes[ce.Code] != "" {
+			return fmt.Errorf("discord: connect to the gateway: code %d, %s", ce.Code, fatalCloseCodes[ce.Code])
+		}
 		return fmt.Errorf("discord: connect to the gateway: %w", err)
 	}
 	select {
@@ -168,7 +187,7 @@ func (t *Transport) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		t.log.Warn("closing with interactions still in flight")
 	}
-	t.cancel()
+	t.cancel() // before closing: the Disconnect it emits must not reconnect
 	if err := t.s.Close(); err != nil {
 		return fmt.Errorf("discord: close: %w", err)
 	}
@@ -185,6 +204,7 @@ func (t *Transport) onReady(_ *discordgo.Session, r *discordgo.Ready) {
 	if r.User != nil {
 		user = r.User.Username
 	}
+	t.gw.set(true)
 	t.log.Info("discord gateway ready", "user", user, "guilds", len(r.Guilds))
 	t.once.Do(func() { close(t.ready) })
 }
