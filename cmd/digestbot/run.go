@@ -74,18 +74,28 @@ func (m *Main) runDiscord(ctx context.Context, b *bot.Bot, db *store.DB, token s
 	if err != nil {
 		return err
 	}
+	rescanCtx, stopRescan := context.WithCancel(ctx)
+	defer stopRescan()
 	rescanDone := make(chan struct{})
 	go func() {
 		defer close(rescanDone)
-		m.rescan(ctx, db)
+		m.rescan(rescanCtx, db)
 	}()
 	m.logger.Info("digestbot running on Discord; SIGINT or SIGTERM stops it")
-	<-ctx.Done()
+	var fatal error
+	select {
+	case <-ctx.Done():
+	case fatal = <-t.Fatal():
+	}
 	m.logger.Info("shutting down")
+	stopRescan()
 	closeCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	err = t.Close(closeCtx)
 	<-rescanDone
+	if fatal != nil {
+		return fatal
+	}
 	return err
 }
 
