@@ -38,7 +38,7 @@ func ingestCommand() command {
 				return err
 			}
 			_, err := m.ingest(ctx, files, errs, m.Stdout, asJSON)
-			return err
+			return errors.Join(err, m.catchUpIndex(ctx))
 		},
 	}
 }

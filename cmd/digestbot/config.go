@@ -35,8 +35,9 @@ type Config struct {
 		Level  string `yaml:"level"`  // debug, info, warn, error
 		Format string `yaml:"format"` // text or json
 	} `yaml:"log"`
-	Discord DiscordConfig `yaml:"discord"`
-	Bot     BotConfig     `yaml:"bot"`
+	Discord DiscordConfig  `yaml:"discord"`
+	Bot     BotConfig      `yaml:"bot"`
+	Digests []DigestConfig `yaml:"digests"`
 
 	// Set by Validate.
 	location *time.Location
@@ -208,6 +209,7 @@ func (c *Config) Validate(data []byte, getenv func(string) string) error {
 		bad("log.format", "must be text or json, got %q", c.Log.Format)
 	}
 	c.validateDiscord(bad)
+	c.validateDigests(bad)
 	base := ""
 	if c.path != "" {
 		base, _ = filepath.Abs(filepath.Dir(c.path))

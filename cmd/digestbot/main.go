@@ -78,7 +78,8 @@ type command struct {
 
 func (m *Main) commands() []command {
 	return []command{
-		runCommand(), ingestCommand(), listCommand(), showCommand(), dateCommand(), checkConfigCommand(), checkDBCommand(), backupCommand(),
+		runCommand(), ingestCommand(), listCommand(), showCommand(), dateCommand(), checkConfigCommand(), checkDBCommand(), backupCommand(), summarizeCommand(), digestCommand(), scheduleCommand(),
+		searchCommand(), reindexCommand(),
 	}
 }
 

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Search benchmark: digestbot (bbolt store + bleve index) against SQLite FTS5
+# on one synthetic corpus, in one run, and a side-by-side table.
+#
+#   bench/search.sh                 50,000 articles in a new temporary folder
+#   N=10000 bench/search.sh         a smaller corpus
+#   WORK=/tmp/sb bench/search.sh    keep the files there; a corpus of the same
+#                                   size already there is reused
+#
+# Steps: generate the corpus (internal/synth: 300-1,200 words per article,
+# Zipf vocabulary, fixed seed) and 1,000 queries of 1-3 mid-frequency words;
+# load it into an FTS5 table (sqlite3 shell, porter stemming like digestbot)
+# and into digestbot (ingest into bbolt, then build the index, as
+# `digestbot ingest` does); answer the queries in both, top 10 by BM25;
+# open digestbot's store and index in a new process and answer one query.
+# Not run in CI: it takes minutes and about 2 GB of disk.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${N:-50000}
+WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/digestbot-search-bench.XXXXXX")}
+mkdir -p "$WORK"
+echo "work folder: $WORK"
+
+need() { # need COMMAND PACKAGE: install the Debian package when COMMAND is missing
+	if ! command -v "$1" >/dev/null 2>&1; then
+		echo "installing $2"
+		local sudo=""
+		[ "$(id -u)" -ne 0 ] && sudo=sudo
+		$sudo apt-get update -qq && $sudo apt-get install -y -qq "$2" >/dev/null
+	fi
+}
+need sqlite3 sqlite3
+[ -x /usr/bin/time ] || need time time
+TIME=/usr/bin/time
+
+go build -o "$WORK/searchbench" ./bench/searchbench
+sb="$WORK/searchbench"
+
+# 1. The corpus and the queries.
+if [ "$(cat "$WORK/corpus.n" 2>/dev/null)" != "$N" ]; then
+	rm -rf "$WORK/corpus"
+	"$sb" gen -dir "$WORK/corpus" -n "$N" -queries "$WORK/queries.txt"
+	echo "$N" >"$WORK/corpus.n"
+fi
+# Both loads read the files from the page cache.
+find "$WORK/corpus" -name '*.txt' -print0 | xargs -0 cat >/dev/null
+
+# 2. Load into FTS5: the first line of each file is the title. One
+# transaction, porter stemming over unicode61 (digestbot stems too).
+rm -f "$WORK/fts.db"
+cat >"$WORK/fts_load.sql" <<SQL
+CREATE VIRTUAL TABLE docs USING fts5(title, body, tokenize='porter unicode61');
+INSERT INTO docs(docs, rank) VALUES('rank', 'bm25(2.0, 1.0)');
+BEGIN;
+INSERT INTO docs(title, body)
+  SELECT substr(data, 1, instr(data, char(10)) - 1), substr(data, instr(data, char(10)) + 1)
+  FROM (SELECT CAST(readfile(name) AS TEXT) AS data FROM fsdir('$WORK/corpus') WHERE name LIKE '%.txt');
+COMMIT;
+SQL
+echo "loading into FTS5…"
+$TIME -f "%e %U %S %M" -o "$WORK/fts_load.time" sqlite3 "$WORK/fts.db" <"$WORK/fts_load.sql"
+
+# 3. Load into digestbot.
+echo "loading into digestbot…"
+rm -rf "$WORK/digestbot.db" "$WORK/digestbot.db.index"
+"$sb" load -dir "$WORK/corpus" -db "$WORK/digestbot.db" -out "$WORK/load.json"
+
+# 4. Queries. FTS5: one SELECT per query, the shell timing each.
+fts_queries() { # fts_queries COLUMNS FILE
+	{
+		echo ".timer on"
+		echo ".output /dev/null"
+		awk -v cols="$1" '{ q = ""; for (i = 1; i <= NF; i++) q = q (i > 1 ? " " : "") "\"" $i "\"";
+			printf "SELECT %s FROM docs WHERE docs MATCH %c%s%c ORDER BY rank LIMIT 10;\n", cols, 39, q, 39 }' "$WORK/queries.txt"
+	} >"$2"
+}
+fts_queries "rowid, title" "$WORK/fts_q.sql"
+fts_queries "rowid, title, snippet(docs, 1, '**', '**', '…', 30)" "$WORK/fts_qs.sql"
+head -n 3 "$WORK/fts_q.sql" | tail -n 1 >"$WORK/fts_one.sql"
+printf '.output /dev/null\nSELECT count(*) FROM docs WHERE rowid = 1;\n' >"$WORK/fts_none.sql"
+
+echo "querying FTS5…"
+run_fts() { # run_fts SQL OUT: wall seconds, peak KB in OUT.time; .timer lines in OUT
+	$TIME -f "%e %M" -o "$2.time" sqlite3 "$WORK/fts.db" <"$1" >"$2" 2>&1
+}
+run_fts "$WORK/fts_none.sql" "$WORK/fts_none.out"
+run_fts "$WORK/fts_one.sql" "$WORK/fts_one.out"
+run_fts "$WORK/fts_q.sql" "$WORK/fts_q.out"
+run_fts "$WORK/fts_qs.sql" "$WORK/fts_qs.out"
+pct() { # pct FILE P: the P quantile of the .timer real times
+	grep '^Run Time' "$1" | awk '{ print $4 }' | sort -n | awk -v p="$2" '{ a[NR] = $1 } END { i = int(p * NR) + 1; if (i > NR) i = NR; print a[i] }'
+}
+startup=$(cut -d' ' -f1 "$WORK/fts_none.out.time")
+awk_sub() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = 0; print d }'; }
+read -r lwall luser lsys lrss <"$WORK/fts_load.time"
+cat >"$WORK/fts.json" <<JSON
+{
+  "version": "$(sqlite3 --version | cut -d' ' -f1)",
+  "load_seconds": $lwall,
+  "load_cpu_seconds": $(awk -v u="$luser" -v s="$lsys" 'BEGIN { print u + s }'),
+  "load_peak_rss_bytes": $((lrss * 1024)),
+  "bytes": $(stat -c %s "$WORK/fts.db"),
+  "queries": $(grep -c '^Run Time' "$WORK/fts_q.out"),
+  "query_total_seconds": $(awk_sub "$(cut -d' ' -f1 "$WORK/fts_q.out.time")" "$startup"),
+  "query_median_seconds": $(pct "$WORK/fts_q.out" 0.5),
+  "query_p99_seconds": $(pct "$WORK/fts_q.out" 0.99),
+  "snippet_total_seconds": $(awk_sub "$(cut -d' ' -f1 "$WORK/fts_qs.out.time")" "$startup"),
+  "snippet_median_seconds": $(pct "$WORK/fts_qs.out" 0.5),
+  "snippet_p99_seconds": $(pct "$WORK/fts_qs.out" 0.99),
+  "query_peak_rss_bytes": $(($(cut -d' ' -f2 "$WORK/fts_qs.out.time") * 1024)),
+  "startup_seconds": $startup,
+  "first_query_seconds": $(awk_sub "$(cut -d' ' -f1 "$WORK/fts_one.out.time")" "$startup")
+}
+JSON
+
+# 5. digestbot: all queries without and with snippets, then a cold start.
+echo "querying digestbot…"
+"$sb" query -db "$WORK/digestbot.db" -queries "$WORK/queries.txt" -snippets=false -out "$WORK/query.json"
+"$sb" query -db "$WORK/digestbot.db" -queries "$WORK/queries.txt" -snippets=true -out "$WORK/query_snippets.json"
+"$sb" open -db "$WORK/digestbot.db" -queries "$WORK/queries.txt" -out "$WORK/open.json"
+
+"$sb" report -work "$WORK"

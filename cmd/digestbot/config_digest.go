@@ -1,0 +1,162 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/digestbot/digestbot/digest"
+)
+
+// DigestConfig is one entry of the digests: list: a digest posted to a
+// channel on a schedule. config.example.yaml documents the keys.
+type DigestConfig struct {
+	// Name identifies the digest; its runs are recorded under it, so
+	// renaming a digest starts its schedule afresh.
+	Name string `yaml:"name"`
+	// Channel is the Discord channel ID to post to.
+	Channel string `yaml:"channel"`
+	// Title heads each post; default by selection.
+	Title string `yaml:"title"`
+	// Schedule is a cron spec: minute hour day-of-month month day-of-week,
+	// or @daily, @weekly, @monthly, @yearly, @hourly.
+	Schedule string `yaml:"schedule"`
+	// Timezone is the IANA zone of the schedule and of "day" and
+	// "on-this-day"; default: the top-level timezone.
+	Timezone string `yaml:"timezone"`
+	// Select is new (default), day or on-this-day.
+	Select string `yaml:"select"`
+	// MaxArticles, Sentences and MaxChars: stories per digest, sentences
+	// and characters per summary. Zero means the default.
+	MaxArticles int `yaml:"max_articles"`
+	Sentences   int `yaml:"sentences"`
+	MaxChars    int `yaml:"max_chars"`
+	// PostWhenEmpty posts "nothing new" instead of nothing.
+	PostWhenEmpty bool `yaml:"post_when_empty"`
+	// Include and Exclude are keyword lists (words, not patterns).
+	Include []string `yaml:"include"`
+	Exclude []string `yaml:"exclude"`
+	// CatchUp is once (default) or skip; CatchUpWindow bounds how late a
+	// missed run may still be posted (default 6h).
+	CatchUp       string        `yaml:"catch_up"`
+	CatchUpWindow time.Duration `yaml:"catch_up_window"`
+
+	// Set by validation.
+	job digest.Job
+}
+
+// Job returns the digest's schedule job (valid after Validate).
+func (d DigestConfig) Job() digest.Job { return d.job }
+
+var digestNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// validateDigests checks the digests: list and resolves each entry's job.
+func (c *Config) validateDigests(bad func(key, format string, args ...any)) {
+	names := map[string]int{}
+	for i := range c.Digests {
+		d := &c.Digests[i]
+		key := func(k string) string { return fmt.Sprintf("digests[%d].%s", i, k) }
+		// Errors about a missing key are reported at a key the entry has,
+		// for its line.
+		item := fmt.Sprintf("digests[%d]", i)
+		for _, k := range []struct{ name, value string }{{"name", d.Name}, {"channel", d.Channel}, {"schedule", d.Schedule}, {"select", d.Select}, {"title", d.Title}} {
+			if k.value != "" {
+				item = key(k.name)
+				break
+			}
+		}
+		switch {
+		case d.Name == "":
+			bad(item, "this digest has no name: add name: (letters, digits, '.', '_', '-'); its runs are recorded under it")
+		case !digestNameRE.MatchString(d.Name):
+			bad(key("name"), "%q: use up to 64 letters, digits, '.', '_' or '-'", d.Name)
+		default:
+			if j, dup := names[d.Name]; dup {
+				bad(key("name"), "%q is also the name of digests[%d]; names must be unique", d.Name, j)
+			}
+			names[d.Name] = i
+		}
+		if d.Channel == "" {
+			bad(item, "this digest has no channel: add channel: with the Discord channel ID to post to")
+		} else if !snowflakeRE.MatchString(d.Channel) {
+			bad(key("channel"), "%q is not a Discord channel ID (digits only)", d.Channel)
+		}
+		zone := c.Location()
+		if d.Timezone != "" {
+			z, err := time.LoadLocation(d.Timezone)
+			if err != nil || strings.EqualFold(d.Timezone, "local") {
+				bad(key("timezone"), "unknown time zone %q: use an IANA name such as America/New_York", d.Timezone)
+			} else {
+				zone = z
+			}
+		}
+		sched, err := digest.ParseSchedule(d.Schedule, zone)
+		if err != nil {
+			k := key("schedule")
+			if d.Schedule == "" {
+				k = item
+				err = fmt.Errorf("this digest has no schedule: add schedule: with a cron spec such as \"0 8 * * *\" (08:00 every day)")
+			}
+			bad(k, "%v", err)
+		}
+		rule := digest.SelectNew
+		if d.Select != "" {
+			if rule, err = digest.ParseRule(d.Select); err != nil {
+				bad(key("select"), "%v", err)
+			}
+		}
+		catchUp := digest.CatchUpOnce
+		switch strings.ToLower(d.CatchUp) {
+		case "", "once":
+		case "skip":
+			catchUp = digest.CatchUpSkip
+		default:
+			bad(key("catch_up"), "must be once or skip, got %q", d.CatchUp)
+		}
+		if d.CatchUpWindow < 0 || (d.CatchUpWindow > 0 && d.CatchUpWindow < time.Minute) || d.CatchUpWindow > 7*24*time.Hour {
+			bad(key("catch_up_window"), "must be between 1m and 168h, got %s", d.CatchUpWindow)
+		}
+		if d.MaxArticles < 0 || d.MaxArticles > digest.MaxArticles {
+			bad(key("max_articles"), "must be 1 to %d, got %d", digest.MaxArticles, d.MaxArticles)
+		}
+		if d.Sentences < 0 || d.Sentences > digest.MaxSentences {
+			bad(key("sentences"), "must be 1 to %d, got %d", digest.MaxSentences, d.Sentences)
+		}
+		if d.MaxChars < 0 || (d.MaxChars > 0 && d.MaxChars < 100) || d.MaxChars > digest.MaxSummaryChars {
+			bad(key("max_chars"), "must be 100 to %d characters, got %d", digest.MaxSummaryChars, d.MaxChars)
+		}
+		if n := len([]rune(d.Title)); n > 100 {
+			bad(key("title"), "at most 100 characters, got %d", n)
+		}
+		for _, list := range []struct {
+			name  string
+			words []string
+		}{{"include", d.Include}, {"exclude", d.Exclude}} {
+			for k, w := range list.words {
+				if strings.TrimSpace(w) == "" {
+					bad(fmt.Sprintf("digests[%d].%s[%d]", i, list.name, k), "empty keyword")
+				}
+			}
+		}
+		d.job = digest.Job{
+			Spec: digest.Spec{
+				Name: d.Name, Title: d.Title, Channel: d.Channel, Rule: rule, Zone: zone,
+				MaxArticles: d.MaxArticles, PostWhenEmpty: d.PostWhenEmpty, Include: d.Include, Exclude: d.Exclude,
+				Summary: digest.Options{Sentences: d.Sentences, MaxChars: d.MaxChars},
+			},
+			Schedule: sched,
+			CatchUp:  catchUp,
+			Window:   d.CatchUpWindow,
+		}
+	}
+}
+
+// DigestJobs returns the configured digests as schedule jobs.
+func (c *Config) DigestJobs() []digest.Job {
+	out := make([]digest.Job, len(c.Digests))
+	for i, d := range c.Digests {
+		out[i] = d.job
+	}
+	return out
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSearchPutsMoheFirst(t *testing.T) {
+	dir := t.TempDir()
+	out, stderr, err := run(t, dir, "search", "border", "police")
+	if err != nil {
+		t.Fatalf("search: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr, "search index: rebuilt, 5 articles") {
+		t.Errorf("first search did not report building the index:\n%s", stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 3 || !strings.HasPrefix(lines[0], "1. Mohe City in the Arctic Village") {
+		t.Fatalf("search border police:\n%s", out)
+	}
+	if !strings.Contains(out, "**border** **police**") || !strings.HasSuffix(out, "1 article match \"border police\"\n") {
+		t.Errorf("snippet or total missing:\n%s", out)
+	}
+
+	// The second search uses the index as it is.
+	_, stderr, err = run(t, dir, "search", "border")
+	if err != nil || strings.Contains(stderr, "rebuil") {
+		t.Errorf("second search: %v\n%s", err, stderr)
+	}
+}
+
+func TestSearchJSON(t *testing.T) {
+	dir := t.TempDir()
+	out, _, err := run(t, dir, "search", "--json", "--limit", "2", "party", "history")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Query   string
+		Total   int
+		Page    int
+		Results []struct {
+			ID, Title, Date, Source, Snippet string
+			DatePrecision                    string `json:"date_precision"`
+			Score                            float64
+		}
+	}
+	must(t, json.Unmarshal([]byte(out), &res))
+	if res.Query != "party history" || res.Total != 3 || res.Page != 1 || len(res.Results) != 2 {
+		t.Fatalf("JSON: %+v", res)
+	}
+	first := res.Results[0]
+	if first.Source != "002_517fc5acc2ab6940.txt" || first.Date != "2023-08-08" || first.DatePrecision != "day" ||
+		len(first.ID) != 12 || first.Score <= res.Results[1].Score || !strings.Contains(first.Snippet, "**history**") {
+		t.Errorf("first result: %+v", first)
+	}
+	var raw struct {
+		Results []map[string]any
+	}
+	must(t, json.Unmarshal([]byte(out), &raw))
+	for _, k := range []string{"id", "title", "date", "date_precision", "source", "score", "snippet"} {
+		if _, ok := raw.Results[0][k]; !ok {
+			t.Errorf("result lacks %q: %v", k, raw.Results[0])
+		}
+	}
+}
+
+func TestSearchFiltersAndPages(t *testing.T) {
+	dir := t.TempDir()
+	out, _, err := run(t, dir, "search", "party", "--from", "2022-07", "--to", "2022-07")
+	if err != nil || !strings.Contains(out, "2022-07-13") || !strings.Contains(out, "1 article dated within 2022-07-01..2022-07-31 match") {
+		t.Errorf("date filter: %v\n%s", err, out)
+	}
+	out, _, err = run(t, dir, "search", "party", "--limit", "2", "--page", "2")
+	if err != nil || !strings.HasPrefix(out, "\n3. ") || !strings.Contains(out, "(page 2 of 3; next: --page 3)") {
+		t.Errorf("page 2: %v\n%s", err, out)
+	}
+	out, _, err = run(t, dir, "search", "party", "date:yesterday") // the test clock: 2023-07-04
+	if err != nil || !strings.Contains(out, "2023-07-03") {
+		t.Errorf("relative date: %v\n%s", err, out)
+	}
+	out, _, err = run(t, dir, "search", "xylophone")
+	if err != nil || out != "no articles match \"xylophone\"\n" {
+		t.Errorf("no match: %v\n%q", err, out)
+	}
+}
+
+func TestSearchBadQueries(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"search"}, "search needs a query"},
+		{[]string{"search", "the", "of"}, `search: the words "the", "of" are all: too common to search for`},
+		{[]string{"search", "--", "-border"}, "every word is excluded"},
+		{[]string{"search", "border", "--from", "someday"}, `date "someday" not understood`},
+		{[]string{"search", "border", "--limit", "0"}, "--limit must be from 1 to 100"},
+		{[]string{"search", "border", "--page", "0"}, "--page must be 1 or more"},
+	} {
+		_, _, err := run(t, dir, tt.args...)
+		var ue usageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: error %v, want a usage error containing %q", tt.args, err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "bleve") {
+			t.Errorf("%q: bleve shows through: %v", tt.args, err)
+		}
+	}
+	// An exclusion after -- or inside a quoted query is not a flag.
+	for _, args := range [][]string{{"search", "fortress", "--", "-urumqi"}, {"search", "fortress -urumqi"}} {
+		out, _, err := run(t, dir, args...)
+		if err != nil || !strings.Contains(out, "1. Mohe City") || !strings.Contains(out, "1 article match") {
+			t.Errorf("%q: %v\n%s", args, err, out)
+		}
+	}
+	// Stray syntax is searched for literally.
+	out, _, err := run(t, dir, "search", `title:Urumqi^2 "fighting fortress`)
+	if err != nil || !strings.Contains(out, "1. The general secretary") {
+		t.Errorf("stray syntax: %v\n%s", err, out)
+	}
+}
+
+func TestIngestKeepsTheIndexUpToDate(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := run(t, dir, "search", "border"); err != nil { // builds the index
+		t.Fatal(err)
+	}
+	src := filepath.Join(dir, "in")
+	must(t, os.MkdirAll(src, 0o755))
+	write(t, filepath.Join(src, "harbor.txt"), " date 2024-03-15 Harbor reopens after storm\n\nThe harbor reopened on Friday after a week of repairs.\n")
+	if _, stderr, err := run(t, dir, "ingest", src); err != nil {
+		t.Fatalf("ingest: %v\n%s", err, stderr)
+	}
+	out, stderr, err := run(t, dir, "search", "harbor", "repairs")
+	if err != nil || !strings.Contains(out, "1. Harbor reopens after storm") || strings.Contains(stderr, "rebuil") {
+		t.Errorf("search after ingest: %v\n%s\n%s", err, out, stderr)
+	}
+
+	_, stderr, err = run(t, dir, "reindex")
+	if err != nil || !strings.Contains(stderr, "search index: rebuilding from the database (rebuild requested): 6 articles") ||
+		!strings.Contains(stderr, "search index: rebuilt, 6 articles") {
+		t.Errorf("reindex: %v\n%s", err, stderr)
+	}
+	// A deleted index folder is rebuilt on the next search.
+	must(t, os.RemoveAll(filepath.Join(dir, "data", "digestbot", "digestbot.db.index")))
+	out, stderr, err = run(t, dir, "search", "harbor")
+	if err != nil || !strings.Contains(out, "Harbor reopens") || !strings.Contains(stderr, "there is no search index yet") {
+		t.Errorf("after deleting the index: %v\n%s\n%s", err, out, stderr)
+	}
+}

@@ -1,0 +1,379 @@
+package digest
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/store"
+)
+
+// Rule selects the articles of a digest.
+type Rule string
+
+// The selection rules.
+const (
+	// SelectNew: articles stored since the channel's previous digest (by the
+	// store's change log). With no previous digest, every stored article.
+	SelectNew Rule = "new"
+	// SelectDay: articles dated the previous day in the digest's time zone.
+	SelectDay Rule = "day"
+	// SelectOnThisDay: articles dated this calendar day in earlier years
+	// (on 28 February of a common year, 29 February too).
+	SelectOnThisDay Rule = "on-this-day"
+)
+
+// Rules lists the rules, for help texts.
+var Rules = []Rule{SelectNew, SelectDay, SelectOnThisDay}
+
+// ParseRule parses "new", "day" or "on-this-day".
+func ParseRule(s string) (Rule, error) {
+	for _, r := range Rules {
+		if strings.EqualFold(s, string(r)) {
+			return r, nil
+		}
+	}
+	return "", fmt.Errorf("unknown selection %q: use new, day or on-this-day", s)
+}
+
+// Digest limits.
+const (
+	DefaultMaxArticles = 10
+	MaxArticles        = 100
+	// earliestYear bounds how far back on-this-day looks.
+	earliestYear = 1900
+)
+
+// Spec says what a digest holds. The zero values of the fields mean the
+// defaults.
+type Spec struct {
+	// Name identifies a configured digest (its runs are recorded under it).
+	Name string
+	// Title heads the digest; default by rule ("New articles", "Daily
+	// digest", "On this day").
+	Title string
+	// Channel is where it is posted; a "new" digest starts after the
+	// channel's previous digest. Empty: no channel, "new" means everything.
+	Channel string
+	Rule    Rule           // default SelectNew
+	Zone    *time.Location // for "day" and "on-this-day"; default UTC
+	// MaxArticles is the most stories shown; the rest are counted in an
+	// "N more" line (default 10).
+	MaxArticles int
+	Summary     Options
+	// PostWhenEmpty posts a digest that says there is nothing new instead
+	// of posting nothing.
+	PostWhenEmpty bool
+	// Include keeps only articles matching at least one entry, Exclude
+	// drops articles matching any. An entry is a word or words, matched
+	// with the search analysis (so "patrols" matches "patrol"); an entry of
+	// several words matches when the article has all of them.
+	Include, Exclude []string
+}
+
+func (sp Spec) withDefaults() Spec {
+	if sp.Rule == "" {
+		sp.Rule = SelectNew
+	}
+	if sp.Zone == nil {
+		sp.Zone = time.UTC
+	}
+	if sp.MaxArticles <= 0 {
+		sp.MaxArticles = DefaultMaxArticles
+	}
+	if sp.Title == "" {
+		sp.Title = map[Rule]string{SelectNew: "New articles", SelectDay: "Daily digest", SelectOnThisDay: "On this day"}[sp.Rule]
+	}
+	sp.Summary = sp.Summary.withDefaults()
+	return sp
+}
+
+// Validate reports a spec that cannot be built.
+func (sp Spec) Validate() error {
+	if _, err := ParseRule(string(sp.withDefaults().Rule)); err != nil {
+		return err
+	}
+	if sp.MaxArticles < 0 || sp.MaxArticles > MaxArticles {
+		return fmt.Errorf("max_articles must be 1 to %d, got %d", MaxArticles, sp.MaxArticles)
+	}
+	for _, w := range append(slices.Clone(sp.Include), sp.Exclude...) {
+		if strings.TrimSpace(w) == "" {
+			return errors.New("empty keyword in include or exclude")
+		}
+	}
+	return sp.Summary.Validate()
+}
+
+// Digest is a built digest: what would be posted.
+type Digest struct {
+	Name  string
+	Title string
+	Rule  Rule
+	// At is the moment it was built for (the scheduled time of a run).
+	At time.Time
+	// Day is the day a "day" digest covers, or the calendar day of an
+	// "on-this-day" digest (as a UTC midnight).
+	Day time.Time
+	// Since and Seq bound a "new" digest: changes after Since up to Seq.
+	// Seq is the store's latest change when the digest was built, for every
+	// rule.
+	Since, Seq uint64
+	Items      []Item
+	// More counts the stories left out beyond MaxArticles.
+	More int
+	// Include is the include filter, for the "N more" hint.
+	Include       []string
+	PostWhenEmpty bool
+}
+
+// Empty reports whether the digest has no stories.
+func (d Digest) Empty() bool { return len(d.Items) == 0 }
+
+// Item is one story of a digest.
+type Item struct {
+	ID, Title, Source string
+	Date              corpus.Date
+	Summary           []string
+	// AlsoIn lists near-duplicates: the same story stored again.
+	AlsoIn []Ref
+}
+
+// Ref names another article.
+type Ref struct{ ID, Title, Source string }
+
+// candidate is an article that may go into a digest. Its Body may have been
+// dropped to save memory; lead holds the terms near-duplicates are found by.
+type candidate struct {
+	art  corpus.Article
+	lead map[string]bool
+}
+
+// keepBodies: with more candidates than this, their bodies are dropped
+// after filtering and read again for the few that are summarised.
+const keepBodies = 200
+
+// Build builds the digest spec describes for the moment at. It reads the
+// store and may add to the summary cache, but records nothing about the
+// digest: building twice gives the same digest.
+func (s *Service) Build(ctx context.Context, spec Spec, at time.Time) (Digest, error) {
+	if err := spec.Validate(); err != nil {
+		return Digest{}, err
+	}
+	spec = spec.withDefaults()
+	seq, err := s.db.LastSeq(ctx)
+	if err != nil {
+		return Digest{}, fmt.Errorf("build digest: %w", err)
+	}
+	d := Digest{Name: spec.Name, Title: spec.Title, Rule: spec.Rule, At: at, Seq: seq,
+		Include: spec.Include, PostWhenEmpty: spec.PostWhenEmpty}
+	filter := s.newFilter(spec)
+	var cands []candidate
+	add := func(a corpus.Article) {
+		if !filter.keep(a) {
+			return
+		}
+		cands = append(cands, candidate{art: a, lead: leadTerms(s.analyze, s.stop, a)})
+		switch {
+		case len(cands) == keepBodies+1:
+			for i := range cands {
+				cands[i].art.Body = ""
+			}
+		case len(cands) > keepBodies+1:
+			cands[len(cands)-1].art.Body = ""
+		}
+	}
+	local := at.In(spec.Zone)
+	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
+	switch spec.Rule {
+	case SelectNew:
+		if spec.Channel != "" {
+			if d.Since, _, err = s.db.ChannelSeq(ctx, spec.Channel); err != nil {
+				return Digest{}, err
+			}
+		}
+		err = s.newSince(ctx, d.Since, seq, add)
+	case SelectDay:
+		d.Day = today.AddDate(0, 0, -1)
+		var arts []corpus.Article
+		arts, err = s.db.Between(ctx, d.Day, d.Day)
+		for _, a := range arts {
+			add(a)
+		}
+	case SelectOnThisDay:
+		d.Day = today
+		err = s.onThisDay(ctx, today, add)
+	}
+	if err != nil {
+		return Digest{}, fmt.Errorf("build digest %q: %w", spec.Title, err)
+	}
+
+	slices.SortFunc(cands, func(a, b candidate) int { return newerFirst(a.art, b.art) })
+	stats, err := s.Stats(ctx)
+	if err != nil {
+		return Digest{}, err
+	}
+	groups := groupDuplicates(cands, stats)
+	if len(groups) > spec.MaxArticles {
+		d.More = len(groups) - spec.MaxArticles
+		groups = groups[:spec.MaxArticles]
+	}
+	shown := make([]corpus.Article, len(groups))
+	for i, g := range groups {
+		shown[i] = cands[g[0]].art
+	}
+	sums, err := s.Summaries(ctx, shown, spec.Summary)
+	if err != nil {
+		return Digest{}, err
+	}
+	for i, g := range groups {
+		a := cands[g[0]].art
+		it := Item{ID: a.ID, Title: a.Title, Source: a.Source, Date: a.Date, Summary: sums[i].Sentences}
+		for _, j := range g[1:] {
+			o := cands[j].art
+			it.AlsoIn = append(it.AlsoIn, Ref{ID: o.ID, Title: o.Title, Source: o.Source})
+		}
+		d.Items = append(d.Items, it)
+	}
+	return d, nil
+}
+
+// errStop ends a walk over the change log early.
+var errStop = errors.New("stop")
+
+// newSince calls add for each article stored after change since, up to and
+// including change upto, that is still stored.
+func (s *Service) newSince(ctx context.Context, since, upto uint64, add func(corpus.Article)) error {
+	var order []string
+	live := map[string]bool{}
+	err := s.db.Changes(ctx, since, func(ch store.Change) error {
+		if ch.Seq > upto {
+			return errStop
+		}
+		if _, ok := live[ch.ID]; !ok {
+			order = append(order, ch.ID)
+		}
+		live[ch.ID] = !ch.Deleted
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return err
+	}
+	for _, id := range order {
+		if !live[id] {
+			continue
+		}
+		a, err := s.db.Article(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted after upto
+		}
+		if err != nil {
+			return err
+		}
+		add(a)
+	}
+	return nil
+}
+
+// onThisDay calls add for each article dated day's month and day in an
+// earlier year, newest year first.
+func (s *Service) onThisDay(ctx context.Context, day time.Time, add func(corpus.Article)) error {
+	feb28 := day.Month() == time.February && day.Day() == 28 && !isLeap(day.Year())
+	for y := day.Year() - 1; y >= earliestYear; y-- {
+		days := []int{day.Day()}
+		if feb28 && isLeap(y) {
+			days = append(days, 29)
+		}
+		for _, dd := range days {
+			if day.Month() == time.February && dd == 29 && !isLeap(y) {
+				continue
+			}
+			t := time.Date(y, day.Month(), dd, 0, 0, 0, 0, time.UTC)
+			arts, err := s.db.Between(ctx, t, t)
+			if err != nil {
+				return err
+			}
+			for _, a := range arts {
+				add(a)
+			}
+		}
+	}
+	return nil
+}
+
+func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
+
+// newerFirst orders articles by date, newest first (a day before the month
+// it is in), undated last, then by ID.
+func newerFirst(a, b corpus.Article) int {
+	ak, bk := a.Date.Known(), b.Date.Known()
+	if ak != bk {
+		if ak {
+			return -1
+		}
+		return 1
+	}
+	if ak {
+		af, _, _ := a.Date.Span()
+		bf, _, _ := b.Date.Span()
+		if c := bf.Compare(af); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Date.Precision, a.Date.Precision); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// filter applies a spec's include and exclude lists.
+type filter struct {
+	s                *Service
+	include, exclude [][]string // each entry's terms
+}
+
+func (s *Service) newFilter(spec Spec) filter {
+	f := filter{s: s}
+	entries := func(words []string) [][]string {
+		var out [][]string
+		for _, w := range words {
+			if terms := s.analyze(w); len(terms) > 0 {
+				out = append(out, terms)
+			}
+		}
+		return out
+	}
+	f.include, f.exclude = entries(spec.Include), entries(spec.Exclude)
+	return f
+}
+
+func (f filter) keep(a corpus.Article) bool {
+	if len(f.include) == 0 && len(f.exclude) == 0 {
+		return true
+	}
+	terms := map[string]bool{}
+	for _, t := range f.s.analyze(a.Title + "\n\n" + a.Body) {
+		terms[t] = true
+	}
+	matches := func(entry []string) bool {
+		for _, t := range entry {
+			if !terms[t] {
+				return false
+			}
+		}
+		return true
+	}
+	for _, e := range f.exclude {
+		if matches(e) {
+			return false
+		}
+	}
+	if len(f.include) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(f.include, matches)
+}

@@ -1,0 +1,353 @@
+// Package search finds articles by keyword: a bleve index (BM25 ranking)
+// kept beside the bbolt store. The store is the system of record; the
+// index is derived from it through the store's change log and can always
+// be rebuilt from it.
+//
+// The index records the last change it applied (with the mapping version
+// and the database it belongs to) atomically with the documents of each
+// batch. Open catches up from there, and rebuilds an index that is missing,
+// unreadable, built by another mapping or for another database. A kill at
+// any moment therefore loses at most work, never consistency: after the
+// next Open every stored article is searchable and no deleted one is.
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/mapping"
+
+	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/store"
+)
+
+// Store is what the index needs of the database: its change log and its
+// articles. *store.DB implements it.
+type Store interface {
+	Changes(ctx context.Context, after uint64, fn func(store.Change) error) error
+	LastSeq(ctx context.Context) (uint64, error)
+	Article(ctx context.Context, id string) (corpus.Article, error)
+}
+
+// Options tune Open. The zero value is what digestbot uses.
+type Options struct {
+	// Logger receives what went wrong inside the index (the details users
+	// are not shown). Default: discard.
+	Logger *slog.Logger
+	// Progress, when set, is called during a rebuild: when it starts, after
+	// each batch, and when it is finished.
+	Progress func(Progress)
+	// Now is the clock for relative dates in queries (today, last-week);
+	// SearchOptions.Now overrides it. Default time.Now.
+	Now func() time.Time
+	// BatchSize is the number of articles indexed per batch. Default 1000.
+	BatchSize int
+	// Rebuild makes Open rebuild the index even when it is fine.
+	Rebuild bool
+}
+
+// Progress reports a rebuild.
+type Progress struct {
+	Reason      string // why the index is being rebuilt
+	Done, Total int    // articles indexed so far, of all
+	Finished    bool
+	Elapsed     time.Duration
+}
+
+// Keys of what the index records about itself in bleve's internal storage.
+var (
+	keyMapping = []byte("digestbot.mapping") // MappingVersion
+	keySeq     = []byte("digestbot.seq")     // last change log sequence applied
+	keyOrigin  = []byte("digestbot.origin")  // ID of the database's first change
+	keyStats   = []byte("digestbot.stats")   // corpusStats as JSON
+)
+
+// Index is an open search index. It is safe for concurrent use.
+type Index struct {
+	dir  string
+	st   Store
+	opts Options
+	im   *mapping.IndexMappingImpl
+	an   analyzers
+	docs docMaker
+
+	// write serialises catch-ups and rebuilds.
+	write sync.Mutex
+	// mu guards the fields below: searches hold it for reading, a rebuild
+	// swapping in a new index for writing.
+	mu    sync.RWMutex
+	bi    bleve.Index
+	seq   uint64
+	stats corpusStats
+}
+
+// corpusStats are the average title and body lengths (in tokens) that
+// BM25 normalises by, kept by the index itself: bleve's own estimate
+// depends on how its segments happen to be merged, so scores would drift.
+type corpusStats struct {
+	// Docs is how many articles the averages are over.
+	Docs     int64   `json:"docs"`
+	TitleAvg float64 `json:"title_avg"`
+	BodyAvg  float64 `json:"body_avg"`
+}
+
+func (s *corpusStats) add(a corpus.Article) {
+	s.Docs++
+	s.TitleAvg += (float64(approxTokens(a.Title)) - s.TitleAvg) / float64(s.Docs)
+	s.BodyAvg += (float64(approxTokens(a.Body)) - s.BodyAvg) / float64(s.Docs)
+}
+
+// remove accounts for a deleted article, whose text is gone: the averages
+// stay, and later articles weigh a little more in them.
+func (s *corpusStats) remove() { s.Docs = max(s.Docs-1, 0) }
+
+// Open opens the search index in dir for the database st, rebuilding it
+// from st when it is missing, unreadable or out of date, and catches it up
+// with st's latest changes.
+func Open(ctx context.Context, dir string, st Store, opts Options) (*Index, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 1000
+	}
+	im, err := newMapping()
+	if err != nil {
+		return nil, fmt.Errorf("search index mapping: %w", err)
+	}
+	an, err := analyzersOf(im)
+	if err != nil {
+		return nil, err
+	}
+	ix := &Index{dir: dir, st: st, opts: opts, im: im, an: an, docs: newDocMaker(im, an.withStemCache())}
+	ix.write.Lock()
+	defer ix.write.Unlock()
+
+	reason := "rebuild requested"
+	if !opts.Rebuild {
+		var err error
+		if reason, err = ix.openExisting(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if reason != "" {
+		if err := ix.rebuild(ctx, reason); err != nil {
+			return nil, err
+		}
+	}
+	if err := ix.catchUp(ctx); err != nil {
+		ix.closeIndex()
+		return nil, err
+	}
+	return ix, nil
+}
+
+// Close closes the index files.
+func (ix *Index) Close() error {
+	ix.write.Lock()
+	defer ix.write.Unlock()
+	return ix.closeIndex()
+}
+
+func (ix *Index) closeIndex() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.bi == nil {
+		return nil
+	}
+	err := closeBleve(ix.bi)
+	ix.bi = nil
+	if err != nil {
+		ix.opts.Logger.Error("close search index", "dir", ix.dir, "error", err)
+		return fmt.Errorf("close search index %s: %w", ix.dir, errIndexFailed)
+	}
+	return nil
+}
+
+// Dir returns the folder the index lives in.
+func (ix *Index) Dir() string { return ix.dir }
+
+// errIndexFailed stands in for bleve's own errors, which are logged but
+// never shown to users.
+var errIndexFailed = errors.New("the search index failed (details in the log); `digestbot reindex` rebuilds it")
+
+// runtimeConfig is passed to bleve when creating or opening an index.
+// unsafe_batch: a batch returns once searchable, before it is on disk. The
+// recorded sequence number is persisted atomically with the batch, so a
+// batch lost to a crash is simply applied again by the next catch-up.
+//
+// bolt_timeout: opening an index whose root.bolt is still locked (by a
+// wedged instance, see closeBleve) fails instead of waiting forever, and
+// the index is rebuilt beside it.
+func runtimeConfig() map[string]any {
+	return map[string]any{"unsafe_batch": true, "bolt_timeout": "1s"}
+}
+
+// closeTimeout bounds closing a bleve index.
+const closeTimeout = 10 * time.Second
+
+// closeBleve closes bi, giving up after closeTimeout. bleve's close waits
+// for its background writer, which never finishes if it panicked in the
+// middle of a transaction (seen once with damaged files); the program must
+// not hang on that. Whatever was not written is applied again by the next
+// catch-up.
+func closeBleve(bi bleve.Index) error {
+	done := make(chan error, 1)
+	go func() { done <- bi.Close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(closeTimeout):
+		return fmt.Errorf("closing took over %s; abandoned", closeTimeout)
+	}
+}
+
+// openExisting opens the index in ix.dir. It returns why the index must
+// be rebuilt, or "" when it can be caught up.
+func (ix *Index) openExisting(ctx context.Context) (reason string, err error) {
+	if _, err := os.Stat(ix.dir); errors.Is(err, os.ErrNotExist) {
+		return "there is no search index yet", nil
+	}
+	bi, err := openBleve(ix.dir)
+	if err != nil {
+		ix.opts.Logger.Warn("search index unreadable", "dir", ix.dir, "error", err)
+		return "the search index could not be read", nil
+	}
+	keep := false
+	defer func() {
+		if !keep {
+			_ = closeBleve(bi)
+		}
+	}()
+	meta, err := readMeta(bi)
+	if err != nil {
+		ix.opts.Logger.Warn("search index metadata unreadable", "dir", ix.dir, "error", err)
+		return "the search index could not be read", nil
+	}
+	if meta.mapping != MappingVersion {
+		return fmt.Sprintf("the search index has layout %d, this digestbot uses %d", meta.mapping, MappingVersion), nil
+	}
+	origin, err := firstChange(ctx, ix.st)
+	if err != nil {
+		return "", err
+	}
+	last, err := ix.st.LastSeq(ctx)
+	if err != nil {
+		return "", fmt.Errorf("search index: read the change log: %w", err)
+	}
+	switch {
+	case meta.origin != "" && meta.origin != origin:
+		return "the search index belongs to another database", nil
+	case meta.seq > last:
+		return "the search index is ahead of the database", nil
+	}
+	ix.mu.Lock()
+	ix.bi, ix.seq, ix.stats = bi, meta.seq, meta.stats
+	ix.mu.Unlock()
+	keep = true
+	return "", nil
+}
+
+// openBleve opens a bleve index, turning a panic on damaged files into an
+// error. That includes a fault reading a memory-mapped file cut short (a
+// truncated root.bolt), which would otherwise crash the program.
+func openBleve(dir string) (bi bleve.Index, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			bi, err = nil, fmt.Errorf("panic opening index: %v", r)
+		}
+	}()
+	return bleve.OpenUsing(dir, runtimeConfig())
+}
+
+type indexMeta struct {
+	mapping int
+	seq     uint64
+	origin  string
+	stats   corpusStats
+}
+
+func readMeta(bi bleve.Index) (m indexMeta, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic reading index metadata: %v", r)
+		}
+	}()
+	get := func(key []byte) string {
+		if err != nil {
+			return ""
+		}
+		var v []byte
+		v, err = bi.GetInternal(key)
+		return string(v)
+	}
+	mv, seq, origin, stats := get(keyMapping), get(keySeq), get(keyOrigin), get(keyStats)
+	if err != nil {
+		return m, err
+	}
+	if m.mapping, err = strconv.Atoi(mv); err != nil {
+		return m, fmt.Errorf("mapping version %q: %w", mv, err)
+	}
+	if m.seq, err = strconv.ParseUint(seq, 10, 64); err != nil {
+		return m, fmt.Errorf("sequence %q: %w", seq, err)
+	}
+	if err := json.Unmarshal([]byte(stats), &m.stats); err != nil {
+		return m, fmt.Errorf("stats %q: %w", stats, err)
+	}
+	m.origin = origin
+	return m, nil
+}
+
+// setMeta records in b what the index will have applied once b is.
+func setMeta(b *bleve.Batch, seq uint64, origin string, stats corpusStats) {
+	b.SetInternal(keyMapping, []byte(strconv.Itoa(MappingVersion)))
+	b.SetInternal(keySeq, []byte(strconv.FormatUint(seq, 10)))
+	b.SetInternal(keyOrigin, []byte(origin))
+	js, _ := json.Marshal(stats) // plain numbers: cannot fail
+	b.SetInternal(keyStats, js)
+}
+
+var errStop = errors.New("stop")
+
+// firstChange returns the sequence number and ID of the database's first
+// change-log entry: it tells one database from another. "" for a database
+// with no changes; an index built from one fits any database.
+func firstChange(ctx context.Context, st Store) (string, error) {
+	var id string
+	err := st.Changes(ctx, 0, func(c store.Change) error {
+		id = strconv.FormatUint(c.Seq, 10) + ":" + c.ID
+		return errStop
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return "", fmt.Errorf("search index: read the change log: %w", err)
+	}
+	return id, nil
+}
+
+// article returns the stored article id, or ok false when it is gone.
+func (ix *Index) article(ctx context.Context, id string) (corpus.Article, bool, error) {
+	a, err := ix.st.Article(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrAmbiguous):
+		return a, false, nil
+	case err != nil:
+		return a, false, fmt.Errorf("search index: read article %s: %w", id, err)
+	}
+	// Article also accepts a unique prefix; only the exact ID will do.
+	return a, a.ID == id, nil
+}
