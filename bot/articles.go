@@ -23,7 +23,7 @@ const (
 	maxCustomID     = 100
 	maxSelectLabel  = 100
 	maxChoices      = 25
-	articlePageSize = 3500 // characters of body per article page
+	articlePageSize = 3300 // characters of body per article page: with a 700-character summary, page 1 stays under 4096
 )
 
 func utf8Valid(s string) bool { return utf8.ValidString(s) }

@@ -25,8 +25,9 @@ type Console struct {
 	UserID, UserName, GuildID, ChannelID string
 	Permissions                          int64
 
-	mu   sync.Mutex // serialises output with Post
-	last Response
+	mu     sync.Mutex // serialises output with Post
+	last   Response
+	posted int
 }
 
 // Run reads and answers lines until the input ends or ctx is done.
@@ -223,10 +224,15 @@ func (c *Console) component(req Request, verb, arg string) (Request, error) {
 	return req, fmt.Errorf("no button %q on the last response", arg)
 }
 
-// Post prints a message as if posted to a channel (scheduled digests).
+// Post prints a message as if posted to a channel (scheduled digests) and
+// returns an ID for it, "console-1", "console-2", …
 func (c *Console) Post(_ context.Context, channelID string, m Message) (string, error) {
-	c.print(fmt.Sprintf("── posted to #%s ──\n", channelID) + RenderMessageText(m))
-	return "", nil
+	c.mu.Lock()
+	c.posted++
+	id := fmt.Sprintf("console-%d", c.posted)
+	c.mu.Unlock()
+	c.print(fmt.Sprintf("── posted to #%s (message %s) ──\n", channelID, id) + RenderMessageText(m))
+	return id, nil
 }
 
 func (c *Console) print(s string) {

@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/digestbot/digestbot/bot"
 	"github.com/digestbot/digestbot/bot/discord"
+	"github.com/digestbot/digestbot/digest"
+	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -31,32 +35,106 @@ func runCommand() command {
 			if err != nil {
 				return err
 			}
+			ix, err := m.openIndex(ctx, db, false)
+			if err != nil {
+				return err
+			}
+			defer ix.Close()
+			svc, err := digestService(db)
+			if err != nil {
+				return err
+			}
+			now := func() time.Time { return m.Now().In(m.config.Location()) }
+			// The scheduler posts through whichever transport runs; it is
+			// known only below, so it posts through this indirection.
+			poster := &lazyPoster{}
+			sched, err := digest.NewScheduler(m.config.DigestJobs(), svc, db, digestPoster{poster}, clockFunc(m.Now), m.logger)
+			if err != nil {
+				return err
+			}
 			b := bot.New(bot.Deps{
 				Articles:     db,
 				State:        db,
+				Search:       botSearch{ix: ix, now: now},
+				Summaries:    botSummaries{svc},
+				Digests:      botDigests{svc: svc, sched: sched, loc: m.config.Location(), now: now},
 				Log:          m.logger,
 				Now:          m.Now,
 				Location:     m.config.Location(),
 				ManagerRoles: m.config.Discord.ManagerRoles,
 			})
+			srv := services{db: db, ix: ix, sched: sched}
 			if token := m.config.Token(m.Getenv); token != "" {
-				return m.runDiscord(ctx, b, db, token)
+				return m.runDiscord(ctx, b, srv, poster, token)
 			}
 			con := &bot.Console{Bot: b, In: m.Stdin, Out: m.Stdout,
 				UserID: "console", UserName: "you", GuildID: "console", ChannelID: "console",
 				Permissions: bot.PermManageGuild}
+			poster.set(con)
+			stop := srv.start(ctx, m)
+			defer stop()
 			m.logger.Info("console ready: type /help, /search WORDS, /date WHEN, /article ID; quit or end of input exits")
 			return con.Run(ctx)
 		},
 	}
 }
 
+// services are what runs beside a transport: the digest scheduler and the
+// corpus rescan.
+type services struct {
+	db    *store.DB
+	ix    *search.Index
+	sched *digest.Scheduler
+}
+
+// start runs the scheduler and the rescan until the returned stop is
+// called (or ctx ends); stop waits for both.
+func (s services) start(ctx context.Context, m *Main) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := s.sched.Run(ctx); err != nil && ctx.Err() == nil {
+			m.logger.Error("digest scheduler stopped", "error", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		m.rescan(ctx, s.db, s.ix)
+	}()
+	return func() { cancel(); wg.Wait() }
+}
+
+// lazyPoster forwards to the transport once it exists.
+type lazyPoster struct {
+	mu sync.Mutex
+	to channelPoster
+}
+
+func (p *lazyPoster) set(to channelPoster) {
+	p.mu.Lock()
+	p.to = to
+	p.mu.Unlock()
+}
+
+func (p *lazyPoster) Post(ctx context.Context, channel string, m bot.Message) (string, error) {
+	p.mu.Lock()
+	to := p.to
+	p.mu.Unlock()
+	if to == nil {
+		return "", errors.New("no transport connected yet")
+	}
+	return to.Post(ctx, channel, m)
+}
+
 // shutdownGrace bounds a graceful stop: interactions in flight finish,
 // then the gateway and the database close.
 const shutdownGrace = 10 * time.Second
 
-// runDiscord serves Discord until ctx is cancelled (SIGINT/SIGTERM).
-func (m *Main) runDiscord(ctx context.Context, b *bot.Bot, db *store.DB, token string) error {
+// runDiscord serves Discord until ctx is cancelled (SIGINT/SIGTERM) or the
+// transport gives up.
+func (m *Main) runDiscord(ctx context.Context, b *bot.Bot, srv services, poster *lazyPoster, token string) error {
 	t, err := discord.New(b, discord.Options{
 		Token:      token,
 		AppID:      m.config.Discord.ApplicationID,
@@ -74,13 +152,8 @@ func (m *Main) runDiscord(ctx context.Context, b *bot.Bot, db *store.DB, token s
 	if err != nil {
 		return err
 	}
-	rescanCtx, stopRescan := context.WithCancel(ctx)
-	defer stopRescan()
-	rescanDone := make(chan struct{})
-	go func() {
-		defer close(rescanDone)
-		m.rescan(rescanCtx, db)
-	}()
+	poster.set(t)
+	stop := srv.start(ctx, m)
 	m.logger.Info("digestbot running on Discord; SIGINT or SIGTERM stops it")
 	var fatal error
 	select {
@@ -88,11 +161,10 @@ func (m *Main) runDiscord(ctx context.Context, b *bot.Bot, db *store.DB, token s
 	case fatal = <-t.Fatal():
 	}
 	m.logger.Info("shutting down")
-	stopRescan()
+	stop() // the scheduler and rescan first: no post starts on a closing gateway
 	closeCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	err = t.Close(closeCtx)
-	<-rescanDone
 	if fatal != nil {
 		return fatal
 	}
@@ -100,8 +172,8 @@ func (m *Main) runDiscord(ctx context.Context, b *bot.Bot, db *store.DB, token s
 }
 
 // rescan loads new and changed files from the corpus folders every
-// bot.rescan_interval until ctx is done.
-func (m *Main) rescan(ctx context.Context, db *store.DB) {
+// bot.rescan_interval until ctx is done, and brings the index up to date.
+func (m *Main) rescan(ctx context.Context, db *store.DB, ix *search.Index) {
 	every := m.config.Bot.RescanInterval
 	if every <= 0 || len(m.config.Corpus.Folders) == 0 {
 		return
@@ -116,11 +188,14 @@ func (m *Main) rescan(ctx context.Context, db *store.DB) {
 		}
 		files, _ := m.defaultFiles()
 		sum, err := m.ingest(ctx, files, nil, io.Discard, false)
-		if err != nil && ctx.Err() == nil {
+		if err != nil && !errors.Is(err, errRejected) && ctx.Err() == nil {
 			m.logger.Warn("rescan of the corpus folders", "error", err)
 		}
-		if n := sum["added"] + sum["updated"]; n > 0 {
-			m.logger.Info("rescan loaded new articles", "added", sum["added"], "updated", sum["updated"])
+		if n := sum[store.Added] + sum[store.Updated]; n > 0 {
+			m.logger.Info("rescan loaded new articles", "added", sum[store.Added], "updated", sum[store.Updated])
+			if err := ix.CatchUp(ctx); err != nil && ctx.Err() == nil {
+				m.logger.Warn("search index catch-up after rescan", "error", err)
+			}
 		}
 	}
 }
