@@ -110,3 +110,20 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckConfigPrintsSchedules(t *testing.T) {
+	out, _, err := run(t, t.TempDir(), "check-config", "../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The injected clock is 2023-07-04 09:00 UTC: 11:00 in Berlin, so the
+	// morning digest runs next on the 5th at 08:00 local time.
+	for _, want := range []string{"config.example.yaml: ok", "digest morning", "Wed 2023-07-05 08:00 CEST", "digest history", "$DISCORD_TOKEN not set"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check-config output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, _, err := run(t, t.TempDir(), "check-config", "nonexistent.yaml"); err == nil {
+		t.Error("a missing file passed")
+	}
+}

@@ -76,3 +76,81 @@ func TestRunOnDiscord(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestScheduledDigestPostsOnceAcrossRestart runs the bot twice on one
+// database: the first run arms the schedule just before its slot and posts
+// the digest when it comes, through a 429; the second, a restart after the
+// slot, posts nothing again.
+func TestScheduledDigestPostsOnceAcrossRestart(t *testing.T) {
+	fake := fakediscord.StartT(t, fakediscord.Options{})
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "digestbot.yaml")
+	write(t, cfg, fmt.Sprintf(`database: %s
+timezone: Europe/Berlin
+discord:
+  token_env: TEST_BOT_TOKEN
+  api_url: %s
+digests:
+  - name: morning
+    channel: %q
+    schedule: "0 8 * * *"
+    select: on-this-day
+`, filepath.Join(dir, "bot.db"), fake.URL(), fakediscord.DefaultChannelID))
+	// The clock starts at 2024-07-03 07:59:59.3 in Berlin and runs at the
+	// real pace: the morning digest falls due 0.7 s into the first run.
+	base, start := time.Date(2024, 7, 3, 5, 59, 59, 300_000_000, time.UTC), time.Now()
+	clock := func() time.Time { return base.Add(time.Since(start)) }
+	fake.RateLimitNext("POST /channels/*/messages", 1, 100*time.Millisecond, false)
+
+	runOnce := func() {
+		t.Helper()
+		logs := &syncBuffer{}
+		m := &Main{Stdin: strings.NewReader(""), Stdout: logs, Stderr: logs,
+			Getenv: env(map[string]string{"HOME": dir, "TEST_BOT_TOKEN": "tok"}), Now: clock}
+		ctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		done := make(chan error, 1)
+		go func() { done <- m.Run(ctx, []string{"--config", cfg}) }()
+		wait, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if _, err := fake.WaitMessages(wait, fakediscord.DefaultChannelID, 1); err != nil {
+			t.Fatalf("no digest posted: %v\nlogs:\n%s", err, logs)
+		}
+		// Give the scheduler time to record the post, or on the restart to
+		// post a repeat if it were going to.
+		for !strings.Contains(logs.String(), "running on Discord") {
+			select {
+			case <-wait.Done():
+				t.Fatalf("the bot never started:\n%s", logs)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		time.Sleep(time.Second)
+		stop()
+		if err := <-done; err != nil {
+			t.Fatalf("run: %v\nlogs:\n%s", err, logs)
+		}
+	}
+	runOnce()
+	runOnce()
+	var posts []fakediscord.Message
+	for _, msg := range fake.Messages(fakediscord.DefaultChannelID) {
+		if msg.Kind == fakediscord.KindChannelMessage {
+			posts = append(posts, msg)
+		}
+	}
+	if len(posts) != 1 {
+		t.Fatalf("%d digest posts across two runs, want exactly 1", len(posts))
+	}
+	// Not even a repeat that the nonce would have absorbed: one 429 and
+	// one successful request, both from the first run.
+	if reqs := fake.RequestsTo("POST /channels/*/messages"); len(reqs) != 2 {
+		t.Errorf("%d message requests, want 2 (a 429 and the post)", len(reqs))
+	}
+	if !strings.Contains(posts[0].Content, "On this day") || len(posts[0].Embeds) != 1 || !strings.HasPrefix(posts[0].Embeds[0].Title, "Mohe City") {
+		t.Errorf("posted digest: %+v", posts[0].Payload)
+	}
+	if posts[0].Nonce == "" {
+		t.Error("digest posted without a nonce")
+	}
+}
