@@ -100,7 +100,12 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 	s.LogLevel = discordgo.LogError
 	client := opts.HTTPClient
 	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
+		// Interactions arrive in bursts, each answered with its own REST
+		// call: keep enough idle connections that a burst reuses them
+		// (the default keeps 2, and opens and closes the rest).
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		client = &http.Client{Timeout: 30 * time.Second, Transport: tr}
 	}
 	if opts.APIURL != "" || opts.GatewayURL != "" {
 		rt, err := newRewriter(client.Transport, opts.APIURL, opts.GatewayURL)
