@@ -62,6 +62,30 @@ func TestRunOnDiscord(t *testing.T) {
 	if len(cb.Data.Embeds) != 1 || !strings.Contains(cb.Data.Embeds[0].Fields[0].Name, "Mohe City") {
 		t.Fatalf("/date 2023-07 answered %+v", cb.Data)
 	}
+	// /search ranks with the real index: the Mohe article first.
+	cb, err = fake.Exchange(wait, fakediscord.SlashCommand("search", fakediscord.Str("query", "border police")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cb.Data.Embeds) != 1 || !strings.Contains(cb.Data.Embeds[0].Fields[0].Name, "Mohe City") || !strings.Contains(cb.Data.Embeds[0].Fields[0].Value, "**police**") {
+		t.Fatalf("/search border police answered %+v", cb.Data)
+	}
+	// Pressing its menu opens the article, with its summary.
+	open, err := fake.Exchange(wait, fakediscord.Select("open|0", "ad0293d1ae8f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(open.Data.Embeds) != 1 || !strings.Contains(open.Data.Embeds[0].Description, "**Summary.**") {
+		t.Fatalf("opened article: %+v", open.Data)
+	}
+	// /article by ID prefix.
+	cb, err = fake.Exchange(wait, fakediscord.SlashCommand("article", fakediscord.Str("id", "089f")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cb.Data.Embeds) != 1 || cb.Data.Embeds[0].Title != "We fought for more than 30 hours in a fierce battle." {
+		t.Fatalf("/article 089f answered %+v", cb.Data)
+	}
 
 	stop() // SIGTERM
 	select {
