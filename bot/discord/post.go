@@ -117,6 +117,10 @@ func (t *Transport) Post(ctx context.Context, channelID string, m bot.Message) (
 		}
 		wait, retry := classify(err)
 		last = err
+		var rl *discordgo.RateLimitError
+		if errors.As(err, &rl) {
+			t.rateLimited(endpoint, wait)
+		}
 		if !retry {
 			if forbidden(err) {
 				return "", fmt.Errorf("post to channel %s: %w: %v", channelID, ErrForbidden, err)

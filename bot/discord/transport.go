@@ -48,6 +48,9 @@ type Options struct {
 	// 2 min.
 	ReconnectMin, ReconnectMax time.Duration
 	Log                        *slog.Logger
+	// OnRateLimit, when set, is told of every 429 Discord answered: the
+	// URL and how long Discord asked to wait. (For metrics.)
+	OnRateLimit func(url string, wait time.Duration)
 }
 
 // Transport connects one bot to Discord.
@@ -129,6 +132,7 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 	})
 	s.AddHandler(func(_ *discordgo.Session, r *discordgo.RateLimit) {
 		t.log.Warn("discord rate limit", "url", r.URL, "retry_after", r.RetryAfter)
+		t.rateLimited(r.URL, r.RetryAfter)
 	})
 	return t, nil
 }
@@ -197,6 +201,12 @@ func (t *Transport) Close(ctx context.Context) error {
 		return fmt.Errorf("discord: close: %w", err)
 	}
 	return nil
+}
+
+func (t *Transport) rateLimited(url string, wait time.Duration) {
+	if t.opts.OnRateLimit != nil {
+		t.opts.OnRateLimit(url, wait)
+	}
 }
 
 func (t *Transport) onReady(_ *discordgo.Session, r *discordgo.Ready) {
