@@ -315,3 +315,22 @@ func TestObserveOutcomes(t *testing.T) {
 		t.Errorf("observed %q", got)
 	}
 }
+
+func TestAllowedGuilds(t *testing.T) {
+	db := sampleDB(t)
+	b := bot.New(bot.Deps{Articles: db, Now: now, AllowedGuilds: []string{"g"}})
+	ctx := context.Background()
+	if r := b.Handle(ctx, cmd("help")); len(r.Embeds) != 1 {
+		t.Errorf("allowed guild refused: %+v", r)
+	}
+	other := cmd("help")
+	other.GuildID = "elsewhere"
+	if r := b.Handle(ctx, other); !r.Ephemeral || !strings.Contains(r.Content, "not enabled here") {
+		t.Errorf("other guild answered: %+v", r)
+	}
+	dm := cmd("date", "when", "2023")
+	dm.GuildID = ""
+	if r := b.Handle(ctx, dm); !strings.Contains(r.Content, "not enabled here") {
+		t.Errorf("direct message answered: %+v", r)
+	}
+}

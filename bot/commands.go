@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -100,6 +101,9 @@ type Deps struct {
 	Location  *time.Location
 	// ManagerRoles may post digests, besides members with Manage Server.
 	ManagerRoles []string
+	// AllowedGuilds, when set, are the only guilds the bot answers;
+	// requests from elsewhere (other servers, direct messages) are refused.
+	AllowedGuilds []string
 	// Observe, when set, is told of every request answered: its name
 	// (command, "component" or "autocomplete"), outcome ("ok",
 	// "user_error" or "error") and how long it took.
@@ -154,6 +158,12 @@ func (b *Bot) Handle(ctx context.Context, req Request) Response {
 }
 
 func (b *Bot) route(ctx context.Context, req Request) (Response, error) {
+	if len(b.d.AllowedGuilds) > 0 && !slices.Contains(b.d.AllowedGuilds, req.GuildID) {
+		if req.Kind == KindAutocomplete {
+			return Response{}, nil
+		}
+		return Response{}, Errorf("digestbot is not enabled here. Ask the bot's operator to add this server.")
+	}
 	switch req.Kind {
 	case KindAutocomplete:
 		if req.Command == "article" {

@@ -36,6 +36,7 @@ type Config struct {
 		Format string `yaml:"format"` // text or json
 	} `yaml:"log"`
 	Discord DiscordConfig  `yaml:"discord"`
+	HTTP    HTTPConfig     `yaml:"http"`
 	Bot     BotConfig      `yaml:"bot"`
 	Digests []DigestConfig `yaml:"digests"`
 

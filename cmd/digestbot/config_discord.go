@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"time"
+
+	"github.com/digestbot/digestbot/bot/discord"
 )
 
 // DiscordConfig is the discord: section.
@@ -21,6 +24,19 @@ type DiscordConfig struct {
 	// APIURL and GatewayURL point the bot at a Discord-compatible server.
 	APIURL     string `yaml:"api_url"`
 	GatewayURL string `yaml:"gateway_url"`
+	// PublicKey is the application's Ed25519 public key (hex), which
+	// verifies requests to the HTTP interactions endpoint.
+	PublicKey string `yaml:"public_key"`
+	// AllowedGuilds, when set, are the only guilds whose interactions the
+	// bot answers.
+	AllowedGuilds []string `yaml:"allowed_guilds"`
+}
+
+// HTTPConfig is the http: section.
+type HTTPConfig struct {
+	// Listen is the address of the bot's HTTP server (/healthz, /metrics,
+	// and /interactions when discord.public_key is set); empty: none.
+	Listen string `yaml:"listen"`
 }
 
 // BotConfig is the bot: section.
@@ -58,6 +74,23 @@ func (c *Config) validateDiscord(bad func(key, format string, args ...any)) {
 		if u, err := url.Parse(d.GatewayURL); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
 			bad("discord.gateway_url", "%q is not a ws(s) URL", d.GatewayURL)
 		}
+	}
+	for i, g := range d.AllowedGuilds {
+		if !snowflakeRE.MatchString(g) {
+			bad(fmt.Sprintf("discord.allowed_guilds[%d]", i), "%q is not a Discord ID (digits only)", g)
+		}
+	}
+	if d.PublicKey != "" {
+		if _, err := discord.ParsePublicKey(d.PublicKey); err != nil {
+			bad("discord.public_key", "want the 64 hex digits shown as Public Key in the developer portal")
+		}
+	}
+	if c.HTTP.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+			bad("http.listen", "%q is not host:port (e.g. 127.0.0.1:8080 or :8080)", c.HTTP.Listen)
+		}
+	} else if d.PublicKey != "" {
+		bad("discord.public_key", "the interactions endpoint needs http.listen too")
 	}
 	if c.Bot.RescanInterval < 0 || (c.Bot.RescanInterval > 0 && c.Bot.RescanInterval < time.Second) {
 		bad("bot.rescan_interval", "must be 0 (off) or at least 1s, got %s", c.Bot.RescanInterval)

@@ -58,6 +58,7 @@ type Main struct {
 	dbPath     string
 
 	config Config
+	level  slog.LevelVar // the configured log level; a reload changes it
 	logger *slog.Logger
 	db     *store.DB
 }
@@ -78,7 +79,7 @@ type command struct {
 
 func (m *Main) commands() []command {
 	return []command{
-		runCommand(), ingestCommand(), listCommand(), showCommand(), dateCommand(), checkConfigCommand(), checkDBCommand(), backupCommand(), summarizeCommand(), digestCommand(), scheduleCommand(),
+		runCommand(), ingestCommand(), listCommand(), showCommand(), dateCommand(), checkConfigCommand(), checkDBCommand(), backupCommand(), reloadCommand(), summarizeCommand(), digestCommand(), scheduleCommand(),
 		searchCommand(), reindexCommand(),
 	}
 }
@@ -192,7 +193,8 @@ func (m *Main) loadConfig() error {
 		}
 		m.config = c
 	}
-	opts := &slog.HandlerOptions{Level: m.config.LogLevel()}
+	m.level.Set(m.config.LogLevel())
+	opts := &slog.HandlerOptions{Level: &m.level}
 	if m.config.Log.Format == "json" {
 		m.logger = slog.New(slog.NewJSONHandler(m.Stderr, opts))
 	} else {

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/digestbot/digestbot/bot"
 	"github.com/digestbot/digestbot/bot/discord"
-	"github.com/digestbot/digestbot/digest"
 	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
 )
@@ -31,79 +33,94 @@ func runCommand() command {
 			if len(args) > 0 {
 				return usageError{"run takes no arguments"}
 			}
-			db, err := m.openDB(ctx, true)
-			if err != nil {
-				return err
-			}
-			ix, err := m.openIndex(ctx, db, false)
-			if err != nil {
-				return err
-			}
-			defer ix.Close()
-			svc, err := digestService(db)
-			if err != nil {
-				return err
-			}
-			now := func() time.Time { return m.Now().In(m.config.Location()) }
-			// The scheduler posts through whichever transport runs; it is
-			// known only below, so it posts through this indirection.
-			poster := &lazyPoster{}
-			sched, err := digest.NewScheduler(m.config.DigestJobs(), svc, db, digestPoster{poster}, clockFunc(m.Now), m.logger)
-			if err != nil {
-				return err
-			}
-			b := bot.New(bot.Deps{
-				Articles:     db,
-				State:        db,
-				Search:       botSearch{ix: ix, now: now},
-				Summaries:    botSummaries{svc},
-				Digests:      botDigests{svc: svc, sched: sched, loc: m.config.Location(), now: now},
-				Log:          m.logger,
-				Now:          m.Now,
-				Location:     m.config.Location(),
-				ManagerRoles: m.config.Discord.ManagerRoles,
-			})
-			srv := services{db: db, ix: ix, sched: sched}
-			if token := m.config.Token(m.Getenv); token != "" {
-				return m.runDiscord(ctx, b, srv, poster, token)
-			}
-			con := &bot.Console{Bot: b, In: m.Stdin, Out: m.Stdout,
-				UserID: "console", UserName: "you", GuildID: "console", ChannelID: "console",
-				Permissions: bot.PermManageGuild}
-			poster.set(con)
-			stop := srv.start(ctx, m)
-			defer stop()
-			m.logger.Info("console ready: type /help, /search WORDS, /date WHEN, /article ID; quit or end of input exits")
-			return con.Run(ctx)
+			return m.run(ctx)
 		},
 	}
 }
 
-// services are what runs beside a transport: the digest scheduler and the
-// corpus rescan.
-type services struct {
-	db    *store.DB
-	ix    *search.Index
-	sched *digest.Scheduler
-}
-
-// start runs the scheduler and the rescan until the returned stop is
-// called (or ctx ends); stop waits for both.
-func (s services) start(ctx context.Context, m *Main) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(2)
+// run is the run command: it opens the database and the index, builds the
+// bot with its services, and serves the configured transport.
+func (m *Main) run(ctx context.Context) error {
+	db, err := m.openDB(ctx, true)
+	if err != nil {
+		return err
+	}
+	ix, err := m.openIndex(ctx, db, false)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	svc, err := digestService(db)
+	if err != nil {
+		return err
+	}
+	now := func() time.Time { return m.Now().In(m.config.Location()) }
+	// The scheduler posts through whichever transport runs; it is known only
+	// below, so it posts through this indirection.
+	poster := &lazyPoster{}
+	srv := &services{db: db, ix: ix, svc: svc, poster: digestPoster{poster}, started: m.Now(), reload: make(chan struct{}, 1)}
+	sched, err := srv.newScheduler(m, m.config)
+	if err != nil {
+		return err
+	}
+	srv.sched.set(sched)
+	token := m.config.Token(m.Getenv)
+	deps := bot.Deps{
+		Articles:     db,
+		State:        db,
+		Search:       botSearch{ix: ix, now: now},
+		Summaries:    botSummaries{svc},
+		Digests:      botDigests{svc: svc, sched: &srv.sched, loc: m.config.Location(), now: now},
+		Log:          m.logger,
+		Now:          m.Now,
+		Location:     m.config.Location(),
+		ManagerRoles: m.config.Discord.ManagerRoles,
+	}
+	// SIGHUP re-reads the configuration, as does `digestbot reload`.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	go func() {
-		defer wg.Done()
-		if err := s.sched.Run(ctx); err != nil && ctx.Err() == nil {
-			m.logger.Error("digest scheduler stopped", "error", err)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				srv.requestReload()
+			}
 		}
 	}()
-	go func() {
-		defer wg.Done()
-		m.rescan(ctx, s.db, s.ix)
-	}()
-	return func() { cancel(); wg.Wait() }
+	if token != "" || m.config.Discord.PublicKey != "" {
+		deps.AllowedGuilds = m.config.Discord.AllowedGuilds
+		return m.runDiscord(ctx, deps, srv, poster, token)
+	}
+	srv.setUpObservability(m, nil)
+	b := bot.New(m.observed(deps, srv))
+	con := &bot.Console{Bot: b, In: m.Stdin, Out: m.Stdout,
+		UserID: "console", UserName: "you", GuildID: "console", ChannelID: "console",
+		Permissions: bot.PermManageGuild}
+	poster.set(con)
+	stopHTTP, err := srv.serveHTTP(ctx, m, nil)
+	if err != nil {
+		return err
+	}
+	defer stopHTTP()
+	stop := srv.start(ctx, m)
+	defer stop()
+	m.logger.Info("console ready: type /help, /search WORDS, /date WHEN, /article ID; quit or end of input exits")
+	return con.Run(ctx)
+}
+
+// observed adds command metrics to the bot's dependencies.
+func (m *Main) observed(d bot.Deps, srv *services) bot.Deps {
+	served := srv.metrics.Counter("digestbot_commands_total", "Requests answered, by command and outcome (ok, user_error, error).", "command", "outcome")
+	latency := srv.metrics.Histogram("digestbot_command_duration_seconds", "Time to answer a request, by command.",
+		[]float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}, "command")
+	d.Observe = func(name, outcome string, took time.Duration) {
+		served.Inc(name, outcome)
+		latency.Observe(took.Seconds(), name)
+	}
+	return d
 }
 
 // lazyPoster forwards to the transport once it exists.
@@ -133,8 +150,19 @@ func (p *lazyPoster) Post(ctx context.Context, channel string, m bot.Message) (s
 const shutdownGrace = 10 * time.Second
 
 // runDiscord serves Discord until ctx is cancelled (SIGINT/SIGTERM) or the
-// transport gives up.
-func (m *Main) runDiscord(ctx context.Context, b *bot.Bot, srv services, poster *lazyPoster, token string) error {
+// transport gives up: over the gateway when there is a token, and over the
+// HTTP interactions endpoint when there is a public key.
+func (m *Main) runDiscord(ctx context.Context, deps bot.Deps, srv *services, poster *lazyPoster, token string) error {
+	var t *discord.Transport
+	srv.setUpObservability(m, func() (bool, time.Time) {
+		if t == nil || token == "" {
+			return true, time.Now()
+		}
+		return t.Connected()
+	})
+	rateLimits := srv.metrics.Counter("digestbot_discord_rate_limits_total", "429 answers from Discord.")
+	rateWait := srv.metrics.Counter("digestbot_discord_rate_limit_wait_seconds_total", "Time Discord asked us to wait.")
+	b := bot.New(m.observed(deps, srv))
 	t, err := discord.New(b, discord.Options{
 		Token:      token,
 		AppID:      m.config.Discord.ApplicationID,
@@ -142,17 +170,28 @@ func (m *Main) runDiscord(ctx context.Context, b *bot.Bot, srv services, poster 
 		APIURL:     m.config.Discord.APIURL,
 		GatewayURL: m.config.Discord.GatewayURL,
 		Log:        m.logger,
+		OnRateLimit: func(_ string, wait time.Duration) {
+			rateLimits.Inc()
+			rateWait.Add(wait.Seconds())
+		},
 	})
 	if err != nil {
 		return err
 	}
-	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = t.Open(openCtx)
-	cancel()
+	srv.metrics.GaugeFunc("digestbot_discord_gateway_reconnects", "Gateway reconnections since start.", func() float64 { return float64(t.Reconnects()) })
+	if token != "" {
+		openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err = t.Open(openCtx)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	poster.set(t)
+	stopHTTP, err := srv.serveHTTP(ctx, m, t)
 	if err != nil {
 		return err
 	}
-	poster.set(t)
 	stop := srv.start(ctx, m)
 	m.logger.Info("digestbot running on Discord; SIGINT or SIGTERM stops it")
 	var fatal error
@@ -162,6 +201,7 @@ func (m *Main) runDiscord(ctx context.Context, b *bot.Bot, srv services, poster 
 	}
 	m.logger.Info("shutting down")
 	stop() // the scheduler and rescan first: no post starts on a closing gateway
+	stopHTTP()
 	closeCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	err = t.Close(closeCtx)

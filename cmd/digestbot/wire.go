@@ -53,7 +53,7 @@ func (s botSummaries) Summary(ctx context.Context, a corpus.Article) (string, er
 // botDigests previews, posts and lists digests for the bot.
 type botDigests struct {
 	svc   *digest.Service
-	sched *digest.Scheduler
+	sched *schedHolder // a reload swaps the scheduler
 	loc   *time.Location
 	now   func() time.Time
 }
@@ -66,7 +66,7 @@ func (d botDigests) spec(channel, rule string) (digest.Spec, error) {
 	if err != nil {
 		return digest.Spec{}, &bot.Error{Message: err.Error()}
 	}
-	for _, j := range d.sched.Jobs() {
+	for _, j := range d.sched.get().Jobs() {
 		if j.Spec.Channel == channel && j.Spec.Rule == r {
 			return j.Spec, nil
 		}
@@ -98,7 +98,7 @@ func (d botDigests) Post(ctx context.Context, channel, rule string, at time.Time
 	if err != nil {
 		return 0, err
 	}
-	run, err := d.sched.PostNow(ctx, spec, at)
+	run, err := d.sched.get().PostNow(ctx, spec, at)
 	if err != nil {
 		return 0, err
 	}
@@ -107,7 +107,7 @@ func (d botDigests) Post(ctx context.Context, channel, rule string, at time.Time
 
 func (d botDigests) Schedules(_ context.Context, channel string) ([]bot.ScheduleInfo, error) {
 	var out []bot.ScheduleInfo
-	for _, j := range d.sched.Jobs() {
+	for _, j := range d.sched.get().Jobs() {
 		if j.Spec.Channel != channel || j.Schedule == nil {
 			continue
 		}

@@ -19,6 +19,15 @@ import (
 type Registry struct {
 	mu       sync.Mutex
 	families map[string]*family
+	collect  []func() // run before each scrape
+}
+
+// OnScrape registers fn to run before each scrape, to set gauges whose
+// values are read from elsewhere (the store, the scheduler).
+func (r *Registry) OnScrape(fn func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.collect = append(r.collect, fn)
 }
 
 // NewRegistry returns an empty registry.
@@ -150,6 +159,12 @@ func (f *family) get(values []string) *series {
 // WriteTo writes every family in the Prometheus text format, sorted by
 // name and labels so the output is stable.
 func (r *Registry) WriteTo(w io.Writer) (int64, error) {
+	r.mu.Lock()
+	collect := append([]func(){}, r.collect...)
+	r.mu.Unlock()
+	for _, fn := range collect {
+		fn()
+	}
 	r.mu.Lock()
 	names := make([]string, 0, len(r.families))
 	for n := range r.families {
