@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -172,7 +173,9 @@ type Handler func(ctx context.Context, req Request) (Response, error)
 func ErrorResponse(log *slog.Logger, req Request, err error) Response {
 	var ue *Error
 	if errors.As(err, &ue) {
-		return Response{Content: "⚠️ " + ue.Message, Ephemeral: true, Update: false}
+		// The message may quote what the user typed: defuse mentions
+		// (allowed_mentions stops pings too; this keeps the text inert).
+		return Response{Content: "⚠️ " + strings.ReplaceAll(ue.Message, "@", "@\u200b"), Ephemeral: true}
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		log.Warn("request timed out", "command", req.Command, "custom_id", req.CustomID, "error", err)

@@ -334,3 +334,25 @@ func TestAllowedGuilds(t *testing.T) {
 		t.Errorf("direct message answered: %+v", r)
 	}
 }
+
+// Text at and past Discord's limits, and text meant to ping or format,
+// comes back inert.
+func TestHostileOptionText(t *testing.T) {
+	b, _, _ := newBot(t)
+	ctx := context.Background()
+	for _, q := range []string{
+		"@everyone", "@here look", "<@&123> <@456>", "**bold** `code` ||spoiler||",
+		"\u202eevil\u202c", "zero\u200bwidth\u200d", "🙂🙃 emoji", strings.Repeat("ש", 200), strings.Repeat("🙂", 6000),
+	} {
+		for _, req := range []bot.Request{cmd("search", "query", q), cmd("date", "when", q), cmd("article", "id", q)} {
+			r := b.Handle(ctx, req)
+			text := bot.RenderText(r)
+			if strings.Contains(text, "@everyone") || strings.Contains(text, "@here") {
+				t.Errorf("/%s %q echoed a live mention:\n%s", req.Command, q, text)
+			}
+			if len([]rune(r.Content)) > 2000 {
+				t.Errorf("/%s: content of %d characters", req.Command, len([]rune(r.Content)))
+			}
+		}
+	}
+}

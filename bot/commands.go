@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/digestbot/digestbot/corpus"
 )
@@ -173,10 +174,8 @@ func (b *Bot) route(ctx context.Context, req Request) (Response, error) {
 	case KindComponent:
 		return b.component(ctx, req)
 	case KindCommand:
-		for name, v := range req.Options {
-			if err := checkText(name, v); err != nil {
-				return Response{}, err
-			}
+		if err := b.checkOptions(req); err != nil {
+			return Response{}, err
 		}
 		switch req.Command {
 		case "search":
@@ -218,6 +217,30 @@ func (b *Bot) component(ctx context.Context, req Request) (Response, error) {
 		return b.postDigest(ctx, req, rest)
 	}
 	return Response{}, Errorf("This button is from an older version of the bot; run the command again.")
+}
+
+// checkOptions checks option values against what the command declares to
+// Discord: a request may come from anywhere, not only Discord's client.
+func (b *Bot) checkOptions(req Request) error {
+	var spec CommandSpec
+	for _, c := range b.Commands() {
+		if c.Name == req.Command {
+			spec = c
+		}
+	}
+	for _, o := range spec.Options {
+		v, ok := req.Options[o.Name]
+		if !ok {
+			continue
+		}
+		if err := checkText(o.Name, v); err != nil {
+			return err
+		}
+		if n := utf8.RuneCountInString(v); o.MaxLength > 0 && n > o.MaxLength {
+			return Errorf("The %s option is %d characters long; keep it to %d.", o.Name, n, o.MaxLength)
+		}
+	}
+	return nil
 }
 
 // checkText refuses option text no keyboard produces: control characters

@@ -1,0 +1,82 @@
+package discord
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/digestbot/digestbot/bot"
+	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/store"
+)
+
+// FuzzInteraction decodes arbitrary interaction payloads the way both
+// transports do and runs what decodes through the bot: nothing may panic,
+// and every answer must fit Discord's limits and never ping anyone.
+func FuzzInteraction(f *testing.F) {
+	seeds := []string{
+		`{"id":"1","application_id":"2","type":2,"token":"t","version":1,"guild_id":"5","channel_id":"6","member":{"user":{"id":"7","username":"a"},"permissions":"32"},"app_permissions":"0","data":{"id":"3","name":"search","type":1,"options":[{"name":"query","type":3,"value":"border police"}]}}`,
+		`{"id":"1","type":2,"token":"t","data":{"name":"date","options":[{"name":"when","type":3,"value":"2023-02-30"}]}}`,
+		`{"id":"1","type":3,"token":"t","data":{"custom_id":"s|1|={\"q\":\"x\"}","component_type":2}}`,
+		`{"id":"1","type":3,"token":"t","data":{"custom_id":"open|0","component_type":3,"values":["zzz"]}}`,
+		`{"id":"1","type":4,"token":"t","data":{"name":"article","options":[{"name":"id","type":3,"value":"mo","focused":true}]}}`,
+		`{"id":"1","type":2,"token":"t","data":{"name":"search","options":[{"name":"query","type":3,"value":"@everyone <@&1> \u202e\u200b🙂 **x**"}]}}`,
+		`{"id":"1","type":2,"token":"t","data":{"name":"date","options":[{"name":"when","type":3,"value":"@everyone"}]}}`,
+		`{"type":1}`, `{"type":2,"data":null}`, `{"type":2,"data":{"options":[{"value":1e400}]}}`, `[]`, `null`,
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	b := bot.New(bot.Deps{Articles: emptyArticles{}})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var in discordgo.Interaction
+		if json.Unmarshal(data, &in) != nil {
+			return
+		}
+		req, err := request(&discordgo.InteractionCreate{Interaction: &in}, func(string, string) string { return "" })
+		if err != nil {
+			return
+		}
+		resp := b.Handle(context.Background(), req)
+		ir := response(req, resp)
+		if ir.Data.AllowedMentions == nil || len(ir.Data.AllowedMentions.Parse) != 0 {
+			t.Fatal("a response that may ping")
+		}
+		if n := utf8.RuneCountInString(ir.Data.Content); n > 2000 {
+			t.Fatalf("content of %d characters", n)
+		}
+		if strings.Contains(ir.Data.Content, "@everyone") || strings.Contains(ir.Data.Content, "@here") {
+			t.Fatalf("mention echoed unescaped: %q", ir.Data.Content)
+		}
+		for _, e := range ir.Data.Embeds {
+			if utf8.RuneCountInString(e.Title) > 256 || utf8.RuneCountInString(e.Description) > 4096 {
+				t.Fatalf("embed over Discord's limits: %d/%d", utf8.RuneCountInString(e.Title), utf8.RuneCountInString(e.Description))
+			}
+		}
+		for _, c := range resp.Components {
+			for _, comp := range c {
+				if len(comp.CustomID) > 100 {
+					t.Fatalf("custom ID of %d characters", len(comp.CustomID))
+				}
+			}
+		}
+	})
+}
+
+// emptyArticles is an archive with nothing in it.
+type emptyArticles struct{}
+
+func (emptyArticles) Article(_ context.Context, id string) (corpus.Article, error) {
+	return corpus.Article{}, fmt.Errorf("article %q: %w", id, store.ErrNotFound)
+}
+func (emptyArticles) Between(context.Context, time.Time, time.Time) ([]corpus.Article, error) {
+	return nil, nil
+}
+func (emptyArticles) Headers(context.Context) ([]corpus.Article, error) { return nil, nil }
+func (emptyArticles) LastSeq(context.Context) (uint64, error)           { return 0, nil }
