@@ -85,6 +85,9 @@ func NewSplitter() (*Splitter, error) {
 //     (`results. "Feng said`) to the sentence it closes;
 //   - marks a paragraph without sentence-ending punctuation as a heading.
 func (s *Splitter) Split(body string) []Sentence {
+	// Invalid bytes split apart by a paragraph break must not rejoin into
+	// a character that was never there.
+	body = strings.ToValidUTF8(body, "\uFFFD")
 	var out []Sentence
 	for pi, p := range joinWrapped(strings.Split(body, "\n\n")) {
 		p = strings.TrimSpace(p)

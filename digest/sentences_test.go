@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 )
 
 func TestSplit(t *testing.T) {
@@ -104,6 +105,13 @@ func FuzzSplit(f *testing.F) {
 	f.Add("No. 5. “A.” 。！？ U.S. Mr. . .” \n\n\n x")
 	sp := testSplitter(f)
 	f.Fuzz(func(t *testing.T, body string) {
+		// Article bodies are valid UTF-8 (the corpus parser guarantees
+		// it); Split makes other input valid first, which the coverage
+		// check below would have to model byte by byte.
+		if !utf8.ValidString(body) {
+			sp.Split(body) // still: no panic
+			return
+		}
 		sents := sp.Split(body)
 		var got, want strings.Builder
 		for _, s := range sents {
