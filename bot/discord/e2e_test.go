@@ -214,8 +214,15 @@ func TestEndToEndPostsAndRecovers(t *testing.T) {
 	if len(cb.Data.Embeds) != 1 {
 		t.Fatalf("help after reconnect: %+v", cb.Data)
 	}
-	if up, _ := h.tr.Connected(); !up {
-		t.Error("transport reports the gateway down after it answered")
+	// Connection state follows events handled on other goroutines: allow
+	// it a moment to settle.
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if up, _ := h.tr.Connected(); up {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("transport reports the gateway down after it answered")
+		}
 	}
 }
 

@@ -75,6 +75,10 @@ func (t *Transport) reconnect(ctx context.Context) {
 		}
 		err := t.s.Open()
 		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
+			// Mark it here, not only in the READY/RESUMED handlers:
+			// discordgo runs handlers on goroutines, so those may run after
+			// later events have been answered.
+			t.gw.set(true)
 			t.gw.reconnects.Add(1)
 			t.log.Info("discord gateway reconnected", "attempts", attempt)
 			return

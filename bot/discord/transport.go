@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -59,6 +60,9 @@ type Transport struct {
 	opts Options
 	s    *discordgo.Session
 	log  *slog.Logger
+	// ownHTTP is the REST connection pool New made (nil with
+	// Options.HTTPClient): Close closes its idle connections.
+	ownHTTP *http.Transport
 
 	ctx    context.Context // cancelled by Close: in-flight handlers stop
 	cancel context.CancelFunc
@@ -102,6 +106,7 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 	s.MaxRestRetries = 2
 	s.LogLevel = discordgo.LogError
 	client := opts.HTTPClient
+	var own *http.Transport
 	if client == nil {
 		// Interactions arrive in bursts, each answered with its own REST
 		// call: keep enough idle connections that a burst reuses them
@@ -109,6 +114,7 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = 64
 		client = &http.Client{Timeout: 30 * time.Second, Transport: tr}
+		own = tr
 	}
 	if opts.APIURL != "" || opts.GatewayURL != "" {
 		rt, err := newRewriter(client.Transport, opts.APIURL, opts.GatewayURL)
@@ -121,7 +127,7 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 	}
 	s.Client = client
 	ctx, cancel := context.WithCancel(context.Background())
-	t := &Transport{bot: b, opts: opts, s: s, log: opts.Log, ctx: ctx, cancel: cancel, appID: opts.AppID, ready: make(chan struct{})}
+	t := &Transport{bot: b, opts: opts, s: s, log: opts.Log, ownHTTP: own, ctx: ctx, cancel: cancel, appID: opts.AppID, ready: make(chan struct{})}
 	t.gw.fatal = make(chan error, 1)
 	s.AddHandler(t.onReady)
 	s.AddHandler(t.onInteraction)
@@ -197,7 +203,13 @@ func (t *Transport) Close(ctx context.Context) error {
 		t.log.Warn("closing with interactions still in flight")
 	}
 	t.cancel() // before closing: the Disconnect it emits must not reconnect
-	if err := t.s.Close(); err != nil {
+	err := t.s.Close()
+	if t.ownHTTP != nil {
+		// Else each idle keep-alive connection lingers, with two
+		// goroutines, until it times out.
+		t.ownHTTP.CloseIdleConnections()
+	}
+	if err != nil {
 		return fmt.Errorf("discord: close: %w", err)
 	}
 	return nil
@@ -248,9 +260,53 @@ func (t *Transport) onInteraction(s *discordgo.Session, i *discordgo.Interaction
 	}
 	t.wg.Add(1)
 	defer t.wg.Done()
+	// Discord refuses a callback after its 3 s window: past it, a 429 is
+	// not worth waiting out.
+	window := time.Now().Add(discordgo.InteractionDeadline)
 	t.serve(i.Interaction, req, func(ctx context.Context, r *discordgo.InteractionResponse) error {
-		return s.InteractionRespond(i.Interaction, r, discordgo.WithContext(ctx))
+		return t.waitOutRateLimits(ctx, window, func(opts ...discordgo.RequestOption) error {
+			if r.Data != nil {
+				rewind(r.Data.Files)
+			}
+			return s.InteractionRespond(i.Interaction, r, opts...)
+		})
 	})
+}
+
+// waitOutRateLimits runs call (a REST call taking opts) again after each
+// 429 until it is answered otherwise, waiting retry_after under ctx, and
+// gives up when that wait would end past until (if not zero). discordgo's
+// own retry never gives up, sleeps without a context, and keeps every
+// earlier response open (with a goroutine each) until the last one.
+func (t *Transport) waitOutRateLimits(ctx context.Context, until time.Time, call func(opts ...discordgo.RequestOption) error) error {
+	for {
+		err := call(discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
+		var rl *discordgo.RateLimitError
+		if !errors.As(err, &rl) || rl.RateLimit == nil || rl.TooManyRequests == nil {
+			return err
+		}
+		wait := rl.RetryAfter
+		if wait <= 0 {
+			wait = time.Second // Discord did not say: be careful
+		}
+		t.log.Warn("discord rate limit", "url", rl.URL, "retry_after", wait)
+		t.rateLimited(rl.URL, wait)
+		if !until.IsZero() && time.Now().Add(wait).After(until) {
+			return fmt.Errorf("rate limited past the answer window: %w", err)
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return fmt.Errorf("waiting out a rate limit: %w", err)
+		}
+	}
+}
+
+// rewind moves attachments back to their start for another try.
+func rewind(files []*discordgo.File) {
+	for _, f := range files {
+		if s, ok := f.Reader.(io.Seeker); ok {
+			s.Seek(0, io.SeekStart)
+		}
+	}
 }
 
 // serve runs the handler for req and answers through reply: at once when
@@ -289,10 +345,14 @@ func (t *Transport) serve(in *discordgo.Interaction, req bot.Request, reply func
 		err = t.followUp(ctx, in, req, resp)
 	}
 	if err == nil && resp.Public != nil {
-		_, err = t.s.FollowupMessageCreate(in, true, &discordgo.WebhookParams{
+		params := &discordgo.WebhookParams{
 			Content: resp.Public.Content, Embeds: embeds(resp.Public.Embeds), Components: components(resp.Public.Components),
 			AllowedMentions: noMentions(),
-		}, discordgo.WithContext(ctx))
+		}
+		err = t.waitOutRateLimits(ctx, time.Time{}, func(opts ...discordgo.RequestOption) error {
+			_, err := t.s.FollowupMessageCreate(in, true, params, opts...)
+			return err
+		})
 	}
 }
 
@@ -346,15 +406,23 @@ func (t *Transport) followUp(ctx context.Context, in *discordgo.Interaction, req
 		if resp.Ephemeral {
 			flags = discordgo.MessageFlagsEphemeral
 		}
-		_, err := t.s.FollowupMessageCreate(in, true, &discordgo.WebhookParams{
+		params := &discordgo.WebhookParams{
 			Content: resp.Content, Embeds: embeds(resp.Embeds), Components: components(resp.Components),
 			Files: files(resp.Files), AllowedMentions: noMentions(), Flags: flags,
-		}, discordgo.WithContext(ctx))
-		return err
+		}
+		return t.waitOutRateLimits(ctx, time.Time{}, func(opts ...discordgo.RequestOption) error {
+			rewind(params.Files)
+			_, err := t.s.FollowupMessageCreate(in, true, params, opts...)
+			return err
+		})
 	}
 	content, es, cs := resp.Content, embeds(resp.Embeds), components(resp.Components)
-	_, err := t.s.InteractionResponseEdit(in, &discordgo.WebhookEdit{
+	edit := &discordgo.WebhookEdit{
 		Content: &content, Embeds: &es, Components: &cs, Files: files(resp.Files), AllowedMentions: noMentions(),
-	}, discordgo.WithContext(ctx))
-	return err
+	}
+	return t.waitOutRateLimits(ctx, time.Time{}, func(opts ...discordgo.RequestOption) error {
+		rewind(edit.Files)
+		_, err := t.s.InteractionResponseEdit(in, edit, opts...)
+		return err
+	})
 }
