@@ -44,22 +44,25 @@ type Options struct {
 	// Logger receives what went wrong inside the index (the details users
 	// are not shown). Default: discard.
 	Logger *slog.Logger
-	// Progress, when set, is called during a rebuild: when it starts, after
-	// each batch, and when it is finished.
+	// Progress, when set, is called during a rebuild and a long catch-up
+	// (a big ingest): when it starts, after each batch, and when it ends.
 	Progress func(Progress)
 	// Now is the clock for relative dates in queries (today, last-week);
 	// SearchOptions.Now overrides it. Default time.Now.
 	Now func() time.Time
-	// BatchSize is the number of articles indexed per batch. Default 1000.
+	// BatchSize is the number of articles indexed per batch. Default 500:
+	// larger batches take more memory and were no faster (bench/search.sh).
 	BatchSize int
 	// Rebuild makes Open rebuild the index even when it is fine.
 	Rebuild bool
 }
 
-// Progress reports a rebuild.
+// Progress reports a rebuild or a long catch-up.
 type Progress struct {
-	Reason      string // why the index is being rebuilt
-	Done, Total int    // articles indexed so far, of all
+	// Reason says why articles are being indexed: "there is no search
+	// index yet", "new articles in the database", …
+	Reason      string
+	Done, Total int // articles indexed so far, of all
 	Finished    bool
 	Elapsed     time.Duration
 }
@@ -81,8 +84,9 @@ type Index struct {
 	an   analyzers
 	docs docMaker
 
-	// write serialises catch-ups and rebuilds.
-	write sync.Mutex
+	// write serialises catch-ups and rebuilds, and guards closed.
+	write  sync.Mutex
+	closed bool
 	// mu guards the fields below: searches hold it for reading, a rebuild
 	// swapping in a new index for writing.
 	mu    sync.RWMutex
@@ -122,7 +126,7 @@ func Open(ctx context.Context, dir string, st Store, opts Options) (*Index, erro
 		opts.Now = time.Now
 	}
 	if opts.BatchSize <= 0 {
-		opts.BatchSize = 1000
+		opts.BatchSize = 500
 	}
 	im, err := newMapping()
 	if err != nil {
@@ -148,19 +152,34 @@ func Open(ctx context.Context, dir string, st Store, opts Options) (*Index, erro
 			return nil, err
 		}
 	}
-	if err := ix.catchUp(ctx); err != nil {
+	if err := ix.catchUp(ctx); errors.Is(err, errIndexFailed) {
+		// The index opened but cannot take changes: build a new one.
+		ix.opts.Logger.Warn("search index cannot be updated; rebuilding it", "error", err)
+		err = ix.rebuild(ctx, "the search index could not be updated")
+		if err == nil {
+			err = ix.catchUp(ctx)
+		}
+		if err != nil {
+			ix.closeIndex()
+			return nil, err
+		}
+	} else if err != nil {
 		ix.closeIndex()
 		return nil, err
 	}
 	return ix, nil
 }
 
-// Close closes the index files.
+// Close closes the index files. The Index cannot be used afterwards.
 func (ix *Index) Close() error {
 	ix.write.Lock()
 	defer ix.write.Unlock()
+	ix.closed = true
 	return ix.closeIndex()
 }
+
+// errClosed is returned by an Index used after Close.
+var errClosed = errors.New("search index is closed")
 
 func (ix *Index) closeIndex() error {
 	ix.mu.Lock()

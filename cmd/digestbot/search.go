@@ -211,7 +211,7 @@ func (m *Main) catchUpIndex(ctx context.Context) error {
 	return ix.Close()
 }
 
-// progressPrinter reports a rebuild on w: when it starts, at most every two
+// progressPrinter reports indexing on w: when it starts, at most every two
 // seconds while it runs, and when it is done.
 func progressPrinter(w io.Writer, now func() time.Time) func(search.Progress) {
 	var last time.Time
@@ -219,9 +219,9 @@ func progressPrinter(w io.Writer, now func() time.Time) func(search.Progress) {
 		t := now()
 		switch {
 		case p.Finished:
-			fmt.Fprintf(w, "search index: rebuilt, %d articles in %s\n", p.Total, p.Elapsed.Round(10*time.Millisecond))
+			fmt.Fprintf(w, "search index: indexed %d articles in %s\n", p.Total, p.Elapsed.Round(10*time.Millisecond))
 		case p.Done == 0:
-			fmt.Fprintf(w, "search index: rebuilding from the database (%s): %d articles\n", p.Reason, p.Total)
+			fmt.Fprintf(w, "search index: %s; indexing %d articles from the database\n", p.Reason, p.Total)
 			last = t
 		case t.Sub(last) >= 2*time.Second:
 			fmt.Fprintf(w, "search index: %d of %d articles (%d%%)\n", p.Done, p.Total, 100*p.Done/max(p.Total, 1))
