@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
@@ -75,6 +76,9 @@ type command struct {
 	name, args, summary string
 	run                 func(m *Main, ctx context.Context, fs *flag.FlagSet, args []string) error
 	flags               func(fs *flag.FlagSet)
+	// dashWords takes an argument that looks like a flag but names none,
+	// such as the exclusion in `search fortress -urumqi`, as an argument.
+	dashWords bool
 }
 
 func (m *Main) commands() []command {
@@ -126,7 +130,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 			fmt.Fprintf(out, "usage: digestbot %s [flags] %s\n\n%s\n\nflags:\n", c.name, c.args, c.summary)
 			fs.PrintDefaults()
 		}
-		rest, err := parseInterspersed(fs, args[1:])
+		rest, err := parseInterspersed(fs, args[1:], c.dashWords)
 		if err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				fs.SetOutput(m.Stdout)
@@ -164,23 +168,53 @@ func firstLine(s string) string {
 
 // parseInterspersed parses flags that may come before, between or after
 // the positional arguments, as in `digestbot show ID --json`. A bare "--"
-// ends the flags.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var rest []string
+// ends the flags. With dashWords, "-word" naming no flag is an argument
+// (kept after the others).
+func parseInterspersed(fs *flag.FlagSet, args []string, dashWords bool) ([]string, error) {
+	// The caller reports errors; the flag package would print usage on each
+	// failed attempt.
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	defer func() { fs.SetOutput(out); fs.Usage = usage }()
+	var rest, words []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if w := undefinedFlag(fs, args); dashWords && w >= 0 {
+				words = append(words, args[w])
+				args = append(args[:w:w], args[w+1:]...)
+				continue
+			}
 			return nil, err
 		}
 		remaining := fs.Args()
 		if used := len(args) - len(remaining); used > 0 && args[used-1] == "--" {
-			return append(rest, remaining...), nil
+			return append(append(rest, remaining...), words...), nil
 		}
 		if len(remaining) == 0 {
-			return rest, nil
+			return append(rest, words...), nil
 		}
 		rest = append(rest, remaining[0])
 		args = remaining[1:]
 	}
+}
+
+// undefinedFlag returns the index of the first argument that looks like a
+// flag but names none of fs's, or -1.
+func undefinedFlag(fs *flag.FlagSet, args []string) int {
+	for i, a := range args {
+		if a == "--" {
+			return -1
+		}
+		if len(a) < 2 || a[0] != '-' {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if name != "" && name != "h" && name != "help" && fs.Lookup(name) == nil {
+			return i
+		}
+	}
+	return -1
 }
 
 // loadConfig reads the configuration file, if any, and sets up logging.

@@ -180,3 +180,27 @@ func write(t *testing.T, path, content string) {
 	t.Helper()
 	must(t, os.WriteFile(path, []byte(content), 0o644))
 }
+
+func TestDashWordsInSearch(t *testing.T) {
+	dir := t.TempDir()
+	// "fortress" is in two sample articles; only one mentions Urumqi.
+	out, _, err := run(t, dir, "search", "fortress", "-urumqi", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Total   int
+		Results []struct{ ID string }
+	}
+	must(t, json.Unmarshal([]byte(out), &res))
+	if res.Total != 1 || res.Results[0].ID != "ad0293d1ae8f" {
+		t.Fatalf("fortress -urumqi: %s", out)
+	}
+	if out, _, _ := run(t, dir, "search", "--help"); !strings.Contains(out, "usage: digestbot search") {
+		t.Errorf("search --help: %q", out)
+	}
+	var ue usageError
+	if _, _, err := run(t, dir, "list", "-urumqi"); !errors.As(err, &ue) {
+		t.Errorf("an unknown flag elsewhere must stay an error: %v", err)
+	}
+}

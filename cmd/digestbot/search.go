@@ -21,7 +21,7 @@ func searchCommand() command {
 		limit, page int
 	)
 	return command{
-		name: "search", args: "QUERY…",
+		name: "search", args: "QUERY…", dashWords: true,
 		summary: "Find articles by keyword, best match first.\n\n" +
 			"All the words must appear, in any form (patrols finds patrol); when no article has\n" +
 			"them all, articles with any of them are listed. Also: \"exact phrase\", -excluded,\n" +
