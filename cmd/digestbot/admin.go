@@ -4,14 +4,25 @@ import (
 	"context"
 	"flag"
 	"fmt"
+
+	"github.com/digestbot/digestbot/search"
+	"github.com/digestbot/digestbot/store"
 )
 
 func checkDBCommand() command {
+	var catchUp bool
 	return command{
 		name: "check-db", args: "",
 		summary: "Check the database's consistency: every article in the date and hash indexes,\n" +
 			"every index entry and file record pointing at an article, reference counts equal\n" +
-			"to a recount. Prints each problem; exits 1 when there is any.",
+			"to a recount. Then the search index as it is on disk (what a crash left), without\n" +
+			"changing it: it must hold exactly the articles stored as of the last change it\n" +
+			"applied (an index behind the database is caught up at the next start), and its\n" +
+			"document count, average lengths and the document frequencies of sampled terms\n" +
+			"must equal a recount. Prints each problem; exits 1 when there is any.",
+		flags: func(fs *flag.FlagSet) {
+			fs.BoolVar(&catchUp, "catch-up", false, "then bring the search index up to date (or build it) as the next start would, and check it again")
+		},
 		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) error {
 			if len(args) > 0 {
 				return usageError{"check-db takes no arguments"}
@@ -31,13 +42,75 @@ func checkDBCommand() command {
 			if err != nil {
 				return err
 			}
-			if len(problems) > 0 {
-				return fmt.Errorf("database %s: %d problems", db.Path(), len(problems))
+			if len(problems) == 0 {
+				fmt.Fprintf(m.Stdout, "%s: ok, %s\n", db.Path(), countNoun(n, "article"))
 			}
-			fmt.Fprintf(m.Stdout, "%s: ok, %s\n", db.Path(), countNoun(n, "article"))
+			indexProblems, err := m.checkIndex(ctx, db, catchUp)
+			if err != nil {
+				return err
+			}
+			if all := len(problems) + indexProblems; all > 0 {
+				return fmt.Errorf("database %s: %s", db.Path(), countNoun(all, "problem"))
+			}
 			return nil
 		},
 	}
+}
+
+// checkIndex checks the search index of db on disk and, with catchUp,
+// once more after bringing it up to date. It prints what it finds and
+// returns the number of problems.
+func (m *Main) checkIndex(ctx context.Context, db *store.DB, catchUp bool) (int, error) {
+	dir := indexDir(db.Path())
+	rep, err := search.CheckDir(ctx, dir, db)
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintln(m.Stdout, p)
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(m.Stdout, "search index: note: %s\n", n)
+	}
+	switch {
+	case len(rep.Problems) > 0:
+		return len(rep.Problems), nil
+	case !rep.Exists:
+		fmt.Fprintf(m.Stdout, "%s: none yet; the next start builds it\n", dir)
+	case rep.Rebuild != "":
+		fmt.Fprintf(m.Stdout, "%s: %s; the next start rebuilds it\n", dir, rep.Rebuild)
+	case rep.Seq < rep.LastSeq:
+		fmt.Fprintf(m.Stdout, "%s: ok, %s as of change %d; the next start applies the %d changes since\n",
+			dir, countNoun(rep.Docs, "article"), rep.Seq, rep.LastSeq-rep.Seq)
+	default:
+		fmt.Fprintf(m.Stdout, "%s: ok, %s as of change %d (the latest)\n", dir, countNoun(rep.Docs, "article"), rep.Seq)
+	}
+	if !catchUp {
+		return 0, nil
+	}
+	// Bring the index up to date as the next start would, and check that.
+	ix, err := m.openIndex(ctx, db, false)
+	if err != nil {
+		return 0, err
+	}
+	problems, err := ix.Check(ctx)
+	if cerr := ix.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range problems {
+		fmt.Fprintln(m.Stdout, p)
+	}
+	if len(problems) == 0 {
+		last, err := db.LastSeq(ctx)
+		if err != nil {
+			return 0, err
+		}
+		fmt.Fprintf(m.Stdout, "%s: caught up: ok as of change %d (the latest)\n", dir, last)
+	}
+	return len(problems), nil
 }
 
 func backupCommand() command {
