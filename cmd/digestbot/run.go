@@ -41,11 +41,7 @@ func runCommand() command {
 // run is the run command: it opens the database and the index, builds the
 // bot with its services, and serves the configured transport.
 func (m *Main) run(ctx context.Context) error {
-	db, err := m.openDB(ctx, true)
-	if err != nil {
-		return err
-	}
-	ix, err := m.openIndex(ctx, db, false)
+	db, ix, err := m.openSearch(ctx)
 	if err != nil {
 		return err
 	}

@@ -48,11 +48,7 @@ func searchCommand() command {
 			if page < 1 {
 				return usageError{fmt.Sprintf("--page must be 1 or more, not %d", page)}
 			}
-			db, err := m.openDB(ctx, true)
-			if err != nil {
-				return err
-			}
-			ix, err := m.openIndex(ctx, db, false)
+			_, ix, err := m.openSearch(ctx)
 			if err != nil {
 				return err
 			}
@@ -186,6 +182,21 @@ func reindexCommand() command {
 
 // indexDir is where the search index of the database at dbPath lives.
 func indexDir(dbPath string) string { return dbPath + ".index" }
+
+// openSearch opens the database (loading the default corpus into an empty
+// one) and its search index, caught up. Close the index when done; Main
+// closes the database.
+func (m *Main) openSearch(ctx context.Context) (*store.DB, *search.Index, error) {
+	db, err := m.openDB(ctx, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	ix, err := m.openIndex(ctx, db, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, ix, nil
+}
 
 // openIndex opens the search index of db, catching it up (or rebuilding
 // it, with progress lines on stderr).
