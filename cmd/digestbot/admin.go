@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"net/url"
+	"path/filepath"
 
 	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
@@ -117,12 +120,25 @@ func backupCommand() command {
 	return command{
 		name: "backup", args: "FILE",
 		summary: "Write a consistent copy of the database to FILE (written beside it and renamed\n" +
-			"into place, so FILE is never half-written).",
+			"into place, so FILE is never half-written). While the bot runs it holds the\n" +
+			"database; with http.listen configured, the running bot writes the copy.",
 		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) error {
 			if len(args) != 1 {
 				return usageError{"backup needs the FILE to write"}
 			}
 			db, err := m.openDB(ctx, false)
+			if errors.Is(err, store.ErrLocked) && m.config.HTTP.Listen != "" {
+				abs, aerr := filepath.Abs(args[0])
+				if aerr != nil {
+					return aerr
+				}
+				out, berr := m.askRunningBot(ctx, "/-/backup?path="+url.QueryEscape(abs))
+				if berr != nil {
+					return fmt.Errorf("%w; asking the running bot: %v", err, berr)
+				}
+				fmt.Fprint(m.Stdout, out)
+				return nil
+			}
 			if err != nil {
 				return err
 			}

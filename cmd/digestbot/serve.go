@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -243,7 +244,8 @@ func (s *services) overdue(ctx context.Context, j digest.Job, now time.Time) err
 	return nil
 }
 
-// serveHTTP serves /healthz, /metrics, /-/reload (from loopback only) and,
+// serveHTTP serves /healthz, /metrics, /-/reload and /-/backup (from
+// loopback only) and,
 // with a public key, the interactions endpoint, until ctx ends.
 func (s *services) serveHTTP(ctx context.Context, m *Main, tr *discord.Transport) (stop func(), err error) {
 	if m.config.HTTP.Listen == "" {
@@ -260,6 +262,24 @@ func (s *services) serveHTTP(ctx context.Context, m *Main, tr *discord.Transport
 		}
 		s.requestReload()
 		fmt.Fprintln(w, "reload requested; see the bot's log for the outcome")
+	})
+	mux.HandleFunc("POST /-/backup", func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			http.Error(w, "backup is accepted from this machine only", http.StatusForbidden)
+			return
+		}
+		path := r.URL.Query().Get("path")
+		if !filepath.IsAbs(path) {
+			http.Error(w, "path must be an absolute file name", http.StatusBadRequest)
+			return
+		}
+		size, err := s.db.Backup(r.Context(), path)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintf(w, "wrote %s (%d bytes)\n", path, size)
 	})
 	if m.config.Discord.PublicKey != "" && tr != nil {
 		key, err := discord.ParsePublicKey(m.config.Discord.PublicKey)

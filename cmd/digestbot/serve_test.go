@@ -120,6 +120,22 @@ func TestHealthMetricsAndReload(t *testing.T) {
 		t.Error("a refused reload dropped the running schedules")
 	}
 
+	// A backup while the bot holds the database: the running bot writes it.
+	write(t, cfg, base)
+	dst := filepath.Join(dir, "backup.db")
+	out, _, err = run(t, dir, "--config", cfg, "backup", dst)
+	if err != nil || !strings.Contains(out, "wrote "+dst) {
+		t.Fatalf("backup while running: %v %q", err, out)
+	}
+	cp, err := store.Open(dst, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := cp.Count(context.Background()); n != 5 {
+		t.Errorf("backup holds %d articles, want 5", n)
+	}
+	cp.Close()
+
 	feed.Close() // end of input: the console bot exits
 	select {
 	case err := <-done:
