@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
 //go:embed sample/*.txt
@@ -26,6 +27,10 @@ type File struct {
 	Path string
 	// Name is the base name, recorded as the article's Source.
 	Name string
+	// Size and ModTime are as the file system gave them when the file was
+	// listed (zero for embedded files).
+	Size    int64
+	ModTime time.Time
 
 	fsys   fs.FS  // nil for files on disk
 	fsPath string // path within fsys
@@ -100,10 +105,14 @@ func Collect(paths []string) ([]File, []error) {
 	var files []File
 	var errs []error
 	seen := map[string]bool{}
-	add := func(p string) {
+	add := func(p string, info fs.FileInfo) {
 		if !seen[p] {
 			seen[p] = true
-			files = append(files, File{Path: p, Name: filepath.Base(p)})
+			f := File{Path: p, Name: filepath.Base(p)}
+			if info != nil {
+				f.Size, f.ModTime = info.Size(), info.ModTime()
+			}
+			files = append(files, f)
 		}
 	}
 	for _, p := range paths {
@@ -118,7 +127,7 @@ func Collect(paths []string) ([]File, []error) {
 			continue
 		}
 		if !st.IsDir() {
-			add(abs)
+			add(abs, st)
 			continue
 		}
 		err = filepath.WalkDir(abs, func(q string, d fs.DirEntry, err error) error {
@@ -136,7 +145,8 @@ func Collect(paths []string) ([]File, []error) {
 			case d.IsDir() || hidden:
 				return nil
 			case articleExtension(d.Name()):
-				add(q)
+				info, _ := d.Info() // nil when it vanished: the read will say so
+				add(q, info)
 			}
 			return nil
 		})

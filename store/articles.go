@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -30,6 +31,8 @@ type File struct {
 	// let a later run recognise the file as unchanged without parsing it.
 	RawHash string
 	Size    int64
+	// ModTime is the file's modification time, zero when unknown.
+	ModTime time.Time
 	Article corpus.Article
 }
 
@@ -49,6 +52,8 @@ type FileInfo struct {
 	Path    string
 	RawHash string
 	Size    int64
+	// ModTime is the modification time recorded, zero when unknown.
+	ModTime time.Time
 	// Article is the file's article without its Body.
 	Article corpus.Article
 }
@@ -70,6 +75,9 @@ func (db *DB) Files(ctx context.Context, paths []string) (map[string]FileInfo, e
 				return fmt.Errorf("file %s: %w", p, err)
 			}
 			info := FileInfo{Path: p, RawHash: r.RawHash, Size: r.Size}
+			if r.ModTime != 0 {
+				info.ModTime = time.Unix(0, r.ModTime)
+			}
 			if v := tx.Bucket(bucketArticles).Get([]byte(r.ArticleID)); v != nil {
 				if info.Article, err = decodeArticleBody(v, false); err != nil {
 					return fmt.Errorf("file %s: %w", p, err)
@@ -150,6 +158,9 @@ func (w writer) put(f File) (Outcome, error) {
 		prev = &r
 	}
 	rec := fileRecord{RawHash: f.RawHash, Size: f.Size}
+	if !f.ModTime.IsZero() {
+		rec.ModTime = f.ModTime.UnixNano()
+	}
 
 	if id := w.tx.Bucket(bucketByHash).Get([]byte(a.Hash)); id != nil {
 		rec.ArticleID = string(id)

@@ -134,29 +134,36 @@ func (d *decoder) bytes() []byte {
 func (d *decoder) string() string { return string(d.bytes()) }
 
 // fileRecord is what the store remembers about one ingested file: the hash
-// of its raw bytes (so an unchanged file is recognised without parsing it)
-// and the article it holds.
+// of its raw bytes (so an unchanged file is recognised without parsing it),
+// its size and modification time (so one whose size and time are as they
+// were need not even be read), and the article it holds.
 type fileRecord struct {
 	RawHash   string
 	Size      int64
+	ModTime   int64 // unix nanoseconds; 0 when unknown (version 1 records)
 	ArticleID string
 }
 
 func encodeFile(r fileRecord) []byte {
-	dst := make([]byte, 0, 1+3*binary.MaxVarintLen64+len(r.RawHash)+len(r.ArticleID))
-	dst = append(dst, 1)
+	dst := make([]byte, 0, 1+4*binary.MaxVarintLen64+len(r.RawHash)+len(r.ArticleID))
+	dst = append(dst, 2)
 	dst = appendString(dst, r.RawHash)
 	dst = binary.AppendUvarint(dst, uint64(r.Size))
 	dst = appendString(dst, r.ArticleID)
+	dst = binary.AppendUvarint(dst, uint64(r.ModTime))
 	return dst
 }
 
+// decodeFile reads a file record of version 1 (without ModTime) or 2.
 func decodeFile(buf []byte) (fileRecord, error) {
-	if len(buf) == 0 || buf[0] != 1 {
+	if len(buf) == 0 || (buf[0] != 1 && buf[0] != 2) {
 		return fileRecord{}, fmt.Errorf("decode file record: %w", errCorrupt)
 	}
 	d := decoder{buf: buf[1:]}
 	r := fileRecord{RawHash: d.string(), Size: int64(d.uvarint()), ArticleID: d.string()}
+	if buf[0] == 2 {
+		r.ModTime = int64(d.uvarint())
+	}
 	if d.err != nil {
 		return fileRecord{}, fmt.Errorf("decode file record: %w", d.err)
 	}

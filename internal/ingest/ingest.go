@@ -94,9 +94,27 @@ func runBatch(ctx context.Context, db Store, batch []corpus.File, opts Options) 
 		paths[i] = f.Path
 	}
 
-	// Read and hash every file.
-	parallel(len(items), opts.Workers, func(i int) {
+	// What the store knows of these files: one whose size and modification
+	// time are as recorded is unchanged without being read; one whose raw
+	// bytes hash as recorded is unchanged without being parsed.
+	known, err := db.Files(ctx, paths)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	var toRead []int
+	for i := range items {
 		it := &items[i]
+		f := it.result.File
+		if k, ok := known[f.Path]; ok && k.Article.ID != "" && !f.ModTime.IsZero() && f.ModTime.Equal(k.ModTime) && f.Size == k.Size {
+			it.result.Status = store.Unchanged
+			it.result.Article = k.Article
+			continue
+		}
+		toRead = append(toRead, i)
+	}
+
+	parallel(len(toRead), opts.Workers, func(j int) {
+		it := &items[toRead[j]]
 		data, err := it.result.File.Read(opts.MaxBytes)
 		if err != nil {
 			it.reject(err)
@@ -109,13 +127,8 @@ func runBatch(ctx context.Context, db Store, batch []corpus.File, opts Options) 
 		return nil, err
 	}
 
-	// Files whose bytes are what was stored last time need no parsing.
-	known, err := db.Files(ctx, paths)
-	if err != nil {
-		return nil, fmt.Errorf("ingest: %w", err)
-	}
 	var todo []int
-	for i := range items {
+	for _, i := range toRead {
 		it := &items[i]
 		if it.result.Status == Rejected {
 			continue
@@ -149,7 +162,12 @@ func runBatch(ctx context.Context, db Store, batch []corpus.File, opts Options) 
 		if !it.parsed {
 			continue
 		}
-		puts = append(puts, store.File{Path: it.result.File.Path, RawHash: it.rawHash, Size: int64(len(it.data)), Article: it.result.Article})
+		f := it.result.File
+		rec := store.File{Path: f.Path, RawHash: it.rawHash, Size: int64(len(it.data)), Article: it.result.Article}
+		if f.Size == rec.Size {
+			rec.ModTime = f.ModTime // as listed; a file rewritten since then is re-read next time
+		}
+		puts = append(puts, rec)
 		putIdx = append(putIdx, i)
 	}
 	if len(puts) > 0 {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/ingest"
@@ -122,5 +123,45 @@ func TestSampleCorpusLoads(t *testing.T) {
 			t.Logf("%s: %s %s", r.File.Name, r.Status, r.Reason)
 		}
 		t.Fatalf("sample corpus: %v, want 5 added", sum)
+	}
+}
+
+// A file is skipped unread only when its size and modification time are
+// as recorded: same-size edits and touched files are still looked at.
+func TestUnchangedBySizeAndTime(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.txt")
+	write := func(text string, mtime time.Time) {
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	db := openDB(t)
+	ingestOne := func() ingest.Result {
+		files, _ := corpus.Collect([]string{dir})
+		var res []ingest.Result
+		if _, err := ingest.Run(context.Background(), db, files, ingest.Options{}, collect(t, &res)); err != nil {
+			t.Fatal(err)
+		}
+		return res[0]
+	}
+	write("Story one.\n\nBody aaaa.\n", t0)
+	if r := ingestOne(); r.Status != store.Added {
+		t.Fatalf("first: %s", r.Status)
+	}
+	if r := ingestOne(); r.Status != store.Unchanged || r.Article.Title != "Story one." {
+		t.Fatalf("again: %s %q", r.Status, r.Article.Title)
+	}
+	write("Story one.\n\nBody aaaa.\n", t0.Add(time.Hour)) // touched
+	if r := ingestOne(); r.Status != store.Unchanged {
+		t.Fatalf("touched: %s", r.Status)
+	}
+	write("Story one.\n\nBody bbbb.\n", t0.Add(2*time.Hour)) // same size, new text
+	if r := ingestOne(); r.Status != store.Updated {
+		t.Fatalf("same-size edit: %s", r.Status)
 	}
 }
