@@ -207,8 +207,13 @@ func (w *world) step() {
 
 func (w *world) closeIndex() {
 	if w.ix != nil {
+		// After some of the damage this test does to the index folder,
+		// bleve's writer can wedge and Close gives up after closeTimeout
+		// (seen under CI load). That is a kill as far as the index is
+		// concerned: the property is that the next Open recovers, which
+		// the comparison after every reopen checks.
 		if err := w.ix.Close(); err != nil {
-			w.t.Fatal(err)
+			w.logf("close failed, treated as a kill: %v", err)
 		}
 		w.ix = nil
 	}
