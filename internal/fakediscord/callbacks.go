@@ -276,20 +276,6 @@ func (f *Server) handleWebhookMessage(w http.ResponseWriter, r *http.Request, re
 		f.notifyLocked()
 		w.WriteHeader(http.StatusNoContent)
 	case "PATCH":
-		pb, err := parseBody(r, body)
-		if err != nil {
-			badJSON(w, err)
-			return
-		}
-		_, patch, err := decodePayload(pb.JSON)
-		if err != nil {
-			badJSON(w, err)
-			return
-		}
-		if errs := f.applyEditLocked(m, patch, pb.Files); len(errs) > 0 {
-			writeFormError(w, errs)
-			return
-		}
-		writeJSON(w, http.StatusOK, f.messageJSON(m))
+		f.editMessageLocked(w, r, m, body)
 	}
 }
