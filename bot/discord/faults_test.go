@@ -356,30 +356,11 @@ func waitHits(ctx context.Context, t *testing.T, h fakediscord.FaultHandle, n in
 	}
 }
 
-// manualClock is the fake's clock in tests that need "a minute" to pass
-// at once.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // TestFaultServerErrorsForAMinute: every REST call fails with 5xx for a
 // minute of the fake's clock. The post's backoff waits advance that clock
 // instead of sleeping, so the minute takes no real time.
 func TestFaultServerErrorsForAMinute(t *testing.T) {
-	clock := &manualClock{t: time.Date(2024, 7, 3, 6, 0, 0, 0, time.UTC)}
+	clock := &fakediscord.ManualClock{T: time.Date(2024, 7, 3, 6, 0, 0, 0, time.UTC)}
 	var waited []time.Duration
 	fb := startFaulty(t, faultSetup{
 		fake: fakediscord.Options{Clock: clock.Now},

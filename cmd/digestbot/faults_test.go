@@ -15,25 +15,6 @@ import (
 	"github.com/digestbot/digestbot/internal/fakediscord"
 )
 
-// faultClock is the fake Discord's clock: FailFor's minute passes when the
-// test says so.
-type faultClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *faultClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *faultClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // TestScheduledDigestsThroughFaults runs the real startup path with two
 // digests falling due while Discord misbehaves: global 429s and then a
 // minute of 502s on channel posts, 429s on interaction callbacks, the
@@ -42,7 +23,7 @@ func (c *faultClock) Advance(d time.Duration) {
 // stops its goroutines and heap are back where a quiet run left them.
 func TestScheduledDigestsThroughFaults(t *testing.T) {
 	const chA, chB = "1000000000000000201", "1000000000000000202"
-	clock := &faultClock{t: time.Date(2024, 7, 3, 6, 0, 0, 0, time.UTC)}
+	clock := &fakediscord.ManualClock{T: time.Date(2024, 7, 3, 6, 0, 0, 0, time.UTC)}
 	fake := fakediscord.StartT(t, fakediscord.Options{Clock: clock.Now, Guilds: []fakediscord.Guild{{
 		ID: fakediscord.DefaultGuildID, Name: "Test Guild",
 		Channels: []fakediscord.Channel{{ID: chA, Name: "morning"}, {ID: chB, Name: "news"}},

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -323,22 +322,9 @@ func TestDeferredResponseAndFollowups(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-// manualClock is an injectable clock tests move by hand.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func TestLateCallbackRefused(t *testing.T) {
 	t.Parallel()
-	clock := &manualClock{t: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
+	clock := &fakediscord.ManualClock{T: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
 	opts := fastOpts()
 	opts.Clock = clock.Now
 	f := fakediscord.StartT(t, opts)

@@ -67,7 +67,7 @@ func TestRateLimitsAndServerErrors(t *testing.T) {
 // FailFor runs on the injected clock: "5xx for a minute" needs no minute.
 func TestFailForUsesClockAndDrops(t *testing.T) {
 	t.Parallel()
-	clock := &manualClock{t: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
+	clock := &fakediscord.ManualClock{T: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
 	opts := fastOpts()
 	opts.Clock = clock.Now
 	f := fakediscord.StartT(t, opts)
