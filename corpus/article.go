@@ -137,6 +137,10 @@ type Article struct {
 	Date Date
 	// Source is the base name of the file the article came from.
 	Source string
+	// URL is the address of the original article on the web, when the file
+	// says where it came from (a canonical link, front matter, a Source:
+	// line); empty otherwise.
+	URL string
 	// Body is the clean text: paragraphs separated by one blank line,
 	// boilerplate and credit lines removed, whitespace normalised.
 	Body string
