@@ -22,7 +22,8 @@ import (
 // Reading an article back is 15x faster than JSON, which is what listing and
 // search result rendering do most. The first byte is the codec version, so
 // the layout can change value by value: version 1 has no URL, version 2
-// (what this build writes) has the URL between the word count and the body.
+// (what this build writes) has the title's source after the date and the URL
+// between the word count and the body.
 const (
 	articleCodecV1 = 1
 	articleCodecV2 = 2
@@ -32,7 +33,7 @@ var errCorrupt = errors.New("corrupt value")
 
 // encodeArticle appends the binary form of a to dst.
 func encodeArticle(dst []byte, a corpus.Article) []byte {
-	n := 1 + 6*binary.MaxVarintLen64 + 12 +
+	n := 1 + 6*binary.MaxVarintLen64 + 13 +
 		len(a.ID) + len(a.Title) + len(a.Source) + len(a.URL) + len(a.Body) + len(a.Hash)
 	if cap(dst)-len(dst) < n {
 		grown := make([]byte, len(dst), len(dst)+n)
@@ -45,7 +46,8 @@ func encodeArticle(dst []byte, a corpus.Article) []byte {
 	dst = appendString(dst, a.Source)
 	dst = appendString(dst, a.Hash)
 	dst = binary.AppendUvarint(dst, uint64(a.Date.Year))
-	dst = append(dst, byte(a.Date.Month), byte(a.Date.Day), byte(a.Date.Precision), byte(a.Date.From))
+	dst = append(dst, byte(a.Date.Month), byte(a.Date.Day), byte(a.Date.Precision), byte(a.Date.From),
+		byte(a.TitleFrom))
 	dst = binary.AppendUvarint(dst, uint64(a.Words))
 	dst = appendString(dst, a.URL)
 	dst = appendString(dst, a.Body)
@@ -74,8 +76,12 @@ func decodeArticleBody(buf []byte, withBody bool) (corpus.Article, error) {
 	a.Date.Day = int(d.byte())
 	a.Date.Precision = corpus.Precision(d.byte())
 	a.Date.From = corpus.DateSource(d.byte())
+	v2 := buf[0] >= articleCodecV2
+	if v2 {
+		a.TitleFrom = corpus.TitleSource(d.byte())
+	}
 	a.Words = int(d.uvarint())
-	if buf[0] >= articleCodecV2 {
+	if v2 {
 		a.URL = d.string()
 	}
 	if withBody {

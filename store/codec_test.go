@@ -76,7 +76,7 @@ func encodeArticleV1(a corpus.Article) []byte {
 
 func TestCodecReadsVersion1(t *testing.T) {
 	for _, a := range sampleArticles(t) {
-		a.URL = ""
+		a.URL, a.TitleFrom = "", corpus.TitleUnknown
 		buf := encodeArticleV1(a)
 		got, err := decodeArticle(buf)
 		if err != nil {
@@ -112,6 +112,7 @@ func TestMigrateFromVersion2(t *testing.T) {
 	}
 	arts := sampleArticles(t)
 	old := arts[1]
+	old.TitleFrom = corpus.TitleUnknown
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketArticles).Put([]byte(old.ID), encodeArticleV1(old)); err != nil {
 			return err

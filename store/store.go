@@ -5,7 +5,8 @@
 //
 //	meta      "schema" → uint32 schema version
 //	articles  id → article (binary codec, see codec.go; version 3 added
-//	          the source URL, so an older build must not read the file)
+//	          the source URL and the title's source, so an older build
+//	          must not read the file)
 //	by_date   YYYYMMDD of the date's first day + precision byte + id → empty
 //	by_hash   content hash → id
 //	files     file path → raw-bytes hash, size and article id
@@ -184,7 +185,8 @@ func migrate(tx *bolt.Tx, from int) error {
 			}
 			return nil
 		},
-		// Version 3 articles may carry a source URL (article codec 2).
+		// Version 3 articles may carry a source URL and say where their
+		// title came from (article codec 2).
 		// Values of codec 1 are still read as they are, with no URL, so
 		// nothing is rewritten; the version only keeps older builds, which
 		// cannot read codec 2, from opening the file.
