@@ -36,6 +36,9 @@ func (dr draft) article(name string) (Article, error) {
 	}
 	if dr.title != "" {
 		dr.title = shortenTitle(collapse(dr.title))
+		if dr.html {
+			dr.title = doc.visibleHeadline(dr.title)
+		}
 		doc.dropTitleRepeat(dr.title)
 	}
 	date := dr.date
@@ -100,6 +103,23 @@ func (d *document) dropTitleRepeat(title string) {
 	if i := d.firstKept(); i >= 0 && sameText(d.para(i), title) {
 		d.paras[i].drop = true
 	}
+}
+
+// visibleHeadline returns the page's first line of text instead of title
+// when that line is a headline the title contains: the title then carries
+// a site or section name the page's own headline does not ("Wire: Drought
+// forces …" over "Drought forces …").
+func (d *document) visibleHeadline(title string) string {
+	i := d.firstKept()
+	if i < 0 {
+		return title
+	}
+	p := d.para(i)
+	if len(strings.Fields(p)) >= 3 && isHeadline(p) && len(p) < len(title) &&
+		strings.Contains(strings.ToLower(title), strings.ToLower(p)) {
+		return p
+	}
+	return title
 }
 
 // sameText compares two lines ignoring case, white space and a trailing

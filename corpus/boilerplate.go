@@ -148,13 +148,16 @@ func fileNameDate(name string) Date {
 		if !isDigit(name[i]) || (i > 0 && isDigit(name[i-1])) {
 			continue
 		}
-		run := digitRun(name[i:])
+		run := 0
+		for i+run < len(name) && isDigit(name[i+run]) {
+			run++
+		}
 		var y, m, d, end int
 		switch {
 		case run == 8:
 			y, m, d, end = atoi(name[i:i+4]), atoi(name[i+4:i+6]), atoi(name[i+6:i+8]), i+8
 		case run == 4 && i+10 <= len(name) && strings.IndexByte("-_.", name[i+4]) >= 0 &&
-			name[i+7] == name[i+4] && digitRun(name[i+5:]) == 2 && digitRun(name[i+8:]) == 2:
+			name[i+7] == name[i+4] && digitRun(name[i+5:]) == 2 && digitRun(name[i+8:]) >= 2:
 			y, m, d, end = atoi(name[i:i+4]), atoi(name[i+5:i+7]), atoi(name[i+8:i+10]), i+10
 		default:
 			i += run - 1

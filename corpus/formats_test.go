@@ -37,7 +37,7 @@ func TestFormatGoldens(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := parseFormatFile(name, data)
+			a, err := Parse(name, data)
 			if err != nil {
 				t.Fatalf("parse: %v", err)
 			}

@@ -144,6 +144,10 @@ func (w *textWriter) render(n *html.Node) {
 	default:
 		return
 	}
+	if n.DataAtom == 0 {
+		// Elements made by readability have a tag name but no atom.
+		n.DataAtom = atom.Lookup([]byte(n.Data))
+	}
 	if neverText(n) {
 		return
 	}

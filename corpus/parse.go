@@ -44,9 +44,8 @@ const (
 	maxTitleRunes = 200
 )
 
-// Parse turns one file's bytes into an Article. name is the file's base
-// name, stored as Article.Source and named in errors. Errors are *FileError
-// wrapping ErrEmpty, ErrBinary or ErrNoText.
+// parseText turns a plain-text file into an Article (see Parse for the
+// other formats).
 //
 // The title is a headline when the file has one: the text of a " date …"
 // header line, or the first paragraph, when it is a single sentence of at
@@ -55,15 +54,12 @@ const (
 // Otherwise the title is the first sentence of the first paragraph, cut at a
 // word boundary to 200 characters with "…", and that paragraph stays in
 // the body. See dates.go for how the date is found and clean.go for what is
-// removed as boilerplate.
-func Parse(name string, data []byte) (Article, error) {
-	text, err := decodeText(data)
-	if err != nil {
-		return Article{}, &FileError{File: name, Err: err}
-	}
+// removed as boilerplate. A date in the file name (see fileNameDate) comes
+// after the header and metadata lines and before dates in the text.
+func parseText(name string, text []byte) (Article, error) {
 	var backing [64]span
 	doc := splitParagraphs(text, backing[:0])
-	a, err := doc.article()
+	a, err := doc.article(name)
 	if err != nil {
 		return Article{}, &FileError{File: name, Err: err}
 	}
@@ -77,7 +73,8 @@ func Parse(name string, data []byte) (Article, error) {
 }
 
 // article picks the title, date and body out of the document's paragraphs.
-func (d *document) article() (Article, error) {
+// name is the file's name, which may hold a date.
+func (d *document) article(name string) (Article, error) {
 	if len(d.paras) == 0 {
 		return Article{}, ErrNoText
 	}
@@ -102,6 +99,9 @@ func (d *document) article() (Article, error) {
 	a, titleOut, err := d.titleAndBody()
 	if err != nil {
 		return Article{}, err
+	}
+	if !date.Known() {
+		date = fileNameDate(name)
 	}
 	if !date.Known() {
 		date = d.bodyDate(a.Title, titleOut)

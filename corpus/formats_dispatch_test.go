@@ -1,3 +1,0 @@
-package corpus
-
-func parseFormatFile(name string, data []byte) (Article, error) { return ParseHTML(name, data, "") }
