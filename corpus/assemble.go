@@ -16,6 +16,10 @@ type draft struct {
 	// html marks text rendered from HTML: a line that is only a date is a
 	// dateline, and a news dateline may open the first paragraph.
 	html bool
+	// raw is the file's decoded text, hashed for the article's Hash and ID
+	// as plain text is: the same file content is the same article whatever
+	// its name, and any change to it (a new URL or date) is a new one.
+	raw []byte
 }
 
 // article cleans the draft's body as the plain-text path does (head
@@ -80,7 +84,7 @@ func (dr draft) article(name string) (Article, error) {
 		}
 	}
 	a.Date, a.URL, a.Source = date, dr.url, name
-	sum := contentHash([]byte(a.Title + "\n" + a.Date.String() + "\n" + a.URL + "\n\n" + a.Body))
+	sum := contentHash(dr.raw)
 	a.Hash = hex.EncodeToString(sum[:])
 	a.ID = a.Hash[:12]
 	return a, nil

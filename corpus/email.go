@@ -111,7 +111,7 @@ func parseEmail(name string, data []byte) (Article, error) {
 		return parseText(name, text)
 	}
 	dec := mime.WordDecoder{CharsetReader: charsetReader}
-	dr := draft{}
+	dr := draft{raw: normalizeNewlines(data)}
 	if subj, err := dec.DecodeHeader(msg.Header.Get("Subject")); err == nil {
 		dr.title = cleanSubject(subj)
 	} else {

@@ -36,11 +36,15 @@ func Parse(name string, data []byte) (Article, error) {
 		return Article{}, &FileError{File: name, Err: err}
 	}
 	switch ext := strings.ToLower(filepath.Ext(name)); {
-	case ext == ".md" || ext == ".markdown" || hasFrontMatter(text):
+	case hasFrontMatter(text):
 		return parseMarkdown(name, text)
+	case ext == ".md" || ext == ".markdown":
+		if _, _, ok := parseHeader(firstLine(text)); !ok { // not the " date …" text format
+			return parseMarkdown(name, text)
+		}
 	}
 	if hb, rest, ok := readHeaderBlock(text); ok {
-		return hb.article(name, rest)
+		return hb.article(name, text, rest)
 	}
 	return parseText(name, text)
 }
@@ -74,6 +78,15 @@ func sniffHTML(data []byte) bool {
 		}
 	}
 	return false
+}
+
+// firstLine returns text up to its first line break, without the leading
+// space the " date …" header starts with.
+func firstLine(text []byte) string {
+	if i := bytes.IndexByte(text, '\n'); i >= 0 {
+		text = text[:i]
+	}
+	return strings.TrimLeft(string(text), " ")
 }
 
 // headerBlock is what a leading block of "Key: value" lines said.
@@ -152,9 +165,9 @@ func readHeaderBlock(text []byte) (hb headerBlock, rest []byte, ok bool) {
 }
 
 // article builds the article of a text file whose header block was hb and
-// whose text after it is rest.
-func (hb headerBlock) article(name string, rest []byte) (Article, error) {
-	dr := draft{title: hb.title, url: hb.url, body: string(rest)}
+// whose text after it is rest; raw is all its text.
+func (hb headerBlock) article(name string, raw, rest []byte) (Article, error) {
+	dr := draft{title: hb.title, url: hb.url, body: string(rest), raw: raw}
 	if hb.title != "" {
 		dr.titleFrom = TitleMetadata
 	}

@@ -119,3 +119,61 @@ func FuzzHTMLText(f *testing.F) {
 		}
 	})
 }
+
+// fuzzParseAs fuzzes Parse on files named name: valid outcome, the same
+// result twice, input unchanged.
+func fuzzParseAs(f *testing.F, name string) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in := string(data)
+		a, err := Parse(name, data)
+		if string(data) != in {
+			t.Fatal("Parse modified its input")
+		}
+		b, err2 := Parse(name, data)
+		if a != b || (err == nil) != (err2 == nil) {
+			t.Fatalf("not deterministic: %+v, %v / %+v, %v", a, err, b, err2)
+		}
+		checkParsed(t, name, a, err)
+	})
+}
+
+// FuzzParseMarkdown fuzzes the Markdown reader (front matter included).
+func FuzzParseMarkdown(f *testing.F) {
+	addFormatSeeds(f, ".md")
+	for _, s := range []string{
+		"---\n---\n", "---\ntitle: [a\n---\nx", "---\ndate: 2024-02-30\ntitle: 5\nurl: ftp://x\n---\n# T\n\nBody.",
+		"# \n\n##\n", "Title\n===\n\nBody *a **b** c*.", "```\ncode\n", "- [ ] a\n1) b\n> c\n\n| a | b |\n|---|---|\n",
+		"[x](y(z)) ![i](j) <https://a.b> [^1] \\*not\\*", "---\ndate: 1700000000\n...\nText.",
+	} {
+		f.Add([]byte(s))
+	}
+	fuzzParseAs(f, "fuzz.md")
+}
+
+// FuzzParseEmail fuzzes the email reader: headers, MIME parts, transfer
+// encodings and charsets.
+func FuzzParseEmail(f *testing.F) {
+	addFormatSeeds(f, ".eml")
+	for _, s := range []string{
+		"From: a\nSubject: s\n\nbody", "Subject: =?x-unknown?Q?a?=\n\nb",
+		"Content-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: multipart/alternative; boundary=y\n\n--y\n\nt\n--y--\n--x--",
+		"Content-Type: text/plain; charset=gbk\nContent-Transfer-Encoding: base64\n\nxNO6ww==",
+		"Content-Transfer-Encoding: quoted-printable\n\n=E9=\n=ZZ", "From x\nnot a header",
+		"Date: Mon, 30 Feb 2024 10:00:00 +0000\nSubject: Re: Fwd: [x] y\n\nText.\n-- \nsig",
+	} {
+		f.Add([]byte(s))
+	}
+	fuzzParseAs(f, "fuzz.eml")
+}
+
+// FuzzHeaderBlock fuzzes text files that may open with a Key: value block.
+func FuzzHeaderBlock(f *testing.F) {
+	addFormatSeeds(f, ".txt")
+	for _, s := range []string{
+		"Title: T\n\nBody.", "Date: 2024-02-30\nURL: javascript:x\n\nBody.", "Title:\nTags: a\n  b\n\n",
+		"Source: Reuters\nAuthor: x\n\nText.", "title: a\ndate: 1 Jan 2024\nlink: //x\n\n\n\nBody",
+	} {
+		f.Add([]byte(s))
+	}
+	fuzzParseAs(f, "fuzz.txt")
+}

@@ -52,7 +52,11 @@ func ParseHTML(name string, data []byte, pageURL string) (Article, error) {
 		return Article{}, &FileError{File: name, Err: err}
 	}
 	pm := readPageMeta(doc)
-	dr := draft{html: true}
+	raw := text
+	if pageURL != "" {
+		raw = append(append(raw[:len(raw):len(raw)], '\n'), pageURL...)
+	}
+	dr := draft{html: true, raw: raw}
 	dr.url = pm.sourceURL(pageURL)
 	dr.title, dr.titleFrom = pm.pageTitle()
 	dr.date = pm.pageDate()

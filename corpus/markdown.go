@@ -123,7 +123,7 @@ func parseMarkdown(name string, text []byte) (Article, error) {
 	if ok {
 		fm = readFrontMatter(yamlText)
 	}
-	dr := draft{title: fm.title, date: fm.date, url: fm.url}
+	dr := draft{title: fm.title, date: fm.date, url: fm.url, raw: text}
 	if dr.title != "" {
 		dr.titleFrom = TitleFrontMatter
 	}
