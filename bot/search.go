@@ -27,6 +27,7 @@ type SearchQuery struct {
 // SearchHit is one result.
 type SearchHit struct {
 	ID, Title, Source string
+	URL               string // the original article, or ""
 	Date              corpus.Date
 	Snippet           string // matched words marked with **bold**
 }
@@ -76,7 +77,7 @@ func (b *Bot) searchResults(ctx context.Context, q SearchQuery, update bool) (Re
 	}
 	items := make([]listItem, len(res.Hits))
 	for i, h := range res.Hits {
-		items[i] = listItem{ID: h.ID, Title: h.Title, Date: h.Date, Text: h.Snippet}
+		items[i] = listItem{ID: h.ID, Title: h.Title, URL: h.URL, Date: h.Date, Text: h.Snippet}
 	}
 	title := "Search: " + shown
 	return listResponse(title, items, res.Total, q.Page, func(p int) string { return fmt.Sprintf("s|%d|%s", p, key) }, update), nil

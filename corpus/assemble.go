@@ -38,8 +38,9 @@ func (dr draft) article(name string) (Article, error) {
 			doc.paras[i].drop = true
 		}
 	}
+	dr.title = cleanLine(dr.title)
 	if dr.title != "" {
-		dr.title = shortenTitle(collapse(dr.title))
+		dr.title = shortenTitle(dr.title)
 		if dr.html {
 			dr.title = doc.visibleHeadline(dr.title)
 		}
@@ -88,6 +89,13 @@ func (dr draft) article(name string) (Article, error) {
 	a.Hash = hex.EncodeToString(sum[:])
 	a.ID = a.Hash[:12]
 	return a, nil
+}
+
+// cleanLine returns s as one clean line: valid UTF-8, white space
+// collapsed, control and zero-width characters removed.
+func cleanLine(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return string(appendCollapsed(nil, []byte(s)))
 }
 
 // firstKept returns the index of the first paragraph not dropped, or -1.

@@ -214,6 +214,7 @@ type digestArticle struct {
 	Title   string   `json:"title"`
 	Date    string   `json:"date"`
 	Source  string   `json:"source"`
+	URL     string   `json:"url,omitempty"`
 	Summary string   `json:"summary"`
 	AlsoIn  []string `json:"also_in,omitempty"`
 }
@@ -238,7 +239,7 @@ func digestJSON(d digest.Digest, msgs []digest.Message) digestOutput {
 		out.Messages = []digest.Message{}
 	}
 	for _, it := range d.Items {
-		a := digestArticle{ID: it.ID, Title: it.Title, Date: it.Date.String(), Source: it.Source,
+		a := digestArticle{ID: it.ID, Title: it.Title, Date: it.Date.String(), Source: it.Source, URL: it.URL,
 			Summary: digest.Summary{Sentences: it.Summary}.Text()}
 		for _, r := range it.AlsoIn {
 			a.AlsoIn = append(a.AlsoIn, r.ID)
