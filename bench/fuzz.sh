@@ -7,7 +7,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 t=${FUZZTIME:-60s}
 status=0
-for target in ./corpus:FuzzParse ./corpus:FuzzParseWhen ./corpus:FuzzParseHTML ./corpus:FuzzHTMLText ./cmd/digestbot:FuzzParseConfig \
+for target in ./corpus:FuzzParse ./corpus:FuzzParseWhen ./corpus:FuzzParseHTML ./corpus:FuzzHTMLText \
+  ./corpus:FuzzParseMarkdown ./corpus:FuzzParseEmail ./corpus:FuzzHeaderBlock ./cmd/digestbot:FuzzParseConfig \
   ./search:FuzzParseQuery ./digest:FuzzSplit ./digest:FuzzParseSchedule ./bot/discord:FuzzInteraction; do
   pkg=${target%%:*} name=${target##*:}
   out=$(go test "$pkg" -run='^$' -fuzz="^${name}\$" -fuzztime="$t" 2>&1) || status=1

@@ -29,6 +29,9 @@ func TestRenderLinksTitles(t *testing.T) {
 	if got := msgs[0].Embeds[1].URL; got != "" {
 		t.Errorf("an article without a URL got %q", got)
 	}
+	if text := FormatText(msgs[0]); !strings.Contains(text, "┌ Museum reopens\n│ <https://news.example/museum>\n") {
+		t.Errorf("text form lacks the link:\n%s", text)
+	}
 	payload, _ := json.Marshal(msgs[0])
 	if !strings.Contains(string(payload), `"url":"https://news.example/museum"`) || strings.Count(string(payload), `"url"`) != 1 {
 		t.Errorf("payload: %s", payload)

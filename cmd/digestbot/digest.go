@@ -84,16 +84,21 @@ func summarizeCommand() command {
 					Title     string   `json:"title"`
 					Date      string   `json:"date"`
 					Source    string   `json:"source"`
+					URL       string   `json:"url,omitempty"`
 					Method    string   `json:"method"`
 					Sentences []string `json:"sentences"`
 					Summary   string   `json:"summary"`
-				}{a.ID, a.Title, a.Date.String(), a.Source, method, nonNil(sum.Sentences), sum.Text()})
+				}{a.ID, a.Title, a.Date.String(), a.Source, a.URL, method, nonNil(sum.Sentences), sum.Text()})
 			}
 			d := a.Date.String()
 			if d == "" {
 				d = "undated"
 			}
-			fmt.Fprintf(m.Stdout, "%s\n%s · %s · %s\n\n", a.Title, a.ID, d, a.Source)
+			fmt.Fprintf(m.Stdout, "%s\n%s · %s · %s\n", a.Title, a.ID, d, a.Source)
+			if a.URL != "" {
+				fmt.Fprintln(m.Stdout, a.URL)
+			}
+			fmt.Fprintln(m.Stdout)
 			if len(sum.Sentences) == 0 {
 				fmt.Fprintln(m.Stdout, "(no summary: the article has no complete sentence that fits the budget)")
 				return nil
