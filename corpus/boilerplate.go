@@ -61,12 +61,15 @@ func IsBoilerplate(line string) bool {
 		return true
 	}
 	for _, b := range boilerplateStarts {
-		if strings.HasPrefix(s, b) {
+		// A start ending in a letter must end a word: "advertisement",
+		// not "advertisements for the fair".
+		if strings.HasPrefix(s, b) && (len(s) == len(b) || !isASCIILetter(b[len(b)-1]) || !isASCIILetter(s[len(b)])) {
 			return true
 		}
 	}
 	if strings.Contains(s, "all rights reserved") || strings.Contains(s, "you are receiving this") ||
-		strings.Contains(s, "subscribed to our") || strings.Contains(s, "because you subscribed") {
+		strings.Contains(s, "subscribed to our") || strings.Contains(s, "because you subscribed") ||
+		(strings.HasPrefix(s, "the post ") && strings.Contains(s, " appeared first on ")) {
 		return true
 	}
 	if strings.Contains(s, "unsubscribe") {

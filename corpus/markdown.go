@@ -145,7 +145,7 @@ var (
 	mdRefDef    = regexp.MustCompile(`^ {0,3}\[[^\]]+\]:\s*\S+`)
 	mdOrdered   = regexp.MustCompile(`^\d{1,9}[.)]\s+`)
 	mdRule      = regexp.MustCompile(`^ {0,3}(?:(?:- *){3,}|(?:\* *){3,}|(?:_ *){3,})$`)
-	mdTableRule = regexp.MustCompile(`^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$`)
+	mdTableRule = regexp.MustCompile(`^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$`)
 	mdEmphasis  = regexp.MustCompile(`\*\*(\S(?:.*?\S)?)\*\*|__(\S(?:.*?\S)?)__|~~(\S(?:.*?\S)?)~~`)
 	mdStar      = regexp.MustCompile(`(^|[^\w*])\*(\S(?:[^*]*?\S)?)\*`)
 	mdUnder     = regexp.MustCompile(`(^|[^\w])_(\S(?:[^_]*?\S)?)_([^\w]|$)`)
@@ -258,12 +258,12 @@ func blockPrefix(s string) (text string, item bool) {
 
 // inlineMarkdown removes inline Markdown from one line of text.
 func inlineMarkdown(s string) string {
+	s = mdAutolink.ReplaceAllString(s, "$1")
 	if strings.ContainsAny(s, "<") && looksLikeHTML(s) {
 		s = strings.ReplaceAll(HTMLText(s), "\n\n", " ")
 	}
 	s = mdImage.ReplaceAllString(s, "")
 	s = mdLink.ReplaceAllString(s, "$1$2")
-	s = mdAutolink.ReplaceAllString(s, "$1")
 	s = mdFootnote.ReplaceAllString(s, "")
 	s = mdCode.ReplaceAllString(s, "$1")
 	for range 3 { // nested emphasis: ***a** b*
