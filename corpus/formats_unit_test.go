@@ -47,7 +47,7 @@ func TestFileNameDate(t *testing.T) {
 
 func TestNewsDateline(t *testing.T) {
 	cases := map[string]string{
-		"LONDON, Feb. 10, 2024 — The museum reopened.":          "2024-02-10",
+		"LONDON, Feb. 10, 2024 — The museum reopened.":           "2024-02-10",
 		"WASHINGTON (Reuters), March 3, 2024 - Lawmakers voted.": "2024-03-03",
 		"February 10, 2024 – The city council met.":              "2024-02-10",
 		"PARIS, Saturday, 10 February 2024: Crowds gathered.":    "2024-02-10",
