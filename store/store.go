@@ -27,15 +27,20 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/digestbot/digestbot/internal/apperr"
 )
 
 // SchemaVersion is the layout this build reads and writes.
 const SchemaVersion = 3
 
-// Errors callers can test for with errors.Is.
+// Errors callers can test for with errors.Is. The first three carry an
+// apperr code, so callers outside the store can tell them apart without
+// importing it.
 var (
-	ErrNotFound      = errors.New("not found")
-	ErrAmbiguous     = errors.New("ambiguous ID prefix")
+	ErrNotFound      = &apperr.Error{Code: apperr.NotFound, Message: "not found"}
+	ErrAmbiguous     = &apperr.Error{Code: apperr.Ambiguous, Message: "ambiguous ID prefix"}
+	ErrTooShort      = &apperr.Error{Code: apperr.TooShort, Message: fmt.Sprintf("ID prefix shorter than %d characters", MinPrefix)}
 	ErrLocked        = errors.New("database is locked by another process")
 	ErrSchemaNewer   = errors.New("database was written by a newer digestbot")
 	ErrSchemaUnknown = errors.New("file is not a digestbot database")

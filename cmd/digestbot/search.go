@@ -114,14 +114,7 @@ func printResults(w io.Writer, res search.Results) {
 	}
 	within := ""
 	if r := res.Within; r != nil {
-		switch {
-		case r.To.Year() == 9999:
-			within = " dated from " + r.From.Format(time.DateOnly)
-		case r.From.Year() == 1:
-			within = " dated up to " + r.To.Format(time.DateOnly)
-		default:
-			within = " dated within " + r.String()
-		}
+		within = " dated " + r.Phrase()
 	}
 	if res.Total == 0 {
 		fmt.Fprintf(w, "no articles%s match %q\n", within, res.Query)
