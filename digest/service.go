@@ -46,6 +46,7 @@ type Service struct {
 	stop    map[string]bool
 	sum     *Summarizer
 	version string // analysis fingerprint, part of every cache key
+	cover   Coverage // nil: "new" is the local change log since ChannelSeq
 
 	mu    sync.Mutex
 	stats termStats // the latest document frequencies
