@@ -13,7 +13,7 @@ import (
 type ClusterConfig struct {
 	// Name is this replica's name, unique in the cluster. Default: the
 	// host name.
-	Name string `yaml:"name"`
+	Name string     `yaml:"name"`
 	Etcd EtcdConfig `yaml:"etcd"`
 	// Lease is how long a replica that stops answering keeps its claims:
 	// how soon its work is taken over.
