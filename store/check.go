@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"os"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -82,40 +81,4 @@ func (db *DB) Check(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("check database: %w", err)
 	}
 	return problems, nil
-}
-
-// Backup writes a consistent copy of the database to path (a snapshot as
-// of one read transaction; writers carry on meanwhile). The copy is
-// written to a temporary file beside path and renamed into place, so path
-// is never left half-written.
-func (db *DB) Backup(ctx context.Context, path string) (int64, error) {
-	tmp := path + ".tmp"
-	var size int64
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		size = tx.Size()
-		return tx.CopyFile(tmp, 0o600)
-	})
-	if err == nil {
-		err = syncAndRename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return 0, fmt.Errorf("back up database to %s: %w", path, err)
-	}
-	return size, nil
-}
-
-func syncAndRename(tmp, path string) error {
-	f, err := os.Open(tmp)
-	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
