@@ -12,7 +12,7 @@ import (
 )
 
 // ErrLiveFile is a backup aimed at the database file itself.
-var ErrLiveFile = errors.New("that is the database file itself")
+var ErrLiveFile = errors.New("that is the database file itself; name another file")
 
 // WriteTo writes a consistent copy of the database to w: a snapshot as of
 // one read transaction, while writers carry on. sized, when set, is told
@@ -81,6 +81,10 @@ func SaveCopy(path, live string, write func(io.Writer) (int64, error)) (int64, e
 	}
 	return n, nil
 }
+
+// IsFile reports whether path names the database file live, by name or
+// as a link to it.
+func IsFile(path, live string) bool { return notLive(path, live) != nil }
 
 // notLive refuses a path naming the database file live.
 func notLive(path, live string) error {
