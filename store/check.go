@@ -22,17 +22,17 @@ func (db *DB) Check(ctx context.Context) ([]string, error) {
 		err := arts.ForEach(func(k, v []byte) error {
 			a, err := decodeArticle(v)
 			if err != nil {
-				report("article %s: %v", k, err)
+				report("article %s: %v", quoteName(string(k)), err)
 				return nil
 			}
 			if a.ID != string(k) {
-				report("article stored under %s has ID %s", k, a.ID)
+				report("article stored under %s has ID %s", quoteName(string(k)), quoteName(a.ID))
 			}
 			if byDate.Get(dateKey(a)) == nil {
-				report("article %s missing from the date index", k)
+				report("article %s missing from the date index", quoteName(string(k)))
 			}
 			if id := byHash.Get([]byte(a.Hash)); string(id) != a.ID {
-				report("article %s: hash index points at %q", k, id)
+				report("article %s: hash index points at %q", quoteName(string(k)), id)
 			}
 			return nil
 		})
@@ -47,7 +47,7 @@ func (db *DB) Check(ctx context.Context) ([]string, error) {
 		})
 		_ = byHash.ForEach(func(k, v []byte) error {
 			if arts.Get(v) == nil {
-				report("hash index entry %s points at missing article %s", k, v)
+				report("hash index entry %s points at missing article %s", quoteName(string(k)), quoteName(string(v)))
 			}
 			return nil
 		})
@@ -56,9 +56,9 @@ func (db *DB) Check(ctx context.Context) ([]string, error) {
 			r, err := decodeFile(v)
 			switch {
 			case err != nil:
-				report("file record %s: %v", k, err)
+				report("file record %s: %v", quoteName(string(k)), err)
 			case arts.Get([]byte(r.ArticleID)) == nil:
-				report("file %s points at missing article %s", k, r.ArticleID)
+				report("file %s points at missing article %s", quoteName(string(k)), quoteName(r.ArticleID))
 			default:
 				counts[r.ArticleID]++
 			}
@@ -67,13 +67,13 @@ func (db *DB) Check(ctx context.Context) ([]string, error) {
 		_ = tx.Bucket(bucketRefs).ForEach(func(k, v []byte) error {
 			n, _ := binary.Uvarint(v)
 			if counts[string(k)] != n {
-				report("article %s: reference count %d, but %d files hold it", k, n, counts[string(k)])
+				report("article %s: reference count %d, but %d files hold it", quoteName(string(k)), n, counts[string(k)])
 			}
 			delete(counts, string(k))
 			return nil
 		})
 		for id, n := range counts {
-			report("article %s: held by %d files but has no reference count", id, n)
+			report("article %s: held by %d files but has no reference count", quoteName(id), n)
 		}
 		return nil
 	})

@@ -49,14 +49,14 @@ func checkDBCommand() command {
 				return err
 			}
 			if len(problems) == 0 {
-				fmt.Fprintf(m.Stdout, "%s: ok, %s\n", db.Path(), countNoun(n, "article"))
+				fmt.Fprintf(m.Stdout, "%s: ok, %s\n", termsafe.Name(db.Path()), countNoun(n, "article"))
 			}
 			indexProblems, err := m.checkIndex(ctx, db, catchUp)
 			if err != nil {
 				return err
 			}
 			if all := len(problems) + indexProblems; all > 0 {
-				return fmt.Errorf("database %s: %s", db.Path(), countNoun(all, "problem"))
+				return fmt.Errorf("database %s: %s", termsafe.Name(db.Path()), countNoun(all, "problem"))
 			}
 			return nil
 		},
@@ -67,14 +67,14 @@ func checkDBCommand() command {
 // once more after bringing it up to date. It prints what it finds and
 // returns the number of problems.
 func (m *Main) checkIndex(ctx context.Context, db *store.DB, catchUp bool) (int, error) {
-	dir := indexDir(db.Path())
-	rep, err := search.CheckDir(ctx, dir, db)
+	rep, err := search.CheckDir(ctx, indexDir(db.Path()), db)
 	if err != nil {
 		return 0, err
 	}
 	for _, p := range rep.Problems {
 		fmt.Fprintln(m.Stdout, p)
 	}
+	dir := termsafe.Name(indexDir(db.Path()))
 	for _, n := range rep.Notes {
 		fmt.Fprintf(m.Stdout, "search index: note: %s\n", n)
 	}

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/internal/termsafe"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -124,7 +125,7 @@ func showCommand() command {
 				d = fmt.Sprintf("%s (%s precision, from the %s)", d, a.Date.Precision, a.Date.From)
 			}
 			fmt.Fprintf(m.Stdout, "%s\n\nID:      %s\nDate:    %s\nSource:  %s\nWords:   %d\n\n%s\n",
-				a.Title, a.ID, d, a.Source, a.Words, a.Body)
+				a.Title, a.ID, d, termsafe.Name(a.Source), a.Words, a.Body)
 			return nil
 		},
 	}
