@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -244,9 +243,9 @@ func (s *services) overdue(ctx context.Context, j digest.Job, now time.Time) err
 	return nil
 }
 
-// serveHTTP serves /healthz, /metrics, /-/reload and /-/backup (from
-// loopback only) and,
-// with a public key, the interactions endpoint, until ctx ends.
+// serveHTTP serves /healthz, /metrics, the admin endpoints /-/reload and
+// /-/backup (see adminRoutes) and, with a public key, the interactions
+// endpoint, until ctx ends.
 func (s *services) serveHTTP(ctx context.Context, m *Main, tr *discord.Transport) (stop func(), err error) {
 	if m.config.HTTP.Listen == "" {
 		return func() {}, nil
@@ -254,42 +253,21 @@ func (s *services) serveHTTP(ctx context.Context, m *Main, tr *discord.Transport
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", s.health.Handler())
 	mux.Handle("GET /metrics", s.metrics.Handler())
-	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, r *http.Request) {
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-			http.Error(w, "reload is accepted from this machine only", http.StatusForbidden)
-			return
-		}
-		s.requestReload()
-		fmt.Fprintln(w, "reload requested; see the bot's log for the outcome")
-	})
-	mux.HandleFunc("POST /-/backup", func(w http.ResponseWriter, r *http.Request) {
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-			http.Error(w, "backup is accepted from this machine only", http.StatusForbidden)
-			return
-		}
-		path := r.URL.Query().Get("path")
-		if !filepath.IsAbs(path) {
-			http.Error(w, "path must be an absolute file name", http.StatusBadRequest)
-			return
-		}
-		size, err := s.db.Backup(r.Context(), path)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		fmt.Fprintf(w, "wrote %s (%d bytes)\n", path, size)
-	})
+	removeToken, err := s.adminRoutes(mux, m)
+	if err != nil {
+		return nil, err
+	}
 	if m.config.Discord.PublicKey != "" && tr != nil {
 		key, err := discord.ParsePublicKey(m.config.Discord.PublicKey)
 		if err != nil {
+			removeToken()
 			return nil, err
 		}
 		mux.Handle("POST /interactions", tr.InteractionsHandler(key, time.Now))
 	}
 	ln, err := net.Listen("tcp", m.config.HTTP.Listen)
 	if err != nil {
+		removeToken()
 		return nil, fmt.Errorf("http.listen %s: %w", m.config.HTTP.Listen, err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
@@ -306,5 +284,6 @@ func (s *services) serveHTTP(ctx context.Context, m *Main, tr *discord.Transport
 		defer cancel()
 		_ = srv.Shutdown(shut)
 		<-done
+		removeToken()
 	}, nil
 }
