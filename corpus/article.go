@@ -36,15 +36,18 @@ type DateSource uint8
 
 // The places a date can come from.
 const (
-	FromNone     DateSource = iota // no date found
-	FromHeader                     // a " date YYYY-MM-DD …" first line
-	FromMetadata                   // a metadata line such as "Time:2023-08-08" or "Date: …"
-	FromBody                       // a date mentioned in the article text
+	FromNone      DateSource = iota // no date found
+	FromHeader                      // a " date YYYY-MM-DD …" first line
+	FromMetadata                    // a metadata line such as "Time:2023-08-08" or "Date: …"
+	FromBody                        // a date mentioned in the article text
+	FromFeed                        // a feed item's published or updated date
+	FromFirstSeen                   // no date given: the day a feed item was first seen
 )
 
-var sourceNames = [...]string{"none", "header", "metadata", "body"}
+var sourceNames = [...]string{"none", "header", "metadata", "body", "feed", "first-seen"}
 
-// String returns "none", "header", "metadata" or "body".
+// String returns "none", "header", "metadata", "body", "feed" or
+// "first-seen".
 func (s DateSource) String() string {
 	if int(s) < len(sourceNames) {
 		return sourceNames[s]
