@@ -106,3 +106,31 @@ func firstDue(st State, src Source, now time.Time) time.Time {
 	}
 	return due
 }
+
+// PollAll polls each source once, up to workers at a time (requests to
+// one host still one at a time), and returns the reports in the order of
+// sources.
+func PollAll(ctx context.Context, p *Poller, sources []Source, workers int) []Report {
+	out := make([]Report, len(sources))
+	if workers <= 0 {
+		workers = 4
+	}
+	next := make(chan int)
+	done := make(chan struct{})
+	for range min(workers, len(sources)) {
+		go func() {
+			for i := range next {
+				out[i] = p.Poll(ctx, sources[i])
+			}
+			done <- struct{}{}
+		}()
+	}
+	for i := range sources {
+		next <- i
+	}
+	close(next)
+	for range min(workers, len(sources)) {
+		<-done
+	}
+	return out
+}

@@ -64,7 +64,7 @@ func (s *services) newScheduler(m *Main, cfg Config) (*digest.Scheduler, error) 
 func (s *services) start(ctx context.Context, m *Main) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		for {
@@ -91,6 +91,10 @@ func (s *services) start(ctx context.Context, m *Main) (stop func()) {
 	go func() {
 		defer wg.Done()
 		m.rescan(ctx, s.db, s.ix)
+	}()
+	go func() {
+		defer wg.Done()
+		s.pollFeeds(ctx, m)
 	}()
 	return func() { cancel(); wg.Wait() }
 }
@@ -189,6 +193,7 @@ func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time))
 		}
 	})
 
+	s.observeFeeds(m)
 	s.health.Add("store", func(ctx context.Context) error {
 		_, err := s.db.Count(ctx)
 		return err
