@@ -84,10 +84,10 @@ func ItemEntry(feedName string, it Item, base *url.URL, loc *time.Location, seen
 	if title == "" && body == "" {
 		return e, ErrNoText
 	}
+	a := corpus.Article{Title: title, TitleFrom: corpus.TitleFeed, Source: feedName, URL: e.Link}
 	if title == "" {
-		title = clipRunes(strings.SplitN(body, "\n\n", 2)[0], 100)
+		a.Title, a.TitleFrom = clipRunes(strings.SplitN(body, "\n\n", 2)[0], 100), corpus.TitleSentence
 	}
-	a := corpus.Article{Title: title, Source: feedName}
 	var when *time.Time
 	switch {
 	case it.PublishedParsed != nil && !it.PublishedParsed.IsZero():
@@ -104,7 +104,6 @@ func ItemEntry(feedName string, it Item, base *url.URL, loc *time.Location, seen
 		a.Date, _ = corpus.DayDate(t.Year(), t.Month(), t.Day(), corpus.FromFirstSeen)
 	}
 	e.Article = withText(a, body)
-	e.Article = withURL(e.Article, e.Link)
 	return e, nil
 }
 

@@ -53,5 +53,3 @@ func parsePage(name string, data []byte, pageURL string) (corpus.Article, error)
 	a, err := corpus.Parse(name, []byte(htmlText(string(data))))
 	return a, err
 }
-
-func withURL(a corpus.Article, link string) corpus.Article { return a }
