@@ -75,10 +75,11 @@ func (s Source) every() time.Duration {
 }
 
 // Store is what the poller needs of the database: the records of stored
-// items (as files keyed by path) and an opaque state per feed.
+// items (as files keyed by path) and an opaque state per feed, written
+// with the feed's new items in one transaction.
 type Store interface {
 	Files(ctx context.Context, paths []string) (map[string]store.FileInfo, error)
-	Put(ctx context.Context, files []store.File) ([]store.Outcome, error)
+	PutFeedItems(ctx context.Context, name string, files []store.File, state func([]store.Outcome) ([]byte, error)) ([]store.Outcome, error)
 	FeedState(ctx context.Context, name string) ([]byte, error)
 	FeedStates(ctx context.Context) (map[string][]byte, error)
 	PutFeedState(ctx context.Context, name string, state []byte) error

@@ -2,6 +2,7 @@ package feed
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -79,7 +80,8 @@ const (
 
 // Poll polls src once. A failed poll changes no stored article; it is
 // recorded in the feed's state with its back-off. A poll cancelled by ctx
-// records nothing.
+// records nothing. The items and the feed's state are stored in one
+// transaction.
 func (p *Poller) Poll(ctx context.Context, src Source) Report {
 	rep := Report{Feed: src.Name}
 	st, err := LoadState(ctx, p.Store, src.Name)
@@ -91,71 +93,122 @@ func (p *Poller) Poll(ctx context.Context, src Source) Report {
 		st = State{URL: src.URL, Failures: st.Failures, FailingSince: st.FailingSince}
 	}
 	now := p.Clock.Now()
+	var b *batch
 	resp, err := p.Fetcher.Get(ctx, Request{URL: src.URL, ETag: st.ETag, LastModified: st.LastModified, Accept: acceptFeeds})
 	if err == nil && !resp.NotModified {
 		var items []Item
 		var base *url.URL
 		if items, base, err = Parse(resp.Body, resp.URL); err == nil {
-			var retry bool
-			rep.Items, retry, err = p.storeItems(ctx, src, &st, items, base, now)
-			st.Items = len(items)
-			st.Added, st.Updated = rep.Count(Added), rep.Count(Updated)
-			// An item to try again must not be hidden behind a 304.
-			st.ETag, st.LastModified = resp.ETag, resp.LastModified
-			if retry {
-				st.ETag, st.LastModified = "", ""
-			}
+			b, err = p.prepare(ctx, src, &st, items, base, now)
 		}
 	}
-	switch {
-	case err != nil && ctx.Err() != nil:
-		rep.Err, rep.Items = ctx.Err(), nil
+	if err != nil && ctx.Err() != nil {
+		rep.Err = ctx.Err()
 		return rep
-	case err != nil:
-		var se *StatusError
-		var wait time.Duration
-		if errors.As(err, &se) {
-			wait = se.RetryAfter
-		}
-		st.failed(now, src.every(), err, wait)
-		rep.Err, rep.Items = err, nil
-		if p.Log != nil {
-			p.Log.Warn("feed poll failed", "feed", src.Name, "failures", st.Failures, "next", st.NextPoll, "error", err)
-		}
-	case resp.NotModified:
+	}
+	if err != nil {
+		return p.failed(ctx, src, st, now, err)
+	}
+	if resp.NotModified {
 		rep.NotModified = true
 		st.succeeded(now, src.every(), OutcomeNotModified)
-	default:
-		st.succeeded(now, src.every(), OutcomeOK)
+		rep.State = st
+		rep.Err = saveState(ctx, p.Store, src.Name, st)
+		return rep
 	}
-	rep.State = st
-	if err := saveState(ctx, p.Store, src.Name, st); err != nil && rep.Err == nil {
-		rep.Err = err
+	st.succeeded(now, src.every(), OutcomeOK)
+	st.Items = len(b.results)
+	// An item to try again must not be hidden behind a 304.
+	st.ETag, st.LastModified = resp.ETag, resp.LastModified
+	if b.retry {
+		st.ETag, st.LastModified = "", ""
+	}
+	_, err = p.Store.PutFeedItems(ctx, src.Name, b.puts, func(out []store.Outcome) ([]byte, error) {
+		b.apply(src.Name, out)
+		st.Added, st.Updated = b.count(Added), b.count(Updated)
+		return json.Marshal(st)
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			rep.Err = ctx.Err()
+			return rep
+		}
+		return p.failed(ctx, src, st, now, err)
+	}
+	rep.Items, rep.State = b.results, st
+	return rep
+}
+
+// failed records a failed poll in the feed's state.
+func (p *Poller) failed(ctx context.Context, src Source, st State, now time.Time, err error) Report {
+	var se *StatusError
+	var wait time.Duration
+	if errors.As(err, &se) {
+		wait = se.RetryAfter
+	}
+	st.failed(now, src.every(), err, wait)
+	if p.Log != nil {
+		p.Log.Warn("feed poll failed", "feed", src.Name, "failures", st.Failures, "next", st.NextPoll, "error", err)
+	}
+	rep := Report{Feed: src.Name, Err: err, State: st}
+	if serr := saveState(ctx, p.Store, src.Name, st); serr != nil {
+		rep.Err = errors.Join(err, serr)
 	}
 	return rep
 }
 
-// storeItems turns items into articles and stores the new and edited
-// ones in one transaction. retry reports an item that failed for a reason
-// that may pass (its page could not be fetched).
-func (p *Poller) storeItems(ctx context.Context, src Source, st *State, items []Item, base *url.URL, now time.Time) (results []ItemResult, retry bool, err error) {
-	results = make([]ItemResult, len(items))
-	entries := make([]Entry, len(items))
+// batch is a feed document's items on their way to the store.
+type batch struct {
+	results []ItemResult
+	entries []Entry
+	puts    []store.File
+	putIdx  []int // the item of each put
+	// retry: an item failed for a reason that may pass (its page could
+	// not be fetched).
+	retry bool
+}
+
+func (b *batch) count(status string) int {
+	return Report{Items: b.results}.Count(status)
+}
+
+// apply records the outcomes of storing the puts.
+func (b *batch) apply(feed string, outcomes []store.Outcome) {
+	for j, o := range outcomes {
+		i := b.putIdx[j]
+		a := b.entries[i].Article
+		a.ID = o.ID
+		switch o.Status {
+		case store.Added:
+			b.results[i] = itemResult(feed, Added, a)
+		case store.Updated:
+			b.results[i] = itemResult(feed, Updated, a)
+		case store.Unchanged:
+			b.results[i] = itemResult(feed, Unchanged, a)
+		default:
+			b.results[i] = itemResult(feed, Skipped, a)
+			b.results[i].Reason = "same content as " + o.Original
+		}
+	}
+}
+
+// prepare turns items into articles: unchanged ones from what is stored,
+// new and edited ones to put (after fetching their pages, for full text,
+// and filtering), the others skipped with a reason.
+func (p *Poller) prepare(ctx context.Context, src Source, st *State, items []Item, base *url.URL, now time.Time) (*batch, error) {
+	b := &batch{results: make([]ItemResult, len(items)), entries: make([]Entry, len(items))}
 	paths := make([]string, 0, len(items))
 	seen := map[string]int{}
 	for i, it := range items {
-		results[i] = ItemResult{Feed: src.Name, Status: Skipped}
 		e, err := ItemEntry(src.Name, it, base, p.location(), now)
-		entries[i] = e
-		results[i].Title, results[i].Date, results[i].URL = e.Article.Title, e.Article.Date, e.Link
+		b.entries[i] = e
+		b.results[i] = ItemResult{Feed: src.Name, Status: Skipped, Title: e.Article.Title, Date: e.Article.Date, URL: e.Link}
 		if err != nil {
-			results[i].Title = cleanTitle(it.Title)
-			results[i].Reason = err.Error()
+			b.results[i].Title, b.results[i].Reason = cleanTitle(it.Title), err.Error()
 			continue
 		}
 		if j, dup := seen[e.Key]; dup {
-			results[i].Reason = fmt.Sprintf("same identity as item %d of the feed", j+1)
-			entries[i].Key = ""
+			b.results[i].Reason = fmt.Sprintf("same identity as item %d of the feed", j+1)
 			continue
 		}
 		seen[e.Key] = i
@@ -163,80 +216,54 @@ func (p *Poller) storeItems(ctx context.Context, src Source, st *State, items []
 	}
 	known, err := p.Store.Files(ctx, paths)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	filtered := map[string]string{}
 	flt := newFilter(p.analyze(), src.Include, src.Exclude)
-	var puts []store.File
-	var putIdx []int
-	for i := range entries {
-		e := &entries[i]
-		r := &results[i]
-		if e.Key == "" || r.Reason != "" {
+	for i := range b.entries {
+		e, r := &b.entries[i], &b.results[i]
+		if r.Reason != "" {
 			continue
 		}
 		path := itemPath(src.Name, e.Key)
 		k, ok := known[path]
-		if ok && k.RawHash == e.RawHash && k.Article.ID != "" {
-			*r = itemResult(src.Name, Unchanged, k.Article, e.Link)
+		switch {
+		case ok && k.RawHash == e.RawHash && k.Article.ID != "":
+			*r = itemResult(src.Name, Unchanged, k.Article)
 			continue
-		}
-		if st.Filtered[e.Key] == e.RawHash {
+		case st.Filtered[e.Key] == e.RawHash:
 			filtered[e.Key] = e.RawHash
-			r.Reason = "dropped by the feed's include/exclude filters"
+			r.Reason = reasonFiltered
 			continue
-		}
-		if ok && !e.Dated && k.Article.Date.From == corpus.FromFirstSeen {
+		case ok && !e.Dated && k.Article.Date.From == corpus.FromFirstSeen:
 			e.Article.Date = k.Article.Date // first seen then, not now
 		}
 		if src.FullText && e.Link != "" {
 			if err := p.fullText(ctx, src, e); err != nil {
 				r.Reason = "full text: " + err.Error()
-				retry = retry || !permanent(err)
+				b.retry = b.retry || !permanent(err)
 				continue
 			}
 		}
-		if e.Article.Body == "" {
+		switch {
+		case e.Article.Body == "":
 			r.Reason = "no text"
-			continue
-		}
-		if !flt.keep(e.Article) {
+		case !flt.keep(e.Article):
 			filtered[e.Key] = e.RawHash
-			r.Reason = "dropped by the feed's include/exclude filters"
-			continue
+			r.Reason = reasonFiltered
+		default:
+			b.puts = append(b.puts, store.File{Path: path, RawHash: e.RawHash, Size: int64(len(e.Article.Body)), Article: e.Article})
+			b.putIdx = append(b.putIdx, i)
 		}
-		puts = append(puts, store.File{Path: path, RawHash: e.RawHash, Size: int64(len(e.Article.Body)), Article: e.Article})
-		putIdx = append(putIdx, i)
 	}
 	st.Filtered = filtered
-	if len(puts) == 0 {
-		return results, retry, nil
-	}
-	outcomes, err := p.Store.Put(ctx, puts)
-	if err != nil {
-		return nil, false, err
-	}
-	for j, o := range outcomes {
-		i := putIdx[j]
-		a := entries[i].Article
-		a.ID = o.ID
-		switch o.Status {
-		case store.Added:
-			results[i] = itemResult(src.Name, Added, a, entries[i].Link)
-		case store.Updated:
-			results[i] = itemResult(src.Name, Updated, a, entries[i].Link)
-		case store.Unchanged:
-			results[i] = itemResult(src.Name, Unchanged, a, entries[i].Link)
-		default:
-			results[i] = itemResult(src.Name, Skipped, a, entries[i].Link)
-			results[i].Reason = "same content as " + o.Original
-		}
-	}
-	return results, retry, nil
+	return b, ctx.Err()
 }
 
-func itemResult(feed, status string, a corpus.Article, link string) ItemResult {
-	return ItemResult{Feed: feed, Status: status, ID: a.ID, Title: a.Title, Date: a.Date, URL: link}
+const reasonFiltered = "dropped by the feed's include/exclude filters"
+
+func itemResult(feed, status string, a corpus.Article) ItemResult {
+	return ItemResult{Feed: feed, Status: status, ID: a.ID, Title: a.Title, Date: a.Date, URL: a.URL}
 }
 
 // itemPath is the key an item's record is stored under.

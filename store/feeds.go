@@ -56,19 +56,48 @@ func (db *DB) FeedStates(ctx context.Context) (map[string][]byte, error) {
 }
 
 // PutFeedState replaces the state stored for feed name.
+//
+// Feed writes are batched: concurrent calls (polls of several feeds) share
+// one transaction and one fsync, each still all or nothing.
 func (db *DB) PutFeedState(ctx context.Context, name string, state []byte) error {
+	_, err := db.PutFeedItems(ctx, name, nil, func([]Outcome) ([]byte, error) { return state, nil })
+	return err
+}
+
+// PutFeedItems stores the articles of a feed's items (as Put does) and
+// the feed's state in one transaction: all of it or, on error, none.
+// state is called inside the transaction with the items' outcomes, in
+// the order of files, and returns the state to store.
+func (db *DB) PutFeedItems(ctx context.Context, name string, files []File, state func([]Outcome) ([]byte, error)) ([]Outcome, error) {
 	if name == "" {
-		return fmt.Errorf("store feed state: empty feed name")
+		return nil, fmt.Errorf("store feed: empty feed name")
 	}
-	err := db.update(ctx, func(tx *bolt.Tx) error {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []Outcome
+	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+		out = make([]Outcome, 0, len(files)) // a batch may run this again on its own
+		w := writer{tx: tx}
+		for _, f := range files {
+			o, err := w.put(f)
+			if err != nil {
+				return fmt.Errorf("store %s: %w", f.Path, err)
+			}
+			out = append(out, o)
+		}
+		v, err := state(out)
+		if err != nil {
+			return err
+		}
 		b, err := tx.CreateBucketIfNotExists(bucketFeeds)
 		if err != nil {
 			return err
 		}
-		return b.Put([]byte(name), append([]byte(nil), state...))
+		return b.Put([]byte(name), append([]byte(nil), v...))
 	})
 	if err != nil {
-		return fmt.Errorf("store feed state %s: %w", name, err)
+		return nil, fmt.Errorf("store feed %s: %w", name, err)
 	}
-	return nil
+	return out, nil
 }

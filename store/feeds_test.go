@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 
@@ -47,4 +48,37 @@ func TestFeedState(t *testing.T) {
 	if problems, err := db.Check(ctx); err != nil || len(problems) != 0 {
 		t.Errorf("Check after feed states = %v, %v", problems, err)
 	}
+}
+
+func TestPutFeedItemsIsAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	a := article("Ferry resumes", "The ferry ran again.", day(2023, 7, 4))
+	out, err := db.PutFeedItems(ctx, "coastal", []store.File{file("feed:coastal:id:1", a)}, func(o []store.Outcome) ([]byte, error) {
+		if len(o) != 1 || o[0].Status != store.Added {
+			t.Errorf("outcomes seen by state: %+v", o)
+		}
+		return []byte("added 1"), nil
+	})
+	if err != nil || len(out) != 1 || out[0].Status != store.Added {
+		t.Fatalf("PutFeedItems = %+v, %v", out, err)
+	}
+	if v, _ := db.FeedState(ctx, "coastal"); string(v) != "added 1" {
+		t.Errorf("state %q", v)
+	}
+	// A state that cannot be made undoes the items too.
+	b := article("Sea wall approved", "Councillors voted for it.", day(2023, 7, 3))
+	_, err = db.PutFeedItems(ctx, "coastal", []store.File{file("feed:coastal:id:2", b)}, func([]store.Outcome) ([]byte, error) {
+		return nil, errors.New("cannot encode")
+	})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if n, _ := db.Count(ctx); n != 1 {
+		t.Errorf("%d articles after a failed PutFeedItems, want 1", n)
+	}
+	if v, _ := db.FeedState(ctx, "coastal"); string(v) != "added 1" {
+		t.Errorf("state %q after a failed write", v)
+	}
+	mustCheck(t, db)
 }
