@@ -229,3 +229,12 @@ func countArticles(t testing.TB, db *store.DB) int {
 	}
 	return n
 }
+
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/digestbot/digestbot/feed"
 )
 
 // feedSite serves the feed package's fixtures on loopback, with ETags,
@@ -182,4 +184,65 @@ func TestRunPollsFeeds(t *testing.T) {
 	if !strings.Contains(logs.String(), "feed poll failed") || !strings.Contains(logs.String(), "feed=broken") {
 		t.Errorf("the broken feed was not logged:\n%s", logs)
 	}
+}
+
+// TestFeedHealthAndMetrics: a feed failing for more than a day is a
+// /healthz warning (the bot stays healthy) and its failures are in the
+// metrics.
+func TestFeedHealthAndMetrics(t *testing.T) {
+	site := newFeedSite(t)
+	dir := t.TempDir()
+	cfg := site.config(t, dir)
+	clock := time.Date(2023, 7, 4, 9, 0, 0, 0, time.UTC)
+	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard, Getenv: env(map[string]string{"HOME": dir}),
+		Now: func() time.Time { return clock }}
+	defer m.Close()
+	m.configPath = cfg
+	if err := m.loadConfig(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := m.openDB(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := m.newPoller(db)
+	for range 2 {
+		feedPollAll(m, p)
+	}
+	s := &services{db: db, started: clock}
+	sched, err := s.newScheduler(m, m.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.sched.set(sched)
+	s.setUpObservability(m, nil)
+	check := func() string {
+		var b strings.Builder
+		for _, r := range s.health.Check(context.Background()) {
+			if r.Err != nil {
+				fmt.Fprintf(&b, "%s warning=%v: %v\n", r.Name, r.Warning, r.Err)
+			}
+		}
+		return b.String()
+	}
+	if got := check(); strings.Contains(got, "feeds") {
+		t.Errorf("a feed failing for minutes is already a warning: %s", got)
+	}
+	clock = clock.Add(25 * time.Hour)
+	got := check()
+	if !strings.Contains(got, "feeds warning=true: feed broken failing for 25h0m0s: get ") || strings.Contains(got, "coastal") {
+		t.Errorf("health after a day of failures:\n%s", got)
+	}
+	var metrics strings.Builder
+	s.metrics.WriteTo(&metrics)
+	for _, want := range []string{`digestbot_feed_consecutive_failures{feed="broken"} 2`, `digestbot_feed_consecutive_failures{feed="coastal"} 0`,
+		`digestbot_feed_last_success_timestamp_seconds{feed="coastal"} 1.6884612e+09`} {
+		if !strings.Contains(metrics.String(), want) {
+			t.Errorf("metrics lack %q:\n%s", want, metrics.String())
+		}
+	}
+}
+
+func feedPollAll(m *Main, p *feed.Poller) []feed.Report {
+	return feed.PollAll(context.Background(), p, m.config.FeedSources(), 4)
 }
