@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/digestbot/digestbot/feed"
@@ -267,17 +268,47 @@ func printFeedStates(out io.Writer, sources []feed.Source, states map[string]fee
 // feedFailureWarning is how long a feed may fail before /healthz warns.
 const feedFailureWarning = 24 * time.Hour
 
-// pollFeeds polls the configured feeds on their intervals until ctx
-// ends, bringing the search index up to date after each poll that
-// stored something, and counting what they did in the metrics.
-func (s *services) pollFeeds(ctx context.Context, m *Main) {
-	sources := m.config.FeedSources()
-	if len(sources) == 0 {
+// feedRunner holds the feeds the running bot polls; a reload replaces
+// them.
+type feedRunner struct {
+	current atomic.Pointer[[]feed.Source]
+	next    chan []feed.Source
+}
+
+func (f *feedRunner) sources() []feed.Source {
+	if p := f.current.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// reload hands the poller a reloaded configuration's feeds, replacing
+// any not yet taken.
+func (f *feedRunner) reload(sources []feed.Source) {
+	if f.next == nil { // not running
 		return
 	}
+	for {
+		select {
+		case f.next <- sources:
+			return
+		default:
+		}
+		select {
+		case <-f.next:
+		default:
+		}
+	}
+}
+
+// pollFeeds polls the configured feeds on their intervals until ctx
+// ends, bringing the search index up to date after each poll that
+// stored something, and counting what they did in the metrics. A reload
+// restarts it with the new feeds (each polled when its stored state says).
+func (s *services) pollFeeds(ctx context.Context, m *Main) {
 	items := s.metrics.Counter("digestbot_feed_items_total", "Feed items seen by polls, by feed and status (added, updated, unchanged, skipped).", "feed", "status")
 	polls := s.metrics.Counter("digestbot_feed_polls_total", "Feed polls, by feed and outcome (ok, not modified, error).", "feed", "outcome")
-	sched := &feed.Scheduler{Poller: m.newPoller(s.db), Sources: sources, OnPoll: func(r feed.Report) {
+	onPoll := func(r feed.Report) {
 		polls.Inc(r.Feed, r.State.Outcome)
 		for _, it := range r.Items {
 			items.Inc(r.Feed, it.Status)
@@ -289,10 +320,32 @@ func (s *services) pollFeeds(ctx context.Context, m *Main) {
 			m.logger.Warn("search index catch-up after a feed poll", "error", err)
 		}
 		m.logger.Info("feed loaded new articles", "feed", r.Feed, "added", r.Count(feed.Added), "updated", r.Count(feed.Updated))
-	}}
-	m.logger.Info("polling feeds", "feeds", len(sources))
-	if err := sched.Run(ctx); err != nil && ctx.Err() == nil {
-		m.logger.Error("feed polling stopped", "error", err)
+	}
+	poller := m.newPoller(s.db)
+	for {
+		sources := s.feeds.sources()
+		if len(sources) > 0 {
+			m.logger.Info("polling feeds", "feeds", len(sources))
+		}
+		runCtx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			sched := &feed.Scheduler{Poller: poller, Sources: sources, OnPoll: onPoll}
+			if err := sched.Run(runCtx); err != nil && runCtx.Err() == nil {
+				m.logger.Error("feed polling stopped", "error", err)
+			}
+		}()
+		select {
+		case <-ctx.Done():
+			stop()
+			<-done
+			return
+		case next := <-s.feeds.next:
+			stop()
+			<-done
+			s.feeds.current.Store(&next)
+		}
 	}
 }
 
@@ -300,9 +353,8 @@ func (s *services) pollFeeds(ctx context.Context, m *Main) {
 // warning for a feed failing for more than a day.
 func (s *services) observeFeeds(m *Main) {
 	sources := m.config.FeedSources()
-	if len(sources) == 0 {
-		return
-	}
+	s.feeds.current.Store(&sources)
+	s.feeds.next = make(chan []feed.Source, 1)
 	lastOK := s.metrics.Gauge("digestbot_feed_last_success_timestamp_seconds", "When each feed last answered (200 or 304).", "feed")
 	failures := s.metrics.Gauge("digestbot_feed_consecutive_failures", "Polls of each feed that failed in a row (0 when its last poll succeeded).", "feed")
 	nextPoll := s.metrics.Gauge("digestbot_feed_next_poll_timestamp_seconds", "When each feed is polled next.", "feed")
@@ -311,7 +363,7 @@ func (s *services) observeFeeds(m *Main) {
 		if err != nil {
 			return
 		}
-		for _, src := range sources {
+		for _, src := range s.feeds.sources() {
 			st := states[src.Name]
 			if !st.LastSuccess.IsZero() {
 				lastOK.Set(float64(st.LastSuccess.Unix()), src.Name)
@@ -328,7 +380,7 @@ func (s *services) observeFeeds(m *Main) {
 			return err
 		}
 		var bad []error
-		for _, src := range sources {
+		for _, src := range s.feeds.sources() {
 			st := states[src.Name]
 			if d := st.FailingFor(m.Now()); d > feedFailureWarning {
 				bad = append(bad, fmt.Errorf("feed %s failing for %s: %s", src.Name, d.Round(time.Minute), st.LastError))

@@ -246,3 +246,35 @@ func TestFeedHealthAndMetrics(t *testing.T) {
 func feedPollAll(m *Main, p *feed.Poller) []feed.Report {
 	return feed.PollAll(context.Background(), p, m.config.FeedSources(), 4)
 }
+
+// TestRunReloadsFeeds: a reload that adds a feed starts polling it
+// without a restart.
+func TestRunReloadsFeeds(t *testing.T) {
+	site := newFeedSite(t)
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	cfg := filepath.Join(dir, "digestbot.yaml")
+	base := fmt.Sprintf("database: %s\nhttp:\n  listen: %s\ncorpus:\n  feeds:\n    - name: coastal\n      url: %s/wordpress.xml\n", filepath.Join(dir, "bot.db"), addr, site.URL)
+	write(t, cfg, base)
+	in, feedIn := io.Pipe()
+	defer feedIn.Close()
+	logs := &syncBuffer{}
+	m := &Main{Stdin: in, Stdout: logs, Stderr: logs, Getenv: env(map[string]string{"HOME": dir}), Now: time.Now}
+	done := make(chan error, 1)
+	go func() { done <- m.Run(context.Background(), []string{"--config", cfg, "run"}) }()
+	eventually(t, "the coastal feed polled", func() bool { return strings.Contains(logs.String(), `"feed loaded new articles" feed=coastal`) })
+	write(t, cfg, base+fmt.Sprintf("    - name: river\n      url: %s/jsonfeed.json\n", site.URL))
+	if out, _, err := run(t, dir, "--config", cfg, "reload"); err != nil {
+		t.Fatalf("reload: %v %s", err, out)
+	}
+	eventually(t, "the river feed polled after the reload", func() bool { return strings.Contains(logs.String(), `"feed loaded new articles" feed=river`) })
+	feedIn.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	site.mu.Lock()
+	defer site.mu.Unlock()
+	if n := site.requests["/wordpress.xml"]; n != 1 {
+		t.Errorf("coastal fetched %d times; a reload must not poll a feed before it is due", n)
+	}
+}

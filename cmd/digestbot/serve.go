@@ -31,6 +31,7 @@ type services struct {
 	health  *observe.Health
 	started time.Time
 	reload  chan struct{} // a reload request (SIGHUP, /-/reload)
+	feeds   feedRunner    // the feeds polled (feeds.go)
 }
 
 // schedHolder holds the running scheduler; a reload swaps it.
@@ -132,6 +133,7 @@ func (s *services) reloaded(m *Main) *digest.Scheduler {
 		return nil
 	}
 	m.level.Set(cfg.LogLevel())
+	s.feeds.reload(cfg.FeedSources())
 	m.logger.Info("configuration reloaded", "config", m.configPath, "digests", len(cfg.DigestJobs()))
 	return next
 }
