@@ -114,10 +114,16 @@ type fetchLine struct {
 }
 
 // printFeedReports prints the reports' items and failures and returns
-// the number of feeds that failed.
+// the number of feeds that failed. Text lines start with the feed's name:
+// "coastal  added  ID  DATE  TITLE", "coastal  skipped: REASON  TITLE",
+// "broken  error: REASON", "alpine  not modified".
 func printFeedReports(out io.Writer, reports []feed.Report, asJSON bool) int {
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
+	width := 0
+	for _, r := range reports {
+		width = max(width, len(r.Feed))
+	}
 	failed := 0
 	counts := map[string]int{}
 	for _, r := range reports {
@@ -126,24 +132,23 @@ func printFeedReports(out io.Writer, reports []feed.Report, asJSON bool) int {
 			if asJSON {
 				_ = enc.Encode(fetchLine{Feed: r.Feed, Status: "error", Reason: r.Err.Error()})
 			} else {
-				fmt.Fprintf(out, "%s: error: %v\n", r.Feed, r.Err)
+				fmt.Fprintf(out, "%-*s  error: %v\n", width, r.Feed, r.Err)
 			}
 			continue
 		}
 		if r.NotModified && !asJSON {
-			fmt.Fprintf(out, "%s: not modified\n", r.Feed)
+			fmt.Fprintf(out, "%-*s  not modified\n", width, r.Feed)
 		}
 		for _, it := range r.Items {
 			counts[it.Status]++
-			if asJSON {
+			switch {
+			case asJSON:
 				_ = enc.Encode(fetchLine{Feed: it.Feed, Status: it.Status, ID: it.ID, Title: it.Title, Date: it.Date.String(), URL: it.URL, Reason: it.Reason})
-				continue
+			case it.Status == feed.Skipped:
+				fmt.Fprintf(out, "%-*s  skipped: %s  %s\n", width, it.Feed, it.Reason, clip(it.Title, 60))
+			default:
+				fmt.Fprintf(out, "%-*s  %-9s  %s  %-10s  %s\n", width, it.Feed, it.Status, it.ID, it.Date, clip(it.Title, 60))
 			}
-			if it.Status == feed.Skipped {
-				fmt.Fprintf(out, "%s: skipped: %s  %s\n", it.Feed, it.Reason, clip(it.Title, 60))
-				continue
-			}
-			fmt.Fprintf(out, "%s: %-9s  %s  %-10s  %s\n", it.Feed, it.Status, it.ID, it.Date, clip(it.Title, 60))
 		}
 	}
 	if !asJSON {
@@ -252,7 +257,17 @@ func printFeedStates(out io.Writer, sources []feed.Source, states map[string]fee
 			fmt.Fprintln(out, "  never polled; polled at once by digestbot run or fetch")
 			continue
 		}
-		fmt.Fprintf(out, "  last poll   %s: %s, %d items (%d added, %d updated)\n", when(st.LastPoll), st.Outcome, st.Items, st.Added, st.Updated)
+		switch st.Outcome {
+		case feed.OutcomeOK:
+			fmt.Fprintf(out, "  last poll   %s: ok, %d items (%d added, %d updated)\n", when(st.LastPoll), st.Items, st.Added, st.Updated)
+		case feed.OutcomeNotModified:
+			fmt.Fprintf(out, "  last poll   %s: not modified\n", when(st.LastPoll))
+		default:
+			fmt.Fprintf(out, "  last poll   %s: %s\n", when(st.LastPoll), st.Outcome)
+		}
+		if st.Outcome != feed.OutcomeOK && !st.LastSuccess.IsZero() {
+			fmt.Fprintf(out, "  last read   %d items (%d added, %d updated)\n", st.Items, st.Added, st.Updated)
+		}
 		next := when(st.NextPoll)
 		if !st.NextPoll.After(now) {
 			next += " (due)"

@@ -91,7 +91,7 @@ func TestFetch(t *testing.T) {
 	if !errors.Is(err, errFeedsFailed) || exitCode(io.Discard, err) != 1 {
 		t.Fatalf("fetch with a broken feed: %v\n%s", err, out)
 	}
-	if !strings.Contains(out, "broken: error: get "+site.URL+"/broken.xml: HTTP 500") || !strings.Contains(out, "4 feeds: 6 added; 1 failed") {
+	if !strings.Contains(out, "broken   error: get "+site.URL+"/broken.xml: HTTP 500") || !strings.Contains(out, "4 feeds: 6 added; 1 failed") {
 		t.Errorf("fetch output:\n%s", out)
 	}
 	for _, title := range []string{"Ferry service to the islands", "Pass reopens to traffic", "New flood gauge goes live"} {
@@ -109,7 +109,7 @@ func TestFetch(t *testing.T) {
 	}
 
 	out, _, _ = run(t, dir, "--config", cfg, "fetch", "coastal", "alpine", "river")
-	if site.conditional != 3 || !strings.Contains(out, "coastal: not modified") || !strings.Contains(out, "3 feeds: no new items") {
+	if site.conditional != 3 || !strings.Contains(out, "coastal  not modified") || !strings.Contains(out, "3 feeds: no new items") {
 		t.Errorf("second fetch (%d conditional requests):\n%s", site.conditional, out)
 	}
 
@@ -134,7 +134,7 @@ func TestFetch(t *testing.T) {
 		t.Errorf("fetch --json after a new item:\n%s", out)
 	}
 	out, _, _ = run(t, dir, "--config", cfg, "fetch", "coastal")
-	if !strings.Contains(out, "coastal: not modified") {
+	if !strings.Contains(out, "coastal  not modified") {
 		t.Errorf("the new item was not settled:\n%s", out)
 	}
 
@@ -144,7 +144,7 @@ func TestFetch(t *testing.T) {
 
 	out, _, err = run(t, dir, "--config", cfg, "feeds")
 	if err != nil || !strings.Contains(out, "alpine  "+site.URL+"/atom.xml  every 5m") || !strings.Contains(out, "failing     1 polls in a row") ||
-		!strings.Contains(out, "last poll   2023-07-04 09:00 UTC: not modified, 3 items") {
+		!strings.Contains(out, "last poll   2023-07-04 09:00 UTC: not modified\n  last read   3 items (1 added, 0 updated)") {
 		t.Errorf("feeds (%v):\n%s", err, out)
 	}
 	out, _, err = run(t, dir, "--config", cfg, "feeds", "--json")
