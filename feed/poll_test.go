@@ -202,18 +202,21 @@ func TestFullTextRefusesPrivateLinks(t *testing.T) {
 	srv := newFeedServer(t)
 	doc := fmt.Sprintf(`<rss version="2.0"><channel><title>t</title><link>%[1]s/</link><description>d</description>
 <item><title>Harbour story</title><link>%[1]s/page/harbour</link><guid>h1</guid><description>Short summary.</description></item>
-</channel></rss>`, srv.URL)
+<item><title>Named host</title><link>%[2]s/page/named</link><guid>h2</guid><description>A name that resolves to loopback.</description></item>
+</channel></rss>`, srv.URL, strings.Replace(srv.URL, "127.0.0.1", "localhost", 1))
 	srv.set("private.xml", []byte(doc))
 	src := Source{Name: "private", URL: srv.URL + "/f/private.xml", FullText: true}
 	p, db, _ := testPoller(t)
 	rep := p.Poll(context.Background(), src)
-	if rep.Err != nil || len(rep.Items) != 1 {
+	if rep.Err != nil || len(rep.Items) != 2 {
 		t.Fatalf("poll: %+v", rep)
 	}
-	if it := rep.Items[0]; it.Status != Skipped || !strings.Contains(it.Reason, "private address") {
-		t.Errorf("item %+v, want skipped for its private address", it)
+	for _, it := range rep.Items {
+		if it.Status != Skipped || !strings.Contains(it.Reason, "refused to connect to a private address") {
+			t.Errorf("item %+v, want skipped for its private address", it)
+		}
 	}
-	if srv.count("/page/harbour") != 0 || countArticles(t, db) != 0 {
+	if srv.count("/page/harbour") != 0 || srv.count("/page/named") != 0 || countArticles(t, db) != 0 {
 		t.Errorf("the private page was fetched or something stored")
 	}
 	// The refusal is permanent: the feed's validators are kept.
@@ -224,7 +227,7 @@ func TestFullTextRefusesPrivateLinks(t *testing.T) {
 	src.AllowPrivateLinks = true
 	p2, db2, _ := testPoller(t)
 	rep = p2.Poll(context.Background(), src)
-	if rep.Err != nil || len(rep.Items) != 1 || rep.Items[0].Status != Added {
+	if rep.Err != nil || len(rep.Items) != 2 || rep.Items[0].Status != Added || rep.Items[1].Status != Added {
 		t.Fatalf("with allow_private_links: %+v", rep)
 	}
 	a, err := db2.Article(context.Background(), rep.Items[0].ID)
