@@ -132,12 +132,12 @@ func itemText(s string, plain bool) string {
 		return ""
 	}
 	if plain {
-		// Plain text goes through the same HTML path: blank lines make
-		// paragraphs, single line breaks stay breaks.
+		// Plain text goes through the same HTML path, escaped: blank lines
+		// make paragraphs; a single line break is only wrapping.
 		var b strings.Builder
 		for _, p := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {
 			b.WriteString("<p>")
-			b.WriteString(strings.ReplaceAll(html.EscapeString(p), "\n", "<br>"))
+			b.WriteString(html.EscapeString(p))
 			b.WriteString("</p>\n")
 		}
 		s = b.String()
