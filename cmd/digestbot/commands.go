@@ -184,6 +184,7 @@ func checkConfigCommand() command {
 				token = "set"
 			}
 			fmt.Fprintf(m.Stdout, "  discord token   $%s %s\n", c.Discord.TokenEnv, token)
+			printFeedConfig(m.Stdout, c)
 			jobs := c.DigestJobs()
 			if len(jobs) == 0 {
 				fmt.Fprintln(m.Stdout, "  digests         none")
