@@ -13,6 +13,7 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/ingest"
+	"github.com/digestbot/digestbot/internal/termsafe"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -71,6 +72,9 @@ func (m *Main) ingest(ctx context.Context, files []corpus.File, pathErrs []error
 			_ = enc.Encode(l)
 			return
 		}
+		// A file name may hold a newline or an escape sequence: shown
+		// quoted, it can neither split the line nor drive the terminal.
+		l.File, l.Reason = termsafe.Name(l.File), termsafe.Text(l.Reason)
 		switch {
 		case l.Status == string(ingest.Rejected):
 			fmt.Fprintf(out, "%-9s  %s: %s\n", l.Status, l.File, l.Reason)
@@ -180,6 +184,7 @@ func checkConfigCommand() command {
 				token = "set"
 			}
 			fmt.Fprintf(m.Stdout, "  discord token   $%s %s\n", c.Discord.TokenEnv, token)
+			printFeedConfig(m.Stdout, c)
 			jobs := c.DigestJobs()
 			if len(jobs) == 0 {
 				fmt.Fprintln(m.Stdout, "  digests         none")

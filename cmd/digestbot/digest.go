@@ -11,6 +11,7 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/digest"
+	"github.com/digestbot/digestbot/internal/termsafe"
 	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
 )
@@ -94,7 +95,7 @@ func summarizeCommand() command {
 			if d == "" {
 				d = "undated"
 			}
-			fmt.Fprintf(m.Stdout, "%s\n%s · %s · %s\n", a.Title, a.ID, d, a.Source)
+			fmt.Fprintf(m.Stdout, "%s\n%s · %s · %s\n", a.Title, a.ID, d, termsafe.Name(a.Source))
 			if a.URL != "" {
 				fmt.Fprintln(m.Stdout, a.URL)
 			}
