@@ -92,3 +92,13 @@ func TestParseHTMLPageURL(t *testing.T) {
 		}
 	}
 }
+
+func TestPageTitleNotSiteName(t *testing.T) {
+	page := `<html><head><meta property="og:site_name" content="Valley Courier"><meta property="og:title" content="Valley Courier">
+<title>Valley Courier</title></head><body><article><h1>Bus routes change on Monday</h1>
+<p>Three bus routes will change on Monday to serve the new hospital, the council said.</p></article></body></html>`
+	a, err := ParseHTML("bus.html", []byte(page), "")
+	if err != nil || a.Title != "Bus routes change on Monday" || a.TitleFrom != TitleH1 {
+		t.Fatalf("title %q from %s, %v", a.Title, a.TitleFrom, err)
+	}
+}

@@ -258,6 +258,9 @@ func blockPrefix(s string) (text string, item bool) {
 
 // inlineMarkdown removes inline Markdown from one line of text.
 func inlineMarkdown(s string) string {
+	if !strings.ContainsAny(s, "*_~`[]<\\!") {
+		return s // nothing to remove: most lines of prose
+	}
 	s = mdAutolink.ReplaceAllString(s, "$1")
 	if strings.ContainsAny(s, "<") && looksLikeHTML(s) {
 		s = strings.ReplaceAll(HTMLText(s), "\n\n", " ")
