@@ -69,7 +69,8 @@ func IsBoilerplate(line string) bool {
 	}
 	if strings.Contains(s, "all rights reserved") || strings.Contains(s, "you are receiving this") ||
 		strings.Contains(s, "subscribed to our") || strings.Contains(s, "because you subscribed") ||
-		(strings.HasPrefix(s, "the post ") && strings.Contains(s, " appeared first on ")) {
+		(strings.HasPrefix(s, "the post ") && strings.Contains(s, " appeared first on ")) ||
+		(strings.HasSuffix(s, " min read") && len(strings.Fields(s)) <= 6) {
 		return true
 	}
 	if strings.Contains(s, "unsubscribe") {

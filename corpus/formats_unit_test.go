@@ -203,3 +203,35 @@ func TestDeclaredCharset(t *testing.T) {
 		t.Errorf("Latin-1 page: %q %q %v", a.Title, a.Body, err)
 	}
 }
+
+func TestDateLineAndByline(t *testing.T) {
+	dates := map[string]string{
+		"Published 5 March 2024, updated 6 March 2024": "2024-03-05",
+		"Thursday 11 April 2024 · 3 min read":          "2024-04-11",
+		"By Priya Nair · 13 May 2024":                  "2024-05-13",
+		"Posted on: 2024-02-10 09:30":                  "2024-02-10",
+		"Updated March 2024":                           "2024-03",
+		"March 5, 2024 — The council voted on the new budget for the harbour and the schools after a long debate.": "",
+		"Published in 2019 by the council.": "",
+		"2024":                              "",
+	}
+	for p, want := range dates {
+		r, ok := dateLine(p)
+		got := ""
+		if ok {
+			d, _ := r.date(FromDateline)
+			got = d.String()
+		}
+		if got != want {
+			t.Errorf("dateLine(%q) = %q, want %q", p, got, want)
+		}
+	}
+	for p, want := range map[string]bool{
+		"By Maria Lopez": true, "BY JANE DOE AND TOM REYES": true, "By the river the town grew.": false,
+		"by the way": false, "By contrast": false, "Bypass opens": false,
+	} {
+		if got := isByline(p); got != want {
+			t.Errorf("isByline(%q) = %v", p, got)
+		}
+	}
+}

@@ -246,7 +246,7 @@ var furnitureWords = map[string]bool{
 	"consent": true, "gdpr": true, "related": true, "readmore": true, "promo": true,
 	"advert": true, "advertisement": true, "ads": true, "ad": true, "sponsored": true,
 	"caption": true, "credit": true, "comments": true, "comment": true, "breadcrumb": true,
-	"breadcrumbs": true, "byline": true, "author": true, "meta": true, "tags": true,
+	"breadcrumbs": true, "byline": true, "author": true, "tags": true,
 	"recommended": true, "popular": true, "trending": true, "outbrain": true, "taboola": true,
 	"paywall": true, "modal": true, "popup": true, "banner": true, "toolbar": true,
 	"sidebar": true, "widget": true, "nav": true, "navigation": true, "menu": true,

@@ -151,6 +151,7 @@ var (
 	mdUnder     = regexp.MustCompile(`(^|[^\w])_(\S(?:[^_]*?\S)?)_([^\w]|$)`)
 	mdCode      = regexp.MustCompile("`+([^`]+)`+")
 	mdTag       = regexp.MustCompile(`</?[a-zA-Z][^>]*>`)
+	mdLinkLine  = regexp.MustCompile(`^\[[^\]]*\]\([^)]*\)$`)
 )
 
 // markdownText returns the paragraphs of Markdown text as plain text, and a
@@ -211,6 +212,9 @@ func markdownText(src string) (paras []string, heading string) {
 				}
 				continue
 			}
+		}
+		if len(cur) == 0 && mdLinkLine.MatchString(trim) && (i+1 == len(lines) || strings.TrimSpace(lines[i+1]) == "") {
+			continue // a paragraph that is only a link ("Full results")
 		}
 		text, item := blockPrefix(trim)
 		if item {
