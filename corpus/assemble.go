@@ -23,8 +23,8 @@ type draft struct {
 }
 
 // article cleans the draft's body as the plain-text path does (head
-// metadata, footers, trailing credits), also drops boilerplate lines
-// anywhere and a leading repeat of the title, then fills in what the
+// metadata, footers, trailing credits), also drops bylines, boilerplate
+// lines anywhere and a leading repeat of the title, then fills in what the
 // format did not give: the title from the text, the date from a dateline,
 // metadata line, the file name or the text.
 func (dr draft) article(name string) (Article, error) {
@@ -32,41 +32,7 @@ func (dr draft) article(name string) (Article, error) {
 	if len(doc.paras) == 0 {
 		return Article{}, &FileError{File: name, Err: ErrNoText}
 	}
-	meta, metaFound := doc.dropFurniture(0)
-	if r, ok := doc.dropBylines(); ok && !metaFound {
-		meta, metaFound = r, true
-	}
-	for i := range doc.paras {
-		if !doc.paras[i].drop && IsBoilerplate(doc.para(i)) {
-			doc.paras[i].drop = true
-		}
-	}
-	dr.title = cleanLine(dr.title)
-	if dr.title != "" {
-		dr.title = shortenTitle(dr.title)
-		if dr.html {
-			dr.title = doc.visibleHeadline(dr.title)
-		}
-		doc.dropTitleRepeat(dr.title)
-		if dr.html {
-			doc.dropKickers()
-		}
-	}
-	date := dr.date
-	if !date.Known() && metaFound {
-		from := FromMetadata
-		if dr.html {
-			from = FromDateline // a byline or date line above the text
-		}
-		date, _ = meta.date(from)
-	}
-	if !date.Known() && dr.html {
-		if i := doc.firstKept(); i >= 0 {
-			if r, ok := newsDateline(doc.para(i)); ok {
-				date, _ = r.date(FromDateline)
-			}
-		}
-	}
+	date := dr.clean(&doc)
 	if !date.Known() {
 		date = fileNameDate(name)
 	}
@@ -95,6 +61,47 @@ func (dr draft) article(name string) (Article, error) {
 	a.Hash = hex.EncodeToString(sum[:])
 	a.ID = a.Hash[:12]
 	return a, nil
+}
+
+// clean marks what is not article text in doc, settles dr.title and
+// returns the date: the format's own, else one from a metadata, byline or
+// date line, else (HTML) a news dateline opening the text.
+func (dr *draft) clean(doc *document) Date {
+	meta, metaFound := doc.dropFurniture(0)
+	if r, ok := doc.dropBylines(); ok && !metaFound {
+		meta, metaFound = r, true
+	}
+	for i := range doc.paras {
+		if !doc.paras[i].drop && IsBoilerplate(doc.para(i)) {
+			doc.paras[i].drop = true
+		}
+	}
+	if dr.title = cleanLine(dr.title); dr.title != "" {
+		dr.title = shortenTitle(dr.title)
+		if dr.html {
+			dr.title = doc.visibleHeadline(dr.title)
+		}
+		doc.dropTitleRepeat(dr.title)
+		if dr.html {
+			doc.dropKickers()
+		}
+	}
+	date := dr.date
+	if !date.Known() && metaFound {
+		from := FromMetadata
+		if dr.html {
+			from = FromDateline // a byline or date line above the text
+		}
+		date, _ = meta.date(from)
+	}
+	if !date.Known() && dr.html {
+		if i := doc.firstKept(); i >= 0 {
+			if r, ok := newsDateline(doc.para(i)); ok {
+				date, _ = r.date(FromDateline)
+			}
+		}
+	}
+	return date
 }
 
 // cleanLine returns s as one clean line: valid UTF-8, white space
