@@ -58,6 +58,21 @@ func TestFolderOfEveryFormat(t *testing.T) {
 		t.Fatalf("%d articles from %d files:\n%s", len(urls), len(paths), out)
 	}
 
+	for id, u := range urls {
+		if u == "" {
+			continue
+		}
+		out, _, err := run(t, dir, "show", "--db", db, "--json", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var raw map[string]any
+		if err := json.Unmarshal([]byte(out), &raw); err != nil || raw["url"] != u || raw["title_from"] == "" {
+			t.Errorf("show --json %s: url %v, title_from %v (%v)", id, raw["url"], raw["title_from"], err)
+		}
+		break
+	}
+
 	out, _, err = run(t, dir, "digest", "--db", db, "--select", "new", "--max", "50", "--json")
 	if err != nil {
 		t.Fatal(err)
