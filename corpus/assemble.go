@@ -36,6 +36,9 @@ func (dr draft) article(name string) (Article, error) {
 	if !date.Known() {
 		date = fileNameDate(name)
 	}
+	if !date.Known() && dr.url != "" {
+		date = urlDate(dr.url)
+	}
 	var a Article
 	if dr.title != "" {
 		body := doc.body()

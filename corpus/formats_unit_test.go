@@ -235,3 +235,19 @@ func TestDateLineAndByline(t *testing.T) {
 		}
 	}
 }
+
+func TestURLDate(t *testing.T) {
+	cases := map[string]string{
+		"https://x.example/2024/02/10/museum-reopens/": "2024-02-10",
+		"https://x.example/news/2024-02-10-museum":     "2024-02-10",
+		"https://x.example/20240210/story":             "2024-02-10",
+		"https://x.example/2024/02/museum":             "",
+		"https://x.example/story?id=20240210":          "",
+		"https://x.example/2024/13/40/x":               "",
+	}
+	for u, want := range cases {
+		if d := urlDate(u); d.String() != want || (want != "" && d.From != FromURL) {
+			t.Errorf("urlDate(%q) = %s from %s, want %s", u, d, d.From, want)
+		}
+	}
+}
