@@ -101,7 +101,7 @@ func (c *Console) line(ctx context.Context, line string) bool {
 }
 
 func (c *Console) base() Request {
-	return Request{UserID: c.UserID, UserName: c.UserName, GuildID: c.GuildID, ChannelID: c.ChannelID, Permissions: c.Permissions}
+	return Request{UserID: c.UserID, UserName: c.UserName, GuildID: c.GuildID, ChannelID: c.ChannelID, Permissions: c.Permissions, AllChannels: true}
 }
 
 // parse turns a console line into a request.

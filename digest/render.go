@@ -152,6 +152,9 @@ func emptyLine(d Digest) string {
 	case SelectOnThisDay:
 		return "No articles from this day in earlier years."
 	}
+	if d.First != nil {
+		return fmt.Sprintf("Nothing dated %s: a channel's first digest looks back only that far; later ones hold everything stored since.", d.First.Phrase())
+	}
 	return "Nothing new since the last digest."
 }
 

@@ -30,6 +30,11 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if c.Token(env(map[string]string{"DISCORD_TOKEN": "secret"})) != "secret" || c.Discord.ApplicationID == "" || c.Bot.RescanInterval != time.Minute {
 		t.Errorf("discord: %+v, bot: %+v", c.Discord, c.Bot)
 	}
+	// An example allowed_guilds ID would refuse every real server: the
+	// example leaves it commented out.
+	if len(c.Discord.AllowedGuilds) != 0 {
+		t.Errorf("the example config restricts the bot to guilds %v", c.Discord.AllowedGuilds)
+	}
 }
 
 func TestConfigErrorsNameKeyAndLine(t *testing.T) {
