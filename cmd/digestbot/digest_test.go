@@ -166,7 +166,7 @@ func TestScheduleCommand(t *testing.T) {
 		Digests []struct {
 			Name, Select, Schedule, Timezone, Covers string
 			CatchUp                                  string `json:"catch_up"`
-			Next                             []string
+			Next                                     []string
 		}
 	}
 	must(t, json.Unmarshal([]byte(out), &res))
