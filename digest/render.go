@@ -225,7 +225,7 @@ func renderEmbed(it Item) Embed {
 		b.WriteString(head)
 		b.WriteString("\n\n")
 		if len(summary) == 0 {
-			b.WriteString("No summary: the article has no sentence that stands alone.")
+			b.WriteString(NoSummary)
 		} else {
 			b.WriteString(Summary{Sentences: summary}.Text())
 		}

@@ -95,7 +95,7 @@ func summarizeCommand() command {
 			}
 			fmt.Fprintf(m.Stdout, "%s\n%s · %s · %s\n\n", a.Title, a.ID, d, a.Source)
 			if len(sum.Sentences) == 0 {
-				fmt.Fprintln(m.Stdout, "(no summary: the article has no complete sentence that fits the budget)")
+				fmt.Fprintln(m.Stdout, digest.NoSummary)
 				return nil
 			}
 			fmt.Fprintln(m.Stdout, sum.Text())
