@@ -347,6 +347,11 @@ func TestConsoleScript(t *testing.T) {
 		"click Share",
 		"/search party from:2023",
 		"complete /article xu",
+		"/article AD0293",
+		"next", // typed alone: presses Next
+		"Prev",
+		"click 3", // the third button: Share
+		"/schedule", // the console stands for every channel
 		"hello",
 		"quit",
 		"/help", // after quit: never read
