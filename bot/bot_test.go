@@ -350,7 +350,7 @@ func TestConsoleScript(t *testing.T) {
 		"/article AD0293",
 		"next", // typed alone: presses Next
 		"Prev",
-		"click 3", // the third button: Share
+		"click 3",   // the third button: Share
 		"/schedule", // the console stands for every channel
 		"hello",
 		"quit",
