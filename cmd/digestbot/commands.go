@@ -150,7 +150,7 @@ func clip(s string, n int) string {
 func checkConfigCommand() command {
 	return command{
 		name: "check-config", args: "FILE",
-		summary: "Validate a configuration file and print the settings it gives and the\nschedules it would run, with their next three run times.",
+		summary: "Validate a configuration file and print every setting it gives, each digest with its next three run times, and warnings (a corpus folder that does not exist).",
 		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) error {
 			if len(args) != 1 {
 				return usageError{"check-config needs exactly one FILE"}
@@ -159,29 +159,7 @@ func checkConfigCommand() command {
 			if err != nil {
 				return err
 			}
-			db := c.Database
-			if db == "" {
-				db = "(default: $XDG_DATA_HOME/digestbot/digestbot.db)"
-			}
-			fmt.Fprintf(m.Stdout, "%s: ok\n  database        %s\n  timezone        %s\n  corpus.folders  %v\n  max_file_bytes  %d\n  log             %s, %s\n",
-				args[0], db, c.Timezone, c.Corpus.Folders, c.Corpus.MaxFileBytes, c.Log.Level, c.Log.Format)
-			token := "not set: digestbot run starts the console"
-			if c.Token(m.Getenv) != "" {
-				token = "set"
-			}
-			fmt.Fprintf(m.Stdout, "  discord token   $%s %s\n", c.Discord.TokenEnv, token)
-			jobs := c.DigestJobs()
-			if len(jobs) == 0 {
-				fmt.Fprintln(m.Stdout, "  digests         none")
-			}
-			for _, j := range jobs {
-				fmt.Fprintf(m.Stdout, "  digest %-8s  %s to channel %s, %q in %s; next:", j.Spec.Name, j.Spec.Rule, j.Spec.Channel, j.Schedule.String(), j.Schedule.Zone())
-				for _, t := range j.Schedule.Next(m.Now(), 3) {
-					fmt.Fprintf(m.Stdout, " %s", t.In(j.Schedule.Zone()).Format("Mon 2006-01-02 15:04 MST"))
-				}
-				fmt.Fprintln(m.Stdout)
-			}
-			return nil
+			return printConfig(m.Stdout, args[0], c, m.Getenv, m.Now())
 		},
 	}
 }
