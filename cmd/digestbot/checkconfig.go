@@ -48,7 +48,9 @@ func printConfig(w io.Writer, name string, c Config, getenv func(string) string,
 	}
 	fmt.Fprintf(w, "%s: %s\n", name, status)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row := func(key, format string, args ...any) { fmt.Fprintf(tw, "  %s\t%s\n", key, fmt.Sprintf(format, args...)) }
+	row := func(key, format string, args ...any) {
+		fmt.Fprintf(tw, "  %s\t%s\n", key, fmt.Sprintf(format, args...))
+	}
 	db := c.Database
 	if db == "" {
 		db = "(default: $XDG_DATA_HOME/digestbot/digestbot.db)"
@@ -94,7 +96,9 @@ func printConfig(w io.Writer, name string, c Config, getenv func(string) string,
 func printDigest(w io.Writer, j digest.Job, now time.Time) error {
 	fmt.Fprintf(w, "  digest %s\n", j.Spec.Name)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	row := func(key, format string, args ...any) { fmt.Fprintf(tw, "    %s\t%s\n", key, fmt.Sprintf(format, args...)) }
+	row := func(key, format string, args ...any) {
+		fmt.Fprintf(tw, "    %s\t%s\n", key, fmt.Sprintf(format, args...))
+	}
 	sp := j.Spec
 	rule := sp.Rule
 	if rule == "" {
