@@ -100,7 +100,7 @@ func (m *Main) ingest(ctx context.Context, files []corpus.File, pathErrs []error
 		return sum, err
 	}
 	if n := sum[ingest.Rejected]; n > 0 {
-		return sum, fmt.Errorf("%w: %d of %d (the others were loaded)", errRejected, n, len(files)+len(pathErrs))
+		return sum, fmt.Errorf("%w: %s", errRejected, rejectedCount(n, len(files)+len(pathErrs)))
 	}
 	return sum, nil
 }
@@ -117,7 +117,27 @@ func summaryLine(sum ingest.Summary) string {
 	if total == 0 {
 		return "no files"
 	}
-	return fmt.Sprintf("%d files: %s", total, strings.Join(parts, ", "))
+	return fmt.Sprintf("%s: %s", countNoun(total, "file"), strings.Join(parts, ", "))
+}
+
+// rejectedCount says how many of the files were rejected: "all 3 files",
+// "the only file", "2 of 5 files (the other 3 were loaded)".
+func rejectedCount(n, total int) string {
+	switch {
+	case total == 1:
+		return "the only file was rejected"
+	case n == total:
+		return fmt.Sprintf("all %d files were rejected", total)
+	}
+	verb := "were"
+	if n == 1 {
+		verb = "was"
+	}
+	others := fmt.Sprintf("the other %d were loaded", total-n)
+	if total-n == 1 {
+		others = "the other one was loaded"
+	}
+	return fmt.Sprintf("%d of %d files %s rejected (%s)", n, total, verb, others)
 }
 
 // displayPath shows a path relative to the working folder when it is

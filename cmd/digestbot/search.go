@@ -223,9 +223,9 @@ func progressPrinter(w io.Writer, now func() time.Time) func(search.Progress) {
 		t := now()
 		switch {
 		case p.Finished:
-			fmt.Fprintf(w, "search index: indexed %d articles in %s\n", p.Total, p.Elapsed.Round(10*time.Millisecond))
+			fmt.Fprintf(w, "search index: indexed %s in %s\n", countNoun(p.Total, "article"), p.Elapsed.Round(10*time.Millisecond))
 		case p.Done == 0:
-			fmt.Fprintf(w, "search index: %s; indexing %d articles from the database\n", p.Reason, p.Total)
+			fmt.Fprintf(w, "search index: %s; indexing %s from the database\n", p.Reason, countNoun(p.Total, "article"))
 			last = t
 		case t.Sub(last) >= 2*time.Second:
 			fmt.Fprintf(w, "search index: %d of %d articles (%d%%)\n", p.Done, p.Total, 100*p.Done/max(p.Total, 1))
