@@ -13,6 +13,7 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/ingest"
+	"github.com/digestbot/digestbot/internal/progress"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -60,18 +61,34 @@ type ingestLine struct {
 func (m *Main) ingest(ctx context.Context, files []corpus.File, pathErrs []error, out io.Writer, asJSON bool) (ingest.Summary, error) {
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
+	// Progress: on the terminal the file lines go to, one line kept below
+	// them; else on stderr (redrawn there when it is a terminal, a plain
+	// line every few seconds when it is a log).
+	var prog *progress.Line
+	if !asJSON && progress.IsTerminal(out) {
+		prog = progress.New(out, "ingest", "files", len(files), true, m.Now)
+	} else {
+		prog = progress.New(m.Stderr, "ingest", "files", len(files), progress.IsTerminal(m.Stderr), m.Now)
+	}
+	done := 0
 	print := func(l ingestLine) {
 		if asJSON {
 			_ = enc.Encode(l)
 			return
 		}
+		var text string
 		switch {
 		case l.Status == string(ingest.Rejected):
-			fmt.Fprintf(out, "%-9s  %s: %s\n", l.Status, l.File, l.Reason)
+			text = fmt.Sprintf("%-9s  %s: %s", l.Status, l.File, l.Reason)
 		case l.Reason != "":
-			fmt.Fprintf(out, "%-9s  %s  %s  (%s)\n", l.Status, l.File, l.ID, l.Reason)
+			text = fmt.Sprintf("%-9s  %s  %s  (%s)", l.Status, l.File, l.ID, l.Reason)
 		default:
-			fmt.Fprintf(out, "%-9s  %s  %s  %-10s  %s\n", l.Status, l.File, l.ID, l.Date, clip(l.Title, 60))
+			text = fmt.Sprintf("%-9s  %s  %s  %-10s  %s", l.Status, l.File, l.ID, l.Date, clip(l.Title, 60))
+		}
+		if progress.IsTerminal(out) {
+			prog.Println(text)
+		} else {
+			fmt.Fprintln(out, text)
 		}
 	}
 	rejected := 0
@@ -91,7 +108,10 @@ func (m *Main) ingest(ctx context.Context, files []corpus.File, pathErrs []error
 			l.Date, l.DatePrecision = r.Article.Date.String(), r.Article.Date.Precision.String()
 		}
 		print(l)
+		done++
+		prog.Set(done)
 	})
+	prog.Finish()
 	sum[ingest.Rejected] += rejected
 	if !asJSON {
 		fmt.Fprintln(out, summaryLine(sum))
