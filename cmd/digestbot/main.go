@@ -84,7 +84,7 @@ type command struct {
 func (m *Main) commands() []command {
 	return []command{
 		runCommand(), ingestCommand(), listCommand(), showCommand(), dateCommand(), checkConfigCommand(), checkDBCommand(), backupCommand(), reloadCommand(), summarizeCommand(), digestCommand(), scheduleCommand(),
-		searchCommand(), reindexCommand(),
+		searchCommand(), reindexCommand(), statsCommand(),
 	}
 }
 
