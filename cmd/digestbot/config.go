@@ -39,6 +39,9 @@ type Config struct {
 	HTTP    HTTPConfig     `yaml:"http"`
 	Bot     BotConfig      `yaml:"bot"`
 	Digests []DigestConfig `yaml:"digests"`
+	// Cluster, when set, runs this process as one replica of several
+	// coordinated through etcd.
+	Cluster *ClusterConfig `yaml:"cluster"`
 
 	// Set by Validate.
 	location *time.Location
@@ -219,6 +222,7 @@ func (c *Config) Validate(data []byte, getenv func(string) string) error {
 	if c.Database != "" {
 		c.Database = expandPath(c.Database, base, getenv)
 	}
+	c.validateCluster(bad, base, getenv)
 	for i, f := range c.Corpus.Folders {
 		if strings.TrimSpace(f) == "" {
 			bad(fmt.Sprintf("corpus.folders[%d]", i), "empty folder name")
