@@ -260,8 +260,17 @@ func (s *Service) Build(ctx context.Context, spec Spec, at time.Time) (Digest, e
 	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
 	switch spec.Rule {
 	case SelectNew:
+		// A channel's first digest: only what is dated within the look-back.
+		first := func(add func(corpus.Article)) func(corpus.Article) {
+			d.First = spec.lookBack(at)
+			return func(a corpus.Article) {
+				if d.First.Contains(a.Date) {
+					add(a)
+				}
+			}
+		}
 		if s.cover != nil && spec.Channel != "" {
-			err = s.newUncovered(ctx, &d, spec.Channel, add)
+			err = s.newUncovered(ctx, &d, spec.Channel, add, first)
 			break
 		}
 		if spec.Channel != "" {
@@ -270,13 +279,7 @@ func (s *Service) Build(ctx context.Context, spec Spec, at time.Time) (Digest, e
 				return Digest{}, err
 			}
 			if !found {
-				d.First = spec.lookBack(at)
-				all := add
-				add = func(a corpus.Article) {
-					if d.First.Contains(a.Date) {
-						all(a)
-					}
-				}
+				add = first(add)
 			}
 		}
 		err = s.newSince(ctx, d.Since, seq, add)
