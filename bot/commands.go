@@ -61,14 +61,10 @@ func (b *Bot) Commands() []CommandSpec {
 			{Name: "id", Description: "The article's ID, or start typing its title", Type: OptString, Required: true, MinLength: 1, MaxLength: maxIDLen, Autocomplete: true},
 		}},
 		{Name: "digest", Description: "Preview the digest this channel would get (only you see it)", Options: []OptionSpec{
-			{Name: "select", Description: "Which articles", Type: OptString, Choices: []Choice{
-				{Name: "new since the last digest", Value: "new"},
-				{Name: "dated the previous day", Value: "day"},
-				{Name: "on this day in earlier years", Value: "on-this-day"},
-			}},
-			{Name: "date", Description: "Build it as of this day (2024-07-03); default today", Type: OptString, MaxLength: maxWhenLen},
+			{Name: "select", Description: "Which articles", Type: OptString, Choices: DigestRules},
+			{Name: "date", Description: "The day the digest covers (2024-07-03); default: as if posted now", Type: OptString, MaxLength: maxWhenLen},
 		}},
-		{Name: "schedule", Description: "The digests scheduled for this channel and their next runs"},
+		{Name: "schedule", Description: "The digests scheduled for this channel: what they cover, their next runs"},
 		{Name: "help", Description: "What digestbot does and how to use it"},
 	}
 	return specs
