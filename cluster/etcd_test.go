@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 

@@ -74,7 +74,7 @@ type claim struct {
 const maxCoverBytes = 1 << 20
 
 func (l *RunLog) runKey(digest, slot string) string   { return l.n.key("runs", digest, slot) }
-func (l *RunLog) runPrefix(digest string) string { return l.n.key("runs", digest) + "/" }
+func (l *RunLog) runPrefix(digest string) string      { return l.n.key("runs", digest) + "/" }
 func (l *RunLog) claimKey(digest, slot string) string { return l.n.key("claims", digest, slot) }
 func (l *RunLog) coverKey(r store.DigestRun) string {
 	return l.n.key("cover", r.Channel, r.Digest, r.Slot)
