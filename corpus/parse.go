@@ -145,11 +145,11 @@ func (d *document) article() (Article, error) {
 	var a Article
 	titleOut := false
 	if p := d.para(first); kept > 1 && isHeadline(p) {
-		a.Title = p
+		a.Title, a.TitleFrom = p, TitleHeadline
 		d.paras[first].drop = true
 		titleOut = true
 	} else {
-		a.Title = shortenTitle(firstSentence(p))
+		a.Title, a.TitleFrom = shortenTitle(firstSentence(p)), TitleSentence
 	}
 	a.Body = d.body()
 	if a.Words = countWords(a.Body); a.Words == 0 {
