@@ -33,6 +33,8 @@ func (n *Node) Coverage(m Marks) *Coverage { return &Coverage{n: n, marks: m} }
 // Covered returns this replica's covered position for channel and the
 // IDs every recorded digest to channel covered.
 func (c *Coverage) Covered(ctx context.Context, channel string) (uint64, map[string]bool, error) {
+	ctx, cancel := request(ctx)
+	defer cancel()
 	since, _, err := c.marks.ChannelSeq(ctx, channel)
 	if err != nil {
 		return 0, nil, err

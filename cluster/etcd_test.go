@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -37,7 +39,8 @@ func startEtcd(t testing.TB) *testEtcd {
 	cfg.Name = "test"
 	cfg.Dir = t.TempDir()
 	cfg.LogLevel = "error"
-	cfg.LogOutputs = []string{"stderr"}
+	// Its errors while closing are noise here: to a file.
+	cfg.LogOutputs = []string{filepath.Join(t.TempDir(), "etcd.log")}
 	cfg.UnsafeNoFsync = true
 	client, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", freePort(t)))
 	peer, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", freePort(t)))
@@ -134,4 +137,58 @@ func (p *cutProxy) cut() {
 		c.Close()
 	}
 	p.conns = nil
+}
+
+// startEtcdCluster runs an n-member etcd cluster on loopback and returns
+// its members; a test that closes one sets it to nil in the slice.
+func startEtcdCluster(t testing.TB, n int) []*embed.Etcd {
+	t.Helper()
+	cfgs := make([]*embed.Config, n)
+	var initial []string
+	for i := range cfgs {
+		cfg := embed.NewConfig()
+		cfg.Name = fmt.Sprintf("m%d", i)
+		cfg.Dir = t.TempDir()
+		cfg.LogLevel = "error"
+		cfg.LogOutputs = []string{filepath.Join(t.TempDir(), "etcd.log")}
+		cfg.UnsafeNoFsync = true
+		cfg.InitialClusterToken = "digestbot-test"
+		client, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", freePort(t)))
+		peer, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", freePort(t)))
+		cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*client}, []url.URL{*client}
+		cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*peer}, []url.URL{*peer}
+		initial = append(initial, cfg.Name+"="+peer.String())
+		cfgs[i] = cfg
+	}
+	members := make([]*embed.Etcd, n)
+	errs := make(chan error, n)
+	for i, cfg := range cfgs {
+		cfg.InitialCluster = strings.Join(initial, ",")
+		go func() {
+			e, err := embed.StartEtcd(cfg)
+			if err == nil {
+				members[i] = e
+				<-e.Server.ReadyNotify()
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("embedded etcd cluster did not start")
+		}
+	}
+	t.Cleanup(func() {
+		for _, e := range members {
+			if e != nil { // a test may have stopped it (and set it nil)
+				e.Close()
+			}
+		}
+	})
+	return members
 }

@@ -163,6 +163,15 @@ func (n *Node) Lease() time.Duration { return n.opts.Lease }
 // RoundTrips counts the etcd requests this replica made.
 func (n *Node) RoundTrips() int64 { return n.trips.Load() }
 
+// requestTimeout bounds each etcd request: while etcd is unreachable the
+// client would otherwise wait for it indefinitely.
+const requestTimeout = 5 * time.Second
+
+// request bounds ctx for one etcd request.
+func request(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, requestTimeout)
+}
+
 // key is the etcd key of parts under the prefix, each part escaped.
 func (n *Node) key(kind string, parts ...string) string {
 	var b strings.Builder

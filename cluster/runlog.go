@@ -97,6 +97,8 @@ func (l *RunLog) claimValue(id clientv3.LeaseID) string {
 // returns the recorded run with created saying which. A pending run is
 // claimed by this replica in the same transaction.
 func (l *RunLog) BeginRun(ctx context.Context, run store.DigestRun) (store.DigestRun, bool, error) {
+	ctx, cancel := request(ctx)
+	defer cancel()
 	if err := validRun(run.Digest, run.Slot); err != nil {
 		return store.DigestRun{}, false, err
 	}
@@ -220,6 +222,8 @@ func (l *RunLog) claim(ctx context.Context, r store.DigestRun, v []byte, modRev 
 // it, with extra operations, in one transaction that fails with ErrFenced
 // if the claim is no longer this replica's.
 func (l *RunLog) change(ctx context.Context, digest, slot string, fn func(*store.DigestRun) ([]clientv3.Op, error)) (store.DigestRun, error) {
+	ctx, cancel := request(ctx)
+	defer cancel()
 	if err := validRun(digest, slot); err != nil {
 		return store.DigestRun{}, err
 	}
@@ -324,6 +328,8 @@ func (l *RunLog) FinishRun(ctx context.Context, digest, slot string, state store
 // Run returns the run of digest at slot, if recorded; a pending one is
 // claimed (see RunLog).
 func (l *RunLog) Run(ctx context.Context, digest, slot string) (store.DigestRun, bool, error) {
+	ctx, cancel := request(ctx)
+	defer cancel()
 	l.n.trips.Add(1)
 	g, err := l.n.cli.Get(ctx, l.runKey(digest, slot))
 	if err != nil {
@@ -339,6 +345,8 @@ func (l *RunLog) Run(ctx context.Context, digest, slot string) (store.DigestRun,
 // LastRun returns the run of digest with the latest slot, if any; a
 // pending one is claimed (see RunLog).
 func (l *RunLog) LastRun(ctx context.Context, digest string) (store.DigestRun, bool, error) {
+	ctx, cancel := request(ctx)
+	defer cancel()
 	l.n.trips.Add(1)
 	g, err := l.n.cli.Get(ctx, l.runPrefix(digest), clientv3.WithPrefix(),
 		clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend), clientv3.WithLimit(1))
@@ -355,6 +363,8 @@ func (l *RunLog) LastRun(ctx context.Context, digest string) (store.DigestRun, b
 // Runs returns the recorded runs of digest, oldest slot first, without
 // claiming any.
 func (l *RunLog) Runs(ctx context.Context, digest string) ([]store.DigestRun, error) {
+	ctx, cancel := request(ctx)
+	defer cancel()
 	l.n.trips.Add(1)
 	g, err := l.n.cli.Get(ctx, l.runPrefix(digest), clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend))
 	if err != nil {
@@ -374,6 +384,8 @@ func (l *RunLog) Runs(ctx context.Context, digest string) ([]store.DigestRun, er
 // PruneRuns deletes all but the keep most recent runs of digest (never a
 // pending one), with what they covered.
 func (l *RunLog) PruneRuns(ctx context.Context, digest string, keep int) error {
+	ctx, cancel := request(ctx)
+	defer cancel()
 	l.n.trips.Add(1)
 	g, err := l.n.cli.Get(ctx, l.runPrefix(digest), clientv3.WithPrefix(), clientv3.WithCountOnly())
 	if err != nil {

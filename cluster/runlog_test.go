@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -226,5 +227,78 @@ func TestInspect(t *testing.T) {
 		if m.LeaseTTL <= 0 || m.LeaseTTL > testLease || m.PID == 0 {
 			t.Errorf("member %+v", m)
 		}
+	}
+}
+
+// TestRoundTripsPerDigest counts the etcd requests of one posted digest of
+// three messages: the read of the last run, the claim, a fence and a
+// record per message, the finish and the prune check.
+func TestRoundTripsPerDigest(t *testing.T) {
+	te := startEtcd(t)
+	a := join(t, te, "a")
+	ch := &channelLog{}
+	s := scheduler(t, a, ch)
+	ctx := context.Background()
+	t0 := time.Date(2024, 7, 3, 8, 0, 30, 0, time.UTC)
+	if err := s.Tick(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
+	before := a.RoundTrips()
+	if err := s.Tick(ctx, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	trips, msgs := a.RoundTrips()-before, int64(len(ch.created()))
+	t.Logf("one digest of %d messages: %d etcd round trips", msgs, trips)
+	if msgs != 3 || trips > 4+2*msgs {
+		t.Errorf("%d etcd round trips for a digest of %d messages, want at most %d", trips, msgs, 4+2*msgs)
+	}
+}
+
+// TestEtcdMemberLost: a three-member etcd cluster loses one member while a
+// replica is posting a run; the replica keeps its lease and finishes.
+func TestEtcdMemberLost(t *testing.T) {
+	members := startEtcdCluster(t, 3)
+	var eps []string
+	for _, m := range members {
+		eps = append(eps, m.Clients[0].Addr().String())
+	}
+	for i := range eps {
+		eps[i] = "http://" + eps[i]
+	}
+	n, err := Join(Options{Name: "a", Endpoints: eps, Prefix: "/t/", Lease: testLease})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	waitFor(t, 10*time.Second, func() bool { return n.Status().Up }, "a gets a lease")
+	ctx := context.Background()
+	l := n.RunLog()
+	run := store.DigestRun{Digest: "news", Slot: "2024-07-03T08:01", Channel: "100", State: store.RunPending,
+		Messages: []json.RawMessage{json.RawMessage(`{}`), json.RawMessage(`{}`)}}
+	if _, created, err := l.BeginRun(ctx, run); err != nil || !created {
+		t.Fatalf("begin: %v %v", created, err)
+	}
+	if err := l.RecordSent(ctx, "news", run.Slot, 0, "m1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	lost := time.Now()
+	members[0].Close()
+	members[0] = nil
+	for time.Since(lost) < 2*testLease {
+		if !n.Status().Up {
+			t.Fatalf("lease lost when one etcd member of three went: %s", n.Status().Why)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, cancel, err := n.Fence(ctx); err != nil {
+		t.Fatalf("fence with two members of three: %v", err)
+	} else {
+		cancel()
+	}
+	if err := l.RecordSent(ctx, "news", run.Slot, 1, "m2", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := l.FinishRun(ctx, "news", run.Slot, store.RunDone, "", time.Now()); err != nil || len(r.Sent) != 2 {
+		t.Fatalf("finish: %+v, %v", r, err)
 	}
 }
