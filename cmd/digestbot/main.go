@@ -18,12 +18,20 @@ import (
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
 
 	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/digest"
 	"github.com/digestbot/digestbot/store"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
+	if v := os.Getenv("DIGESTBOT_TEST_CLOCK"); v != "" {
+		c, err := parseTestClock(v)
+		if err != nil {
+			os.Exit(exitCode(m.Stderr, err))
+		}
+		m.Now, m.clock = c.Now, c
+	}
 	err := m.Run(ctx, os.Args[1:])
 	stop()
 	os.Exit(exitCode(m.Stderr, err))
@@ -53,6 +61,7 @@ type Main struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	Now            func() time.Time
+	clock          digest.Clock // the schedules' clock; default m.Now and real waits
 
 	// Set by the global flags.
 	configPath string
@@ -84,7 +93,7 @@ type command struct {
 func (m *Main) commands() []command {
 	return []command{
 		runCommand(), ingestCommand(), listCommand(), showCommand(), dateCommand(), checkConfigCommand(), checkDBCommand(), backupCommand(), reloadCommand(), summarizeCommand(), digestCommand(), scheduleCommand(),
-		searchCommand(), reindexCommand(), fetchCommand(), feedsCommand(), statsCommand(),
+		searchCommand(), reindexCommand(), fetchCommand(), feedsCommand(), statsCommand(), clusterCommand(),
 	}
 }
 

@@ -54,7 +54,12 @@ func (m *Main) run(ctx context.Context) error {
 	// The scheduler posts through whichever transport runs; it is known only
 	// below, so it posts through this indirection.
 	poster := &lazyPoster{}
-	srv := &services{db: db, ix: ix, svc: svc, poster: digestPoster{poster}, started: m.Now(), reload: make(chan struct{}, 1)}
+	srv := &services{db: db, ix: ix, svc: svc, poster: digestPoster{poster}, runs: db, history: db, started: m.Now(), reload: make(chan struct{}, 1)}
+	leave, err := m.joinCluster(srv)
+	if err != nil {
+		return err
+	}
+	defer leave()
 	sched, err := srv.newScheduler(m, m.config)
 	if err != nil {
 		return err

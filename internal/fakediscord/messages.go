@@ -264,6 +264,9 @@ func (f *Server) handleChannelPost(w http.ResponseWriter, r *http.Request, rec *
 	if enforce && nonce != "" {
 		f.nonces[key] = m
 	}
+	if f.opts.OnChannelMessage != nil {
+		f.opts.OnChannelMessage(m.copy())
+	}
 	f.notifyLocked()
 	writeJSON(w, http.StatusOK, f.messageJSON(m))
 }

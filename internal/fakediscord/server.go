@@ -80,6 +80,13 @@ type Options struct {
 	CompressPayloads bool
 	// Logger receives debug logs; default discards.
 	Logger *slog.Logger
+	// Listen is the loopback address to listen on (default 127.0.0.1:0);
+	// any other address is refused.
+	Listen string
+	// OnChannelMessage, when set, is called with each channel message
+	// created (POST /channels/{id}/messages; not a nonce repeat), in
+	// creation order, with the server's lock held: keep it short.
+	OnChannelMessage func(Message)
 }
 
 // Guild is a guild the fake knows.
@@ -193,7 +200,14 @@ func (f *Server) Start() error {
 	if f.srv != nil || f.closed {
 		return errors.New("fakediscord: Start called twice or after Close")
 	}
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	addr := f.opts.Listen
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	if host, _, err := net.SplitHostPort(addr); err != nil || net.ParseIP(host) == nil || !net.ParseIP(host).IsLoopback() {
+		return fmt.Errorf("fakediscord: listen address %q: want a loopback address such as 127.0.0.1:0", addr)
+	}
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("fakediscord: listening on loopback: %w", err)
 	}
