@@ -7,6 +7,7 @@ package discord
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -44,6 +45,12 @@ type Options struct {
 	HandlerTimeout time.Duration
 	// Post tunes retries of channel posts.
 	Post PostPolicy
+	// ShardID and ShardCount name the gateway shard this transport is
+	// (topics/gateway#sharding); ShardCount 0 or 1: no sharding.
+	ShardID, ShardCount int
+	// DMs makes global commands usable in direct messages with the bot
+	// too; by default they are offered in servers only.
+	DMs bool
 	// ReconnectMin and ReconnectMax bound the wait between gateway
 	// reconnection attempts (doubling from min to max); defaults 1 s and
 	// 2 min.
@@ -68,12 +75,11 @@ type Transport struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // in-flight interactions
 
-	gw gatewayState
+	gw   gatewayState
+	conn *gateway
 
 	mu    sync.Mutex
 	appID string
-	ready chan struct{} // closed at the first READY
-	once  sync.Once
 }
 
 // New returns a transport for b. It does no I/O; Open connects.
@@ -100,8 +106,9 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discord: %w", err)
 	}
-	s.Identify.Intents = discordgo.IntentsGuilds
-	s.ShouldReconnectOnError = false // see onDisconnect
+	if opts.ShardCount > 1 && (opts.ShardID < 0 || opts.ShardID >= opts.ShardCount) {
+		return nil, fmt.Errorf("discord: shard %d of %d: want 0 ≤ shard < count", opts.ShardID, opts.ShardCount)
+	}
 	s.StateEnabled = true
 	s.MaxRestRetries = 2
 	s.LogLevel = discordgo.LogError
@@ -127,15 +134,15 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 	}
 	s.Client = client
 	ctx, cancel := context.WithCancel(context.Background())
-	t := &Transport{bot: b, opts: opts, s: s, log: opts.Log, ownHTTP: own, ctx: ctx, cancel: cancel, appID: opts.AppID, ready: make(chan struct{})}
+	t := &Transport{bot: b, opts: opts, s: s, log: opts.Log, ownHTTP: own, ctx: ctx, cancel: cancel, appID: opts.AppID}
 	t.gw.fatal = make(chan error, 1)
-	s.AddHandler(t.onReady)
-	s.AddHandler(t.onInteraction)
-	s.AddHandler(t.onDisconnect)
-	s.AddHandler(func(_ *discordgo.Session, r *discordgo.Resumed) {
-		t.gw.set(true)
-		t.log.Info("discord gateway resumed")
-	})
+	t.conn = &gateway{
+		token: "Bot " + opts.Token, intents: int(discordgo.IntentsGuilds),
+		shardID: opts.ShardID, shardCount: opts.ShardCount,
+		dialer: &websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: 10 * time.Second},
+		jitter: randomJitter, events: t,
+		gatewayURL: func(ctx context.Context) (string, error) { return s.Gateway(discordgo.WithContext(ctx)) },
+	}
 	s.AddHandler(func(_ *discordgo.Session, r *discordgo.RateLimit) {
 		t.log.Warn("discord rate limit", "url", r.URL, "retry_after", r.RetryAfter)
 		t.rateLimited(r.URL, r.RetryAfter)
@@ -146,19 +153,14 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 // Open connects to the gateway, waits for READY and registers the slash
 // commands. ctx bounds the wait.
 func (t *Transport) Open(ctx context.Context) error {
-	if err := t.s.Open(); err != nil {
+	if err := t.conn.connect(ctx); err != nil {
 		var ce *websocket.CloseError
 		if errors.As(err, &ce) && fatalCloseCodes[ce.Code] != "" {
 			return fmt.Errorf("discord: connect to the gateway: code %d, %s", ce.Code, fatalCloseCodes[ce.Code])
 		}
 		return fmt.Errorf("discord: connect to the gateway: %w", err)
 	}
-	select {
-	case <-t.ready:
-	case <-ctx.Done():
-		t.s.Close()
-		return fmt.Errorf("discord: waiting for READY: %w", ctx.Err())
-	}
+	t.gw.set(true)
 	if err := t.Register(ctx); err != nil {
 		return err
 	}
@@ -202,15 +204,12 @@ func (t *Transport) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		t.log.Warn("closing with interactions still in flight")
 	}
-	t.cancel() // before closing: the Disconnect it emits must not reconnect
-	err := t.s.Close()
+	t.cancel() // before closing: losing the connection must not reconnect
+	t.conn.close()
 	if t.ownHTTP != nil {
 		// Else each idle keep-alive connection lingers, with two
 		// goroutines, until it times out.
 		t.ownHTTP.CloseIdleConnections()
-	}
-	if err != nil {
-		return fmt.Errorf("discord: close: %w", err)
 	}
 	return nil
 }
@@ -221,7 +220,14 @@ func (t *Transport) rateLimited(url string, wait time.Duration) {
 	}
 }
 
-func (t *Transport) onReady(_ *discordgo.Session, r *discordgo.Ready) {
+// gatewayReady handles READY: the application ID, the guilds (for role
+// names) and the connection state.
+func (t *Transport) gatewayReady(data json.RawMessage) {
+	var r discordgo.Ready
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.log.Warn("discord: undecodable READY", "error", err)
+	}
+	t.s.State.OnInterface(t.s, &r)
 	t.mu.Lock()
 	if t.appID == "" && r.Application != nil {
 		t.appID = r.Application.ID
@@ -233,7 +239,41 @@ func (t *Transport) onReady(_ *discordgo.Session, r *discordgo.Ready) {
 	}
 	t.gw.set(true)
 	t.log.Info("discord gateway ready", "user", user, "guilds", len(r.Guilds))
-	t.once.Do(func() { close(t.ready) })
+}
+
+// gatewayEvent handles a dispatch: interactions are answered (each on its
+// own goroutine), guild and role events kept for role names.
+func (t *Transport) gatewayEvent(name string, data json.RawMessage) {
+	var ev any
+	switch name {
+	case "INTERACTION_CREATE":
+		var ic discordgo.InteractionCreate
+		if err := json.Unmarshal(data, &ic); err != nil || ic.Interaction == nil {
+			t.log.Warn("discord: undecodable interaction", "error", err)
+			return
+		}
+		go t.onInteraction(t.s, &ic)
+		return
+	case "GUILD_CREATE":
+		ev = &discordgo.GuildCreate{}
+	case "GUILD_UPDATE":
+		ev = &discordgo.GuildUpdate{}
+	case "GUILD_DELETE":
+		ev = &discordgo.GuildDelete{}
+	case "GUILD_ROLE_CREATE":
+		ev = &discordgo.GuildRoleCreate{}
+	case "GUILD_ROLE_UPDATE":
+		ev = &discordgo.GuildRoleUpdate{}
+	case "GUILD_ROLE_DELETE":
+		ev = &discordgo.GuildRoleDelete{}
+	default:
+		return
+	}
+	if err := json.Unmarshal(data, ev); err != nil {
+		t.log.Warn("discord: undecodable event", "event", name, "error", err)
+		return
+	}
+	t.s.State.OnInterface(t.s, ev)
 }
 
 func (t *Transport) roleName(guildID, roleID string) string {

@@ -64,7 +64,7 @@ func (f *Server) record(rec *Request, status int, start time.Time) {
 }
 
 func (f *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/ws" || strings.HasPrefix(r.URL.Path, "/ws/") {
+	if r.URL.Path == "/ws" || strings.HasPrefix(r.URL.Path, "/ws/") || r.URL.Path == resumePath {
 		f.serveGateway(w, r)
 		return
 	}

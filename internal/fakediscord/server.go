@@ -80,6 +80,10 @@ type Options struct {
 	CompressPayloads bool
 	// Logger receives debug logs; default discards.
 	Logger *slog.Logger
+	// TolerateViolations keeps StartT from failing a test whose client
+	// broke a documented rule (see Violations). For tests of clients known
+	// to depart from the docs, such as discordgo's own gateway.
+	TolerateViolations bool
 }
 
 // Guild is a guild the fake knows.
@@ -117,6 +121,7 @@ type Server struct {
 
 	requests   []Request
 	frames     []Frame
+	violations []Violation
 	transports []*http.Transport
 
 	commands     map[string][]*Command // scope: "" global, else guild ID
@@ -215,7 +220,15 @@ func StartT(tb testing.TB, opts Options) *Server {
 	if err := f.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { f.Close() })
+	tb.Cleanup(func() {
+		f.Close()
+		if f.opts.TolerateViolations {
+			return
+		}
+		for _, v := range f.Violations() {
+			tb.Errorf("fakediscord: the client broke a documented rule: %v", v)
+		}
+	})
 	return f
 }
 
