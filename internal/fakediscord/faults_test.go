@@ -112,4 +112,3 @@ func TestRouteLimitPacesDiscordgo(t *testing.T) {
 		}
 	}
 }
-

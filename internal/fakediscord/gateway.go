@@ -105,11 +105,11 @@ type wsConn struct {
 	// serverClosed: the fake sent a close frame (guarded by Server.mu); a
 	// close frame from the client is then its echo.
 	serverClosed bool
-	readDone    chan struct{}
-	stop        chan struct{}
-	kick        chan struct{}
-	qmu         sync.Mutex
-	q           []outItem
+	readDone     chan struct{}
+	stop         chan struct{}
+	kick         chan struct{}
+	qmu          sync.Mutex
+	q            []outItem
 }
 
 type outItem struct {
