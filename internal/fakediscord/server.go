@@ -80,6 +80,12 @@ type Options struct {
 	CompressPayloads bool
 	// Logger receives debug logs; default discards.
 	Logger *slog.Logger
+	// InvalidRequestLimit is how many invalid requests (401, 403, 429 not
+	// of scope "shared") in 10 minutes get the client banned: every request
+	// answered by Cloudflare's HTML 429 for BanFor. Defaults: Discord's
+	// 10,000, and an hour.
+	InvalidRequestLimit int
+	BanFor              time.Duration
 	// TolerateViolations keeps StartT from failing a test whose client
 	// broke a documented rule (see Violations). For tests of clients known
 	// to depart from the docs, such as discordgo's own gateway.
@@ -122,6 +128,7 @@ type Server struct {
 	requests   []Request
 	frames     []Frame
 	violations []Violation
+	rl         restLimits
 	transports []*http.Transport
 
 	commands     map[string][]*Command // scope: "" global, else guild ID
@@ -169,6 +176,12 @@ func New(opts Options) *Server {
 	}
 	if opts.CallbackDeadline == 0 {
 		opts.CallbackDeadline = discordgo.InteractionDeadline
+	}
+	if opts.InvalidRequestLimit <= 0 {
+		opts.InvalidRequestLimit = defaultInvalidLimit
+	}
+	if opts.BanFor <= 0 {
+		opts.BanFor = defaultBanFor
 	}
 	if opts.ReplayLimit <= 0 {
 		opts.ReplayLimit = 1000
