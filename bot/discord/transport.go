@@ -194,12 +194,25 @@ func (t *Transport) Register(ctx context.Context) error {
 	if appID == "" {
 		return errors.New("discord: no application ID (set discord.application_id)")
 	}
-	cmds := commands(t.bot.Commands())
 	guilds := t.opts.GuildIDs
 	if len(guilds) == 0 {
 		guilds = []string{""}
 	}
+	var cmds []*discordgo.ApplicationCommand
 	for _, g := range guilds {
+		cmds = commands(t.bot.Commands())
+		if g == "" {
+			// Global commands show wherever the app is installed, DMs
+			// included, unless contexts says otherwise
+			// (interactions/application-commands#interaction-contexts).
+			ctxs := []discordgo.InteractionContextType{discordgo.InteractionContextGuild}
+			if t.opts.DMs {
+				ctxs = append(ctxs, discordgo.InteractionContextBotDM)
+			}
+			for _, c := range cmds {
+				c.Contexts = &ctxs
+			}
+		}
 		if _, err := t.s.ApplicationCommandBulkOverwrite(appID, g, cmds, discordgo.WithContext(ctx)); err != nil {
 			where := "globally"
 			if g != "" {
@@ -323,6 +336,11 @@ func (t *Transport) onInteraction(s *discordgo.Session, i *discordgo.Interaction
 	window := time.Now().Add(discordgo.InteractionDeadline)
 	t.serve(i.Interaction, req, func(ctx context.Context, r *discordgo.InteractionResponse) error {
 		return t.waitOutRateLimits(ctx, window, func(opts ...discordgo.RequestOption) error {
+			if r.Type == discordgo.InteractionApplicationCommandAutocompleteResult {
+				endpoint := discordgo.EndpointInteractionResponse(i.ID, i.Token)
+				_, err := s.RequestWithBucketID(http.MethodPost, endpoint, autocompleteBody(r), endpoint, opts...)
+				return err
+			}
 			if r.Data != nil {
 				rewind(r.Data.Files)
 			}
@@ -356,6 +374,24 @@ func (t *Transport) waitOutRateLimits(ctx context.Context, until time.Time, call
 			return fmt.Errorf("waiting out a rate limit: %w", err)
 		}
 	}
+}
+
+// autocompleteBody is an autocomplete answer as Discord requires it:
+// "choices" always present, [] when nothing matches
+// (interactions/receiving-and-responding#interaction-response-object-autocomplete).
+// discordgo's InteractionResponseData omits an empty list.
+func autocompleteBody(r *discordgo.InteractionResponse) any {
+	cs := []*discordgo.ApplicationCommandOptionChoice{}
+	if r.Data != nil && r.Data.Choices != nil {
+		cs = r.Data.Choices
+	}
+	type data struct {
+		Choices []*discordgo.ApplicationCommandOptionChoice `json:"choices"`
+	}
+	return struct {
+		Type discordgo.InteractionResponseType `json:"type"`
+		Data data                              `json:"data"`
+	}{r.Type, data{cs}}
 }
 
 // rewind moves attachments back to their start for another try.
