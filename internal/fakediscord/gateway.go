@@ -171,6 +171,11 @@ func (f *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 		ws.Close()
 		return
 	}
+	ws.SetCloseHandler(func(code int, text string) error {
+		f.clientClosed(c, code, text)
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
+		return nil
+	})
 	f.gw.nextConn++
 	c.id = f.gw.nextConn
 	f.gw.conns[c] = struct{}{}
@@ -249,7 +254,6 @@ func (f *Server) readLoop(c *wsConn) {
 	for {
 		_, msg, err := c.ws.ReadMessage()
 		if err != nil {
-			f.clientClosed(c, err)
 			return
 		}
 		var p struct {

@@ -1,7 +1,6 @@
 package fakediscord
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -45,24 +44,22 @@ func (f *Server) violateLocked(rule, detail string) {
 // connected to GatewayURL.
 func (f *Server) ResumeGatewayURL() string { return "ws://" + f.addr + resumePath }
 
-// clientClosed notes how the client ended a connection.
+// clientClosed notes how the client ended a connection; it runs (as the
+// websocket's close handler) before the close is echoed, so a client that
+// reconnects at once finds the session already gone.
 //
 // topics/gateway#initiating-a-disconnect: "When you close the connection to
 // the gateway with close code 1000 or 1001, your session will be
 // invalidated"; any other code, or a dropped TCP connection, keeps it
 // resumable.
-func (f *Server) clientClosed(c *wsConn, err error) {
-	var ce *websocket.CloseError
-	if !errors.As(err, &ce) {
-		return
-	}
+func (f *Server) clientClosed(c *wsConn, code int, text string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if c.serverClosed {
 		return // the client echoing our close frame
 	}
-	f.recordFrameLocked(c.id, true, -1, "CLOSE", 0, []byte(fmt.Sprintf(`{"code":%d,"reason":%q}`, ce.Code, ce.Text)))
-	if (ce.Code == websocket.CloseNormalClosure || ce.Code == websocket.CloseGoingAway) && c.sess != nil {
+	f.recordFrameLocked(c.id, true, -1, "CLOSE", 0, []byte(fmt.Sprintf(`{"code":%d,"reason":%q}`, code, text)))
+	if (code == websocket.CloseNormalClosure || code == websocket.CloseGoingAway) && c.sess != nil {
 		c.sess.valid = false
 		c.sess.buf = nil
 	}

@@ -2,6 +2,8 @@ package fakediscord
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -61,15 +63,17 @@ type Options struct {
 	// Guilds are announced in READY and GUILD_CREATE. Default: one guild
 	// DefaultGuildID with one text channel DefaultChannelID.
 	Guilds []Guild
-	// Clock supplies "now" for timestamps, snowflakes, the nonce window, the
-	// interaction deadline, token expiry and Fault.For. Default time.Now.
+	// Clock supplies "now" for timestamps, snowflakes, the nonce window,
+	// token expiry and Fault.For. Default time.Now.
 	// Delays and retry_after are always real time (the client sleeps them).
 	Clock func() time.Time
 	// NonceWindow is how long an enforced nonce deduplicates channel
 	// messages (default 3 min; Discord says "a few minutes").
 	NonceWindow time.Duration
 	// CallbackDeadline is how long after dispatch an interaction may be
-	// answered (default 3 s, as Discord); negative disables the check.
+	// answered (default 3 s, as Discord), in real time whatever Clock says;
+	// negative disables the check. Interaction.AnswerWithin overrides it
+	// for one interaction.
 	CallbackDeadline time.Duration
 	// ReplayLimit bounds the dispatches kept per session for RESUME
 	// (default 1000).
@@ -129,7 +133,13 @@ type Server struct {
 	frames     []Frame
 	violations []Violation
 	rl         restLimits
-	transports []*http.Transport
+
+	// HTTP interactions: the application's key pair and where to POST.
+	pub             ed25519.PublicKey
+	priv            ed25519.PrivateKey
+	endpointClient  *http.Client
+	interactionsURL string // guarded by mu
+	transports      []*http.Transport
 
 	commands     map[string][]*Command // scope: "" global, else guild ID
 	messages     []*Message
@@ -189,7 +199,9 @@ func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	return &Server{
+		pub: pub, priv: priv, endpointClient: endpointHTTPClient(),
 		opts:         opts,
 		done:         make(chan struct{}),
 		changed:      make(chan struct{}),
@@ -267,6 +279,7 @@ func (f *Server) Close() error {
 		for _, t := range transports {
 			t.CloseIdleConnections()
 		}
+		f.endpointClient.CloseIdleConnections()
 	})
 	return nil
 }
