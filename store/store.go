@@ -1,10 +1,12 @@
 // Package store keeps digestbot's articles, their indexes and the bot's state
 // in one bbolt file.
 //
-// Layout (schema version 2):
+// Layout (schema version 3):
 //
 //	meta      "schema" → uint32 schema version
-//	articles  id → article (binary codec, see codec.go)
+//	articles  id → article (binary codec, see codec.go; version 3 added
+//	          the source URL and the title's source, so an older build
+//	          must not read the file)
 //	by_date   YYYYMMDD of the date's first day + precision byte + id → empty
 //	by_hash   content hash → id
 //	files     file path → raw-bytes hash, size and article id
@@ -21,19 +23,23 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/digestbot/digestbot/internal/apperr"
 )
 
 // SchemaVersion is the layout this build reads and writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
-// Errors callers can test for with errors.Is.
+// Errors callers can test for with errors.Is. The first three carry an
+// apperr code, so callers outside the store can tell them apart without
+// importing it.
 var (
-	ErrNotFound      = errors.New("not found")
-	ErrAmbiguous     = errors.New("ambiguous ID prefix")
+	ErrNotFound      = &apperr.Error{Code: apperr.NotFound, Message: "not found"}
+	ErrAmbiguous     = &apperr.Error{Code: apperr.Ambiguous, Message: "ambiguous ID prefix"}
+	ErrTooShort      = &apperr.Error{Code: apperr.TooShort, Message: fmt.Sprintf("ID prefix shorter than %d characters", MinPrefix)}
 	ErrLocked        = errors.New("database is locked by another process")
 	ErrSchemaNewer   = errors.New("database was written by a newer digestbot")
 	ErrSchemaUnknown = errors.New("file is not a digestbot database")
@@ -67,35 +73,36 @@ type DB struct {
 	bolt *bolt.DB
 }
 
-// Open opens (creating if needed) the database at path, checks its schema
-// version and migrates an older layout.
+// Open opens the database at path, creating it only when no file is
+// there, checks its schema version and migrates an older layout. An
+// existing file is checked before use: an empty or damaged one gives a
+// *DamageError (errors.Is ErrDamaged) saying what is wrong and what to do,
+// and is left exactly as it was.
 func Open(path string, opts Options) (*DB, error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = time.Second
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("open database %s: %w", path, err)
-		}
-	}
-	b, err := bolt.Open(path, 0o644, &bolt.Options{
-		Timeout:      opts.LockTimeout,
-		NoSync:       opts.NoSync,
-		FreelistType: bolt.FreelistMapType,
-	})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("open database %s: %w (waited %s; is digestbot already running?)", path, ErrLocked, opts.LockTimeout)
-	}
+	f, created, err := openFile(path, opts.LockTimeout)
 	if err != nil {
-		if errors.Is(err, bolt.ErrInvalid) || errors.Is(err, bolt.ErrVersionMismatch) || errors.Is(err, bolt.ErrChecksum) {
-			return nil, fmt.Errorf("open database %s: %w (%v)", path, ErrSchemaUnknown, err)
+		return nil, err
+	}
+	if !created {
+		if err := checkFile(f, path); err != nil {
+			f.Close()
+			return nil, err
 		}
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	b, err := openBolt(path, f, opts)
+	if err != nil {
+		if created {
+			os.Remove(path)
+		}
+		return nil, err
 	}
 	db := &DB{path: path, bolt: b}
-	if err := b.Update(db.prepare); err != nil {
+	if err := db.prepare(); err != nil {
 		b.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", quoteName(path), err)
 	}
 	return db, nil
 }
@@ -112,7 +119,28 @@ func (db *DB) Close() error {
 }
 
 // prepare initialises a new file, or checks and migrates an existing one.
-func (db *DB) prepare(tx *bolt.Tx) error {
+// Opening a current database writes nothing.
+func (db *DB) prepare() error {
+	var current bool
+	err := guard(db.path, func() error {
+		return db.bolt.View(func(tx *bolt.Tx) error {
+			if tx.Bucket(bucketMeta) == nil {
+				return nil
+			}
+			raw := tx.Bucket(bucketMeta).Get(keySchema)
+			current = len(raw) == 4 && binary.BigEndian.Uint32(raw) == SchemaVersion
+			return nil
+		})
+	})
+	if err != nil || current {
+		return err
+	}
+	return guard(db.path, func() error { return db.bolt.Update(prepareTx) })
+}
+
+// prepareTx initialises a new file, or checks and migrates an existing
+// one.
+func prepareTx(tx *bolt.Tx) error {
 	meta := tx.Bucket(bucketMeta)
 	if meta == nil {
 		// A new file has no buckets at all; anything else is not ours.
@@ -183,6 +211,12 @@ func migrate(tx *bolt.Tx, from int) error {
 			}
 			return nil
 		},
+		// Version 3 articles may carry a source URL and say where their
+		// title came from (article codec 2).
+		// Values of codec 1 are still read as they are, with no URL, so
+		// nothing is rewritten; the version only keeps older builds, which
+		// cannot read codec 2, from opening the file.
+		2: func(*bolt.Tx) error { return nil },
 	}
 	for v := from; v < SchemaVersion; v++ {
 		step, ok := steps[v]
@@ -201,7 +235,7 @@ func (db *DB) view(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return db.bolt.View(fn)
+	return guard(db.path, func() error { return db.bolt.View(fn) })
 }
 
 // update runs fn in a write transaction unless ctx is already done.
@@ -209,5 +243,5 @@ func (db *DB) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return db.bolt.Update(fn)
+	return guard(db.path, func() error { return db.bolt.Update(fn) })
 }
