@@ -155,15 +155,19 @@ func (g *restGate) tooMany(resp *http.Response) (*http.Response, error) {
 
 // retryAfter is how long a 429 asks to wait: the body's retry_after
 // (seconds, with decimals), else the Retry-After header (whole seconds).
+// Absurd values are capped at a day.
 func retryAfter(h http.Header, body []byte) time.Duration {
+	secs := func(s float64) time.Duration {
+		return time.Duration(min(s, 86400) * float64(time.Second))
+	}
 	var b struct {
 		RetryAfter *float64 `json:"retry_after"`
 	}
 	if json.Unmarshal(body, &b) == nil && b.RetryAfter != nil && *b.RetryAfter >= 0 {
-		return time.Duration(*b.RetryAfter * float64(time.Second))
+		return secs(*b.RetryAfter)
 	}
 	if s, err := strconv.ParseFloat(h.Get("Retry-After"), 64); err == nil && s >= 0 {
-		return time.Duration(s * float64(time.Second))
+		return secs(s)
 	}
 	return 0
 }
