@@ -86,7 +86,7 @@ func FuzzRateLimitAnswer(f *testing.F) {
 	f.Add("", "NaN", "yes", "global", []byte(`{"retry_after":"soon"}`))
 	f.Add("application/json", "1e308", "true", "global", []byte(`{"retry_after":1e308}`))
 	f.Fuzz(func(t *testing.T, ct, retry, global, scope string, body []byte) {
-		g := &restGate{next: http.DefaultTransport}
+		g := &restGate{next: http.DefaultTransport, RESTLimits: NewRESTLimits(0, nil)}
 		h := http.Header{}
 		for k, v := range map[string]string{"Content-Type": ct, "Retry-After": retry, "X-RateLimit-Global": global, "X-RateLimit-Scope": scope} {
 			if v != "" {

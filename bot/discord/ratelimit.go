@@ -39,12 +39,11 @@ var ErrBanned = errors.New("discord: temporarily banned by Cloudflare (too many 
 // last 10 minutes that it stopped sending, well before Discord's ban.
 var ErrInvalidBudget = errors.New("discord: too many invalid requests in 10 minutes; holding off")
 
-// restGate is the HTTP transport under discordgo: it pauses every REST call
-// of the process during a global rate limit, which discordgo does only when
-// the 429 carries X-RateLimit-Reset-After (Discord's global 429s do not);
-// stops everything during a Cloudflare ban; and counts invalid requests.
-type restGate struct {
-	next   http.RoundTripper
+// RESTLimits is the state of Discord's limits on a process's REST traffic:
+// a global rate limit, a Cloudflare ban, the invalid requests of the last
+// 10 minutes. Discord applies them per bot and per IP, so the transports of
+// one process (the shards of one bot) share one (Options.RESTLimits).
+type RESTLimits struct {
 	budget int
 	// onInvalid is told of each invalid request (status 401, 403 or 429).
 	onInvalid func(status int)
@@ -54,6 +53,33 @@ type restGate struct {
 	bannedUntil time.Time
 	invalid     []time.Time // invalid requests of the last window, oldest first
 	total       int64
+}
+
+// NewRESTLimits returns limits that stop sending at budget invalid
+// requests in 10 minutes (≤ 0: 1000, a tenth of Discord's ban threshold)
+// and tell onInvalid (if not nil) of each.
+func NewRESTLimits(budget int, onInvalid func(status int)) *RESTLimits {
+	if budget <= 0 {
+		budget = defaultInvalidBudget
+	}
+	return &RESTLimits{budget: budget, onInvalid: onInvalid}
+}
+
+// InvalidRequests reports the 401, 403 and 429 answers (429s of scope
+// "shared" excepted) since start and within the last 10 minutes.
+func (g *RESTLimits) InvalidRequests() (total int64, last10m int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.total, g.inWindowLocked(time.Now())
+}
+
+// restGate is the HTTP transport under discordgo: it pauses every REST call
+// of the process during a global rate limit, which discordgo does only when
+// the 429 carries X-RateLimit-Reset-After (Discord's global 429s do not);
+// stops everything during a Cloudflare ban; and counts invalid requests.
+type restGate struct {
+	next http.RoundTripper
+	*RESTLimits
 }
 
 // interactionEndpoint reports whether path is an interaction endpoint
@@ -97,7 +123,7 @@ func (g *restGate) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // admit waits out a global rate limit (unless exempt) and refuses during a
 // ban or over the invalid-request budget.
-func (g *restGate) admit(ctx context.Context, exempt bool) error {
+func (g *RESTLimits) admit(ctx context.Context, exempt bool) error {
 	for {
 		g.mu.Lock()
 		now := time.Now()
@@ -172,7 +198,7 @@ func retryAfter(h http.Header, body []byte) time.Duration {
 	return 0
 }
 
-func (g *restGate) count(status int) {
+func (g *RESTLimits) count(status int) {
 	g.mu.Lock()
 	now := time.Now()
 	g.inWindowLocked(now)
@@ -186,7 +212,7 @@ func (g *restGate) count(status int) {
 
 // inWindowLocked drops invalid requests older than the window and counts
 // the rest.
-func (g *restGate) inWindowLocked(now time.Time) int {
+func (g *RESTLimits) inWindowLocked(now time.Time) int {
 	i := 0
 	for i < len(g.invalid) && now.Sub(g.invalid[i]) >= invalidWindow {
 		i++
@@ -201,7 +227,5 @@ func (g *restGate) inWindowLocked(now time.Time) int {
 // "shared" excepted) since start and within the last 10 minutes: Discord
 // bans an IP at 10,000 in 10 minutes.
 func (t *Transport) InvalidRequests() (total int64, last10m int) {
-	t.rest.mu.Lock()
-	defer t.rest.mu.Unlock()
-	return t.rest.total, t.rest.inWindowLocked(time.Now())
+	return t.rest.InvalidRequests()
 }

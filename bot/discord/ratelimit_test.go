@@ -97,3 +97,37 @@ func TestRESTLimitsFollowDocs(t *testing.T) {
 		t.Errorf("bot counted %d invalid requests (%d in the window), the fake %d; want equal, 8 in the window", botTotal, botWindow, fakeTotal)
 	}
 }
+
+// Two transports of one process (two shards) sharing RESTLimits: a global
+// 429 answered to one holds the other's calls too.
+func TestSharedRESTLimits(t *testing.T) {
+	shared := discord.NewRESTLimits(0, nil)
+	h := start(t, fakediscord.Options{}, discord.Options{RESTLimits: shared})
+	ctx := ctxT(t)
+	other, err := discord.New(bot.New(bot.Deps{Articles: h.db}), discord.Options{Token: "test-token", APIURL: h.fake.URL(),
+		AppID: h.fake.ApplicationID(), RESTLimits: shared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	global := h.fake.RateLimitNext("POST /channels/*/messages", 1, time.Second, true)
+	posted := make(chan error, 1)
+	go func() {
+		_, err := h.tr.Post(ctx, fakediscord.DefaultChannelID, bot.Message{Content: "shard 0"})
+		posted <- err
+	}()
+	waitHits(ctx, t, global, 1, func() {})
+	time.Sleep(400 * time.Millisecond)
+	began := time.Now()
+	if err := other.Register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(began); waited < 400*time.Millisecond {
+		t.Errorf("the other shard registered commands %v after the global 429, 400 ms into its 1 s", waited)
+	}
+	if err := <-posted; err != nil {
+		t.Fatal(err)
+	}
+	if total, _ := other.InvalidRequests(); total != 1 {
+		t.Errorf("shared invalid-request count %d, want 1", total)
+	}
+}

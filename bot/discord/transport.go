@@ -67,6 +67,10 @@ type Options struct {
 	// make the transport stop sending (ErrInvalidBudget) until they age
 	// out; default 1000, a tenth of Discord's limit.
 	InvalidRequestBudget int
+	// RESTLimits, when set, is shared with the other transports of the
+	// process (shards): a global 429 or a ban seen by one holds them all.
+	// It then replaces InvalidRequestBudget and OnInvalidRequest.
+	RESTLimits *RESTLimits
 }
 
 // Transport connects one bot to Discord.
@@ -85,7 +89,7 @@ type Transport struct {
 
 	gw   gatewayState
 	conn *gateway
-	rest *restGate
+	rest *RESTLimits
 
 	mu    sync.Mutex
 	appID string
@@ -141,10 +145,10 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 		c.Transport = rt
 		client = &c
 	}
-	if opts.InvalidRequestBudget <= 0 {
-		opts.InvalidRequestBudget = defaultInvalidBudget
+	if opts.RESTLimits == nil {
+		opts.RESTLimits = NewRESTLimits(opts.InvalidRequestBudget, opts.OnInvalidRequest)
 	}
-	gate := &restGate{next: client.Transport, budget: opts.InvalidRequestBudget, onInvalid: opts.OnInvalidRequest}
+	gate := &restGate{next: client.Transport, RESTLimits: opts.RESTLimits}
 	if gate.next == nil {
 		gate.next = http.DefaultTransport
 	}
@@ -152,7 +156,7 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 	c.Transport = gate
 	s.Client = &c
 	ctx, cancel := context.WithCancel(context.Background())
-	t := &Transport{bot: b, opts: opts, s: s, log: opts.Log, ownHTTP: own, ctx: ctx, cancel: cancel, appID: opts.AppID, rest: gate}
+	t := &Transport{bot: b, opts: opts, s: s, log: opts.Log, ownHTTP: own, ctx: ctx, cancel: cancel, appID: opts.AppID, rest: opts.RESTLimits}
 	t.gw.fatal = make(chan error, 1)
 	t.conn = &gateway{
 		token: "Bot " + opts.Token, intents: int(discordgo.IntentsGuilds),
