@@ -33,16 +33,17 @@ func TestRESTLimitsFollowDocs(t *testing.T) {
 		posted <- err
 	}()
 	waitHits(ctx, t, global, 1, func() {})
+	hit := time.Now()
 	time.Sleep(400 * time.Millisecond) // well after the 429 reached the bot
-	began := time.Now()
 	if err := h.tr.Register(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-posted; err != nil {
 		t.Fatal(err)
 	}
-	if waited := time.Since(began); waited < 400*time.Millisecond {
-		t.Errorf("commands registered %v after a global 429 asking for 1 s, 400 ms in", waited)
+	// hit is late by the polling: allow for it.
+	if after := time.Since(hit); after < 700*time.Millisecond {
+		t.Errorf("commands registered %v after a global 429 asking for 1 s", after)
 	}
 
 	// 429s of scope "shared" (a busy resource) are waited out and not
@@ -70,7 +71,7 @@ func TestRESTLimitsFollowDocs(t *testing.T) {
 	if got := len(f.Requests()) - n; got != 1 {
 		t.Errorf("%d requests reached Discord during the ban, want 1 (the one banned)", got)
 	}
-	for time.Now().Before(began.Add(4 * time.Second)) {
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); {
 		if _, err := h.tr.Post(ctx, ch, bot.Message{Content: "after the ban"}); err == nil {
 			break
 		}
@@ -116,13 +117,13 @@ func TestSharedRESTLimits(t *testing.T) {
 		posted <- err
 	}()
 	waitHits(ctx, t, global, 1, func() {})
+	hit := time.Now()
 	time.Sleep(400 * time.Millisecond)
-	began := time.Now()
 	if err := other.Register(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if waited := time.Since(began); waited < 400*time.Millisecond {
-		t.Errorf("the other shard registered commands %v after the global 429, 400 ms into its 1 s", waited)
+	if after := time.Since(hit); after < 700*time.Millisecond {
+		t.Errorf("the other shard registered commands %v after a global 429 asking for 1 s", after)
 	}
 	if err := <-posted; err != nil {
 		t.Fatal(err)
