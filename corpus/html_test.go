@@ -102,3 +102,15 @@ func TestPageTitleNotSiteName(t *testing.T) {
 		t.Fatalf("title %q from %s, %v", a.Title, a.TitleFrom, err)
 	}
 }
+
+func TestFurnitureName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"sharedaddy": false, "sd-sharing-enabled": true, "share-buttons": true, "cybotcookiebotdialog": true,
+		"entry-content": false, "post-42": false, "read-more-box": true, "c-related": true, "unrelated-thing": false,
+		"wp-caption-text": true, "onetrust-banner-sdk": true, "article-body": false, "story": false,
+	} {
+		if got := furnitureName(name); got != want {
+			t.Errorf("furnitureName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -253,6 +253,10 @@ var furnitureWords = map[string]bool{
 	"footer": true, "masthead": true, "skip": true, "print": true,
 }
 
+// furnitureInfixes mark furniture anywhere in a class or id name, even
+// run together with other words ("CybotCookiebotDialog", "inlinenewsletter").
+var furnitureInfixes = [...]string{"cookie", "newsletter", "consent", "gdpr", "paywall", "taboola", "outbrain"}
+
 // furniture reports whether element n is page furniture rather than
 // article text, judging by its tag, role, class and id.
 func furniture(n *html.Node) bool {
@@ -279,10 +283,16 @@ func furniture(n *html.Node) bool {
 	return false
 }
 
-// furnitureName reports whether a class or id name marks furniture: one of
-// its "-"/"_"-separated parts is a furniture word, or two adjacent parts
-// are "read more", "sign up" or "see also".
+// furnitureName reports whether a class or id name (lower case) marks
+// furniture: it contains one of furnitureInfixes, one of its "-"/"_"
+// separated parts is a furniture word, or two adjacent parts are "read
+// more", "sign up", "see also" and the like.
 func furnitureName(name string) bool {
+	for _, w := range furnitureInfixes {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
 	parts := strings.FieldsFunc(name, func(r rune) bool { return r == '-' || r == '_' })
 	for i, p := range parts {
 		if furnitureWords[p] {
