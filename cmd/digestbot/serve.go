@@ -192,6 +192,12 @@ func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time))
 		_, err := s.db.Count(ctx)
 		return err
 	})
+	s.health.Add("search", func(context.Context) error {
+		if p, busy := s.ix.Busy(); busy {
+			return observe.Busy(fmt.Sprintf("rebuilding the search index (%s): %d of %d articles; searches wait for it", p.Reason, p.Done, p.Total))
+		}
+		return nil
+	})
 	if gateway != nil {
 		s.health.Add("gateway", func(context.Context) error {
 			up, since := gateway()

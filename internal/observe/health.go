@@ -2,6 +2,7 @@ package observe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -29,6 +30,13 @@ func (h *Health) Add(name string, fn func(context.Context) error) {
 	h.checks = append(h.checks, check{name, fn})
 }
 
+// Busy is a check's outcome saying that something is under way (the
+// search index rebuilding) without failing the bot's health: /healthz
+// shows it on the check's ok line. A restart would only start it over.
+type Busy string
+
+func (b Busy) Error() string { return string(b) }
+
 // Result is one check's outcome.
 type Result struct {
 	Name string
@@ -48,14 +56,20 @@ func (h *Health) Check(ctx context.Context) []Result {
 	return out
 }
 
-// Handler serves /healthz: 200 and "ok" lines when every check passes,
-// else 503 with the failing checks' reasons first.
+// Handler serves /healthz: 200 and "ok" lines when every check passes
+// (a Busy one says what is under way), else 503 with the failing checks'
+// reasons first.
 func (h *Health) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
 		var bad, good strings.Builder
 		for _, res := range h.Check(ctx) {
+			var busy Busy
+			if errors.As(res.Err, &busy) {
+				fmt.Fprintf(&good, "ok   %s: %s\n", res.Name, busy)
+				continue
+			}
 			if res.Err != nil {
 				fmt.Fprintf(&bad, "FAIL %s: %v\n", res.Name, res.Err)
 			} else {

@@ -71,6 +71,10 @@ func TestHealthHandler(t *testing.T) {
 	if w := get(); w.Code != http.StatusOK || w.Body.String() != "ok   store\nok   gateway\n" {
 		t.Errorf("healthy: %d %q", w.Code, w.Body)
 	}
+	h.Add("search", func(context.Context) error { return Busy("rebuilding the search index") })
+	if w := get(); w.Code != http.StatusOK || w.Body.String() != "ok   store\nok   gateway\nok   search: rebuilding the search index\n" {
+		t.Errorf("busy: %d %q", w.Code, w.Body)
+	}
 	failing = true
 	if w := get(); w.Code != http.StatusServiceUnavailable || !strings.HasPrefix(w.Body.String(), "FAIL gateway: disconnected for 3m0s\n") {
 		t.Errorf("unhealthy: %d %q", w.Code, w.Body)
