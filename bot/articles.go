@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/digestbot/digestbot/corpus"
-	"github.com/digestbot/digestbot/store"
+	"github.com/digestbot/digestbot/internal/apperr"
 )
 
 // Discord's limits, and ours.
@@ -24,12 +23,13 @@ const (
 	maxSelectLabel  = 100
 	maxChoices      = 25
 	articlePageSize = 3300 // characters of body per article page: with a 700-character summary, page 1 stays under 4096
+	minIDPrefix     = 4    // the shortest ID prefix the store looks up
 )
 
 func utf8Valid(s string) bool { return utf8.ValidString(s) }
 
 // isNotFound reports whether an Articles error means no such article.
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+func isNotFound(err error) bool { return apperr.Is(err, apperr.NotFound) }
 
 // dateCommand lists the articles within WHEN, newest first, paged.
 func (b *Bot) dateCommand(ctx context.Context, req Request) (Response, error) {
@@ -48,19 +48,19 @@ func (b *Bot) datePage(ctx context.Context, _ Request, rest string) (Response, e
 func (b *Bot) dateResults(ctx context.Context, when string, page int, update bool) (Response, error) {
 	r, err := corpus.ParseWhen(when, b.d.Now().In(b.d.Location))
 	if err != nil {
-		return Response{}, &Error{Message: err.Error()}
+		return Response{}, Errorf("%s", err)
 	}
 	arts, err := b.d.Articles.Between(ctx, r.From, r.To)
 	if err != nil {
 		return Response{}, err
 	}
-	title := fmt.Sprintf("Articles dated within %s", r)
+	title := "Articles dated " + r.Phrase()
 	if len(arts) == 0 {
-		return Response{Content: fmt.Sprintf("No articles dated within %s.", r), Ephemeral: true, Update: update}, nil
+		return Response{Content: fmt.Sprintf("No articles dated %s.", r.Phrase()), Ephemeral: true, Update: update}, nil
 	}
 	hits := make([]listItem, len(arts))
 	for i, a := range arts {
-		hits[i] = listItem{ID: a.ID, Title: a.Title, Date: a.Date, Text: firstWords(firstParagraph(a.Body), 160)}
+		hits[i] = listItem{ID: a.ID, Title: a.Title, Date: a.Date, Text: escapeMarkdown(firstWords(firstParagraph(a.Body), 160))}
 	}
 	return listResponse(title, hits, len(hits), page, func(p int) string {
 		return fmt.Sprintf("d|%d|%s", p, when)
@@ -69,9 +69,9 @@ func (b *Bot) dateResults(ctx context.Context, when string, page int, update boo
 
 // listItem is one row of a result list.
 type listItem struct {
-	ID, Title string
+	ID, Title string // Title as plain text
 	Date      corpus.Date
-	Text      string // snippet or opening words
+	Text      string // snippet or opening words, as markdown
 }
 
 // listResponse renders one page of a result list as an ephemeral embed
@@ -89,7 +89,7 @@ func listResponse(title string, items []listItem, total, page int, pageID func(i
 	var opts []SelectOption
 	for i, it := range items {
 		n := page*pageSize + i + 1
-		name := fmt.Sprintf("%d. %s", n, it.Title)
+		name := fmt.Sprintf("%d. %s", n, escapeMarkdown(it.Title))
 		if d := it.Date.String(); d != "" {
 			name += " (" + d + ")"
 		}
@@ -134,13 +134,15 @@ func (b *Bot) articlePage(ctx context.Context, _ Request, rest string) (Response
 // Text longer than one page is also attached as a file.
 func (b *Bot) showArticle(ctx context.Context, id string, page int, update bool) (Response, error) {
 	a, err := b.d.Articles.Article(ctx, id)
-	if isNotFound(err) {
+	switch apperr.CodeOf(err) {
+	case "":
+	case apperr.NotFound:
 		return Response{}, Errorf("No article has the ID %q. Use /search or /date to find one, or start typing a title in /article.", clipText(id, 40))
-	}
-	if errors.Is(err, store.ErrAmbiguous) {
+	case apperr.TooShort:
+		return Response{}, Errorf("%q is too short for an article ID: type at least %d characters, or start typing a title and pick one.", clipText(id, 40), minIDPrefix)
+	case apperr.Ambiguous:
 		return Response{}, Errorf("More than one article ID starts with %q; give more of it.", id)
-	}
-	if err != nil {
+	default:
 		return Response{}, err
 	}
 	pages := pageText(a.Body, articlePageSize)
@@ -152,11 +154,11 @@ func (b *Bot) showArticle(ctx context.Context, id string, page int, update bool)
 		if s, err := b.d.Summaries.Summary(ctx, a); err != nil {
 			b.d.Log.Warn("summary failed", "id", a.ID, "error", err)
 		} else if s != "" {
-			desc.WriteString("**Summary.** " + s + "\n\n")
+			desc.WriteString("**Summary.** " + escapeMarkdown(s) + "\n\n")
 		}
 	}
-	desc.WriteString(pages[page])
-	e := Embed{Title: clipText(a.Title, maxTitle), Description: clipText(desc.String(), maxDescription),
+	desc.WriteString(escapeMarkdown(pages[page]))
+	e := Embed{Title: clipText(escapeMarkdown(a.Title), maxTitle), Description: clipText(desc.String(), maxDescription),
 		Fields: []Field{{Name: "Date", Value: dateText(a.Date), Inline: true}, {Name: "Source", Value: clipText(a.Source, maxFieldValue), Inline: true}, {Name: "ID", Value: "`" + a.ID + "`", Inline: true}}}
 	if len(pages) > 1 {
 		e.Footer = fmt.Sprintf("Page %d of %d · %d words", page+1, len(pages), a.Words)
@@ -198,7 +200,7 @@ func (b *Bot) share(ctx context.Context, req Request, id string) (Response, erro
 	}
 	msg := &Message{
 		Content: fmt.Sprintf("%s shared an article:", who),
-		Embeds: []Embed{{Title: clipText(a.Title, maxTitle), Description: clipText(text, maxDescription),
+		Embeds: []Embed{{Title: clipText(escapeMarkdown(a.Title), maxTitle), Description: clipText(escapeMarkdown(text), maxDescription),
 			Fields: []Field{{Name: "Date", Value: dateText(a.Date), Inline: true}, {Name: "ID", Value: "`" + a.ID + "`", Inline: true}}}},
 	}
 	return Response{Content: "Shared in this channel.", Ephemeral: true, Public: msg}, nil
@@ -227,7 +229,7 @@ func (b *Bot) autocompleteArticle(ctx context.Context, req Request) (Response, e
 		t := strings.ToLower(a.Title)
 		c := Choice{Name: clipText(choiceName(a), 100), Value: a.ID}
 		switch {
-		case q == "" || strings.HasPrefix(t, q) || strings.HasPrefix(a.ID, q):
+		case q == "" || strings.HasPrefix(t, q) || strings.HasPrefix(strings.ToLower(a.ID), q):
 			prefix = append(prefix, c)
 		case len(contains) < maxChoices && strings.Contains(t, q):
 			contains = append(contains, c)

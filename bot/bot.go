@@ -8,10 +8,11 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/digestbot/digestbot/internal/apperr"
 )
 
 // Kind is what a Request is.
@@ -151,31 +152,30 @@ type File struct {
 	Data              []byte
 }
 
-// Error is a problem to show the user: what was wrong and how to fix it.
-// Handlers return it for bad input; any other error is logged and the user
-// sees a generic apology.
-type Error struct {
-	Message string
-}
+// Error is a problem to show the user: what was wrong and how to fix it
+// (digestbot's one user-facing error type). Handlers return it for bad
+// input; any error without a code other than apperr.Internal is logged and
+// the user sees a generic apology.
+type Error = apperr.Error
 
-func (e *Error) Error() string { return e.Message }
-
-// Errorf returns a user-facing *Error.
+// Errorf returns a user-facing *Error with the code apperr.Invalid.
 func Errorf(format string, args ...any) error {
-	return &Error{Message: fmt.Sprintf(format, args...)}
+	return apperr.Errorf(apperr.Invalid, format, args...)
 }
 
-// Handler answers one kind of request.
-type Handler func(ctx context.Context, req Request) (Response, error)
+// userError reports whether err has a message meant for the user.
+func userError(err error) bool {
+	c := apperr.CodeOf(err)
+	return c != "" && c != apperr.Internal
+}
 
 // ErrorResponse turns a handler error into what the user sees: the message
 // of an *Error, or a generic line for anything else (logged in full).
 func ErrorResponse(log *slog.Logger, req Request, err error) Response {
-	var ue *Error
-	if errors.As(err, &ue) {
+	if userError(err) {
 		// The message may quote what the user typed: defuse mentions
 		// (allowed_mentions stops pings too; this keeps the text inert).
-		return Response{Content: "⚠️ " + strings.ReplaceAll(ue.Message, "@", "@\u200b"), Ephemeral: true}
+		return Response{Content: "⚠️ " + strings.ReplaceAll(apperr.MessageOf(err), "@", "@\u200b"), Ephemeral: true}
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		log.Warn("request timed out", "command", req.Command, "custom_id", req.CustomID, "error", err)

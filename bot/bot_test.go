@@ -37,7 +37,9 @@ func sampleDB(t *testing.T) *store.DB {
 }
 
 // fakeSearch is a small real searcher: every query word must appear in
-// the title or body (case-insensitively); newest first.
+// the title or body (case-insensitively), the from/to filters hold; newest
+// first. The snippet is the title with the first word marked wherever it
+// appears in it.
 type fakeSearch struct{ db *store.DB }
 
 func (f fakeSearch) Search(ctx context.Context, q bot.SearchQuery) (bot.SearchResult, error) {
@@ -48,16 +50,43 @@ func (f fakeSearch) Search(ctx context.Context, q bot.SearchQuery) (bot.SearchRe
 	if err != nil {
 		return bot.SearchResult{}, err
 	}
+	within := corpus.Unbounded()
+	for i, when := range []string{q.From, q.To} {
+		if when == "" {
+			continue
+		}
+		r, err := corpus.ParseWhen(when, now())
+		if err != nil {
+			return bot.SearchResult{}, bot.Errorf("%v", err)
+		}
+		if i == 0 {
+			within.From = r.From
+		} else {
+			within.To = r.To
+		}
+	}
+	words := strings.Fields(strings.ToLower(strings.Trim(q.Text, "*")))
 	var hits []bot.SearchHit
 	for _, a := range all {
 		text := strings.ToLower(a.Title + " " + a.Body)
-		ok := true
-		for _, w := range strings.Fields(strings.ToLower(q.Text)) {
+		ok := within.Contains(a.Date) || (q.From == "" && q.To == "")
+		for _, w := range words {
 			ok = ok && strings.Contains(text, w)
 		}
-		if ok {
-			hits = append(hits, bot.SearchHit{ID: a.ID, Title: a.Title, Date: a.Date, Source: a.Source, Snippet: "…" + strings.Fields(q.Text)[0] + "…"})
+		if !ok {
+			continue
 		}
+		h := bot.SearchHit{ID: a.ID, Title: a.Title, Date: a.Date, Source: a.Source, Snippet: a.Title}
+		lower := strings.ToLower(a.Title)
+		for at := 0; len(words) > 0; {
+			i := strings.Index(lower[at:], words[0])
+			if i < 0 {
+				break
+			}
+			h.Marks = append(h.Marks, bot.Span{Start: at + i, End: at + i + len(words[0])})
+			at += i + len(words[0])
+		}
+		hits = append(hits, h)
 	}
 	total := len(hits)
 	lo := min(q.Page*q.PerPage, total)
@@ -137,6 +166,16 @@ func TestResponsesGolden(t *testing.T) {
 		{"digest", cmd("digest", "select", "day", "date", "2023-07-03")},
 		{"schedule", cmd("schedule")},
 		{"unknown", cmd("frobnicate")},
+		{"article-upper-case", cmd("article", "id", "AD0293")},
+		{"article-short", cmd("article", "id", "ad")},
+		{"date-until", cmd("date", "when", "..2022-01-01")},
+		{"date-since", cmd("date", "when", "2023-08-01..")},
+		{"date-month-name", cmd("date", "when", "July 2023")},
+		{"date-month-abbrev", cmd("date", "when", "Jul 2023")},
+		{"date-written-day", cmd("date", "when", "july 3 2023")},
+		{"search-none-filters", cmd("search", "query", "party", "from", "2024", "to", "2025")},
+		{"search-filters", cmd("search", "query", "party", "from", "2023", "to", "2023-07")},
+		{"search-markdown", cmd("search", "query", "Party*")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -139,8 +138,7 @@ func (b *Bot) Handle(ctx context.Context, req Request) Response {
 	outcome := "ok"
 	if err != nil {
 		outcome = "error"
-		var ue *Error
-		if errors.As(err, &ue) {
+		if userError(err) {
 			outcome = "user_error"
 		}
 		resp = ErrorResponse(b.d.Log, req, err)

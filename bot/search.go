@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/corpus"
-	"github.com/digestbot/digestbot/store"
+	"github.com/digestbot/digestbot/internal/apperr"
 )
 
 // SearchQuery is a search as the user typed it.
@@ -28,8 +28,15 @@ type SearchQuery struct {
 type SearchHit struct {
 	ID, Title, Source string
 	Date              corpus.Date
-	Snippet           string // matched words marked with **bold**
+	// Snippet is a passage of the article as plain text; Marks are the
+	// byte ranges of the words that matched, in order. The bot escapes the
+	// text and bolds the marks, once each.
+	Snippet string
+	Marks   []Span
 }
+
+// Span is a byte range [Start, End) of a snippet.
+type Span struct{ Start, End int }
 
 // SearchResult is one page of results.
 type SearchResult struct {
@@ -67,8 +74,13 @@ func (b *Bot) searchResults(ctx context.Context, q SearchQuery, update bool) (Re
 		return Response{}, err
 	}
 	shown := escapeMarkdown(clipText(q.Text, 80))
+	filters := searchFilters(q)
 	if res.Total == 0 {
-		return Response{Content: fmt.Sprintf("No articles match %s.", shown), Ephemeral: true, Update: update}, nil
+		msg := fmt.Sprintf("No articles match %s.", shown)
+		if filters != "" {
+			msg = fmt.Sprintf("No articles match %s with %s. Try again without %s.", shown, filters, pluralWord(strings.Count(filters, ":"), "it", "them"))
+		}
+		return Response{Content: msg, Ephemeral: true, Update: update}, nil
 	}
 	key, err := b.searchKey(ctx, q)
 	if err != nil {
@@ -76,9 +88,12 @@ func (b *Bot) searchResults(ctx context.Context, q SearchQuery, update bool) (Re
 	}
 	items := make([]listItem, len(res.Hits))
 	for i, h := range res.Hits {
-		items[i] = listItem{ID: h.ID, Title: h.Title, Date: h.Date, Text: h.Snippet}
+		items[i] = listItem{ID: h.ID, Title: h.Title, Date: h.Date, Text: highlight(h.Snippet, h.Marks)}
 	}
 	title := "Search: " + shown
+	if filters != "" {
+		title += " · " + filters
+	}
 	return listResponse(title, items, res.Total, q.Page, func(p int) string { return fmt.Sprintf("s|%d|%s", p, key) }, update), nil
 }
 
@@ -116,7 +131,7 @@ func (b *Bot) searchPage(ctx context.Context, _ Request, rest string) (Response,
 			return Response{}, Errorf("These results have expired; run /search again.")
 		}
 		v, at, err := b.d.State.Value(ctx, "search:"+key[1:])
-		if errors.Is(err, store.ErrNotFound) || (err == nil && b.d.Now().Sub(at) > stateTTL) {
+		if apperr.Is(err, apperr.NotFound) || (err == nil && b.d.Now().Sub(at) > stateTTL) {
 			return Response{}, Errorf("These results have expired; run /search again.")
 		}
 		if err != nil {
@@ -134,19 +149,72 @@ func (b *Bot) searchPage(ctx context.Context, _ Request, rest string) (Response,
 	return b.searchResults(ctx, q, true)
 }
 
-// escapeMarkdown makes user text safe to echo: Discord markdown is escaped
-// and mentions are defused (allowed_mentions also stops any ping).
+// searchFilters names the date filters given as options, as the user
+// would type them in a query: "from:yesterday to:2023-08"; "" for none.
+// (Filters typed in the query itself show in the query.)
+func searchFilters(q SearchQuery) string {
+	var parts []string
+	if q.From != "" {
+		parts = append(parts, "from:"+escapeMarkdown(clipText(q.From, maxWhenLen)))
+	}
+	if q.To != "" {
+		parts = append(parts, "to:"+escapeMarkdown(clipText(q.To, maxWhenLen)))
+	}
+	return strings.Join(parts, " ")
+}
+
+func pluralWord(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// highlight renders a snippet as Discord markdown: the text escaped, each
+// marked range in bold. Marks out of order, overlapping or out of range are
+// skipped; touching marks are merged so no "****" appears between them.
+func highlight(text string, marks []Span) string {
+	var sb strings.Builder
+	at := 0
+	for i := 0; i < len(marks); i++ {
+		m := marks[i]
+		if m.Start < at || m.End > len(text) || m.Start >= m.End {
+			continue
+		}
+		for i+1 < len(marks) && marks[i+1].Start == m.End && marks[i+1].End <= len(text) && marks[i+1].End > m.End {
+			i++
+			m.End = marks[i].End
+		}
+		sb.WriteString(escapeMarkdown(text[at:m.Start]))
+		sb.WriteString("**" + escapeMarkdown(text[m.Start:m.End]) + "**")
+		at = m.End
+	}
+	sb.WriteString(escapeMarkdown(text[at:]))
+	return sb.String()
+}
+
+// escapeMarkdown makes text show literally in Discord markdown, escaping
+// each special character once: emphasis, code, spoilers and links
+// anywhere, quotes, headings and list markers at the start of a line.
+// Mentions are defused (allowed_mentions also stops any ping).
 func escapeMarkdown(s string) string {
 	var sb strings.Builder
+	lineStart := true
 	for _, r := range s {
 		switch r {
-		case '\\', '*', '_', '~', '`', '|', '>', '#', '[', ']', '(', ')', '-':
+		case '\\', '*', '_', '~', '`', '|', '[', ']':
 			sb.WriteByte('\\')
+		case '>', '#', '-':
+			if lineStart {
+				sb.WriteByte('\\')
+			}
 		case '@':
 			sb.WriteString("@\u200b")
+			lineStart = false
 			continue
 		}
 		sb.WriteRune(r)
+		lineStart = r == '\n' || (lineStart && r == ' ')
 	}
 	return sb.String()
 }

@@ -36,20 +36,64 @@ type DateSource uint8
 
 // The places a date can come from.
 const (
-	FromNone     DateSource = iota // no date found
-	FromHeader                     // a " date YYYY-MM-DD …" first line
-	FromMetadata                   // a metadata line such as "Time:2023-08-08" or "Date: …"
-	FromBody                       // a date mentioned in the article text
+	FromNone        DateSource = iota // no date found
+	FromHeader                        // a " date YYYY-MM-DD …" first line
+	FromMetadata                      // a metadata line such as "Time:2023-08-08" or "Date: …"
+	FromBody                          // a date mentioned in the article text
+	FromFrontMatter                   // Markdown YAML front matter "date:"
+	FromFileName                      // the file name (2024-02-10-museum.md)
+	FromMetaTag                       // an HTML meta tag (article:published_time)
+	FromJSONLD                        // HTML JSON-LD datePublished
+	FromTimeElement                   // an HTML <time datetime> in the article
+	FromDateline                      // a dateline ("PARIS, Feb. 10 (Reuters) —")
+	FromEmailHeader                   // an email's Date: header
+	FromFeed                          // a feed item's published or updated date
+	FromFirstSeen                     // no date given: the day a feed item was first seen
 )
 
-var sourceNames = [...]string{"none", "header", "metadata", "body"}
+var sourceNames = [...]string{"none", "header", "metadata", "body", "front-matter", "file-name",
+	"meta-tag", "json-ld", "time-element", "dateline", "email-header", "feed", "first-seen"}
 
-// String returns "none", "header", "metadata" or "body".
+// String returns "none", "header", "metadata", "body", "front-matter",
+// "file-name", "meta-tag", "json-ld", "time-element", "dateline",
+// "email-header", "feed" or "first-seen".
 func (s DateSource) String() string {
 	if int(s) < len(sourceNames) {
 		return sourceNames[s]
 	}
 	return fmt.Sprintf("source(%d)", uint8(s))
+}
+
+// TitleSource says which rule found an article's title.
+type TitleSource uint8
+
+// The rules that find a title.
+const (
+	TitleUnknown     TitleSource = iota // not recorded (articles stored by older builds)
+	TitleSentence                       // the first sentence of the text
+	TitleHeadline                       // a short first line without terminal punctuation
+	TitleMetadata                       // a "Title:" header line
+	TitleFrontMatter                    // Markdown front matter "title:"
+	TitleHeading                        // a leading Markdown "# Heading"
+	TitleOGTitle                        // HTML og:title (or twitter:title)
+	TitleJSONLD                         // HTML JSON-LD headline
+	TitleH1                             // the article's HTML <h1>
+	TitleTitleTag                       // HTML <title>, site name removed
+	TitleSubject                        // an email's Subject:
+	TitleFeed                           // a feed item's title
+)
+
+var titleSourceNames = [...]string{"unknown", "sentence", "headline", "metadata", "front-matter",
+	"heading", "og:title", "json-ld", "h1", "title-tag", "subject", "feed"}
+
+// String returns the rule's name as ingest --json reports it: "sentence",
+// "headline", "metadata", "front-matter", "heading", "og:title", "json-ld",
+// "h1", "title-tag", "subject", "feed", or "unknown".
+func (s TitleSource) String() string {
+	if int(s) < len(titleSourceNames) {
+		return titleSourceNames[s]
+	}
+	return fmt.Sprintf("title-source(%d)", uint8(s))
 }
 
 // Date is a calendar date known to a given precision. Fields finer than the
@@ -133,10 +177,16 @@ type Article struct {
 	ID string
 	// Title is the headline, or the first sentence when the file has none.
 	Title string
+	// TitleFrom is the rule that found Title.
+	TitleFrom TitleSource
 	// Date is when the article says it happened or was published.
 	Date Date
 	// Source is the base name of the file the article came from.
 	Source string
+	// URL is the address of the original article on the web, when the file
+	// says where it came from (a canonical link, front matter, a Source:
+	// line); empty otherwise.
+	URL string
 	// Body is the clean text: paragraphs separated by one blank line,
 	// boilerplate and credit lines removed, whitespace normalised.
 	Body string

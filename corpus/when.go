@@ -13,14 +13,48 @@ type Range struct {
 	From, To time.Time
 }
 
-// String formats the range as "2023-07-03" for one day or
-// "2023-01-01..2023-08-31".
+// String formats the range as "2023-07-03" for one day,
+// "2023-01-01..2023-08-31", and an open range as "until 1 January 2022" or
+// "since 1 August 2023" (never with the placeholder years 0001 or 9999).
 func (r Range) String() string {
-	if r.From.Equal(r.To) {
+	switch {
+	case r.OpenStart() && r.OpenEnd():
+		return "any date"
+	case r.OpenStart():
+		return "until " + longDay(r.To)
+	case r.OpenEnd():
+		return "since " + longDay(r.From)
+	case r.From.Equal(r.To):
 		return r.From.Format(time.DateOnly)
 	}
 	return r.From.Format(time.DateOnly) + ".." + r.To.Format(time.DateOnly)
 }
+
+// Phrase is the range as it follows "dated": "on 2023-07-03",
+// "within 2023-01-01..2023-08-31", "until 1 January 2022".
+func (r Range) Phrase() string {
+	switch {
+	case r.OpenStart() && r.OpenEnd():
+		return "at any date"
+	case r.OpenStart(), r.OpenEnd():
+		return r.String()
+	case r.From.Equal(r.To):
+		return "on " + r.String()
+	}
+	return "within " + r.String()
+}
+
+// OpenStart reports whether the range has no start ("..2022-01-01").
+func (r Range) OpenStart() bool { return !r.From.After(minDay) }
+
+// OpenEnd reports whether the range has no end ("2023-08-01..").
+func (r Range) OpenEnd() bool { return !r.To.Before(maxDay) }
+
+// Unbounded is the range of every date: what an open end of a range
+// extends to.
+func Unbounded() Range { return Range{From: minDay, To: maxDay} }
+
+func longDay(t time.Time) string { return t.Format("2 January 2006") }
 
 // Contains reports whether a date lies wholly within the range. A date known
 // only to the month is within its month and year but not within one day of
@@ -41,6 +75,8 @@ var (
 //	2023-07-03            one day
 //	2023-07               a month
 //	2023                  a year
+//	July 2023, Jul 2023, march 15 2024, 15 March 2024, 2024/03/15
+//	                      the spellings ingest reads in article headers
 //	A..B                  from the start of A to the end of B, each of the
 //	                      above; either side may be left empty (open end)
 //	today, yesterday      relative to now, in now's location
@@ -119,6 +155,9 @@ func parseWhenPart(s string, now time.Time) (Range, error) {
 	if len(parts) > 3 {
 		return Range{}, whenError(s)
 	}
+	if !isDigit(s[0]) || strings.ContainsAny(s, " /.年") {
+		return writtenDate(s)
+	}
 	nums := make([]int, len(parts))
 	for i, p := range parts {
 		want := 2
@@ -152,6 +191,22 @@ func parseWhenPart(s string, now time.Time) (Range, error) {
 	return Range{From: t, To: t}, nil
 }
 
+// writtenDate reads the spellings article headers use ("July 2023",
+// "march 15 2024", "15 March 2024", "2024/03/15"): the date grammar ingest
+// uses, so whatever a header may say, /date understands.
+func writtenDate(s string) (Range, error) {
+	raw, n := scanDate(s, true)
+	if n == 0 || strings.TrimSpace(s[n:]) != "" {
+		return Range{}, whenError(s)
+	}
+	d, ok := raw.date(FromNone)
+	if !ok {
+		return Range{}, fmt.Errorf("date %q does not exist (or is outside %d..%d)", s, minYear, maxYear)
+	}
+	first, last, _ := d.Span()
+	return Range{From: first, To: last}, nil
+}
+
 func whenError(s string) error {
-	return fmt.Errorf("date %q not understood: use a day (2023-07-03), a month (2023-07), a year (2023), a range (2023-01-01..2023-08-31), or today, yesterday, this-week, last-week, this-month, last-month, this-year, last-year", s)
+	return fmt.Errorf("date %q not understood: use a day (2023-07-03, March 15 2024), a month (2023-07, July 2023), a year (2023), a range (2023-01-01..2023-08-31), or today, yesterday, this-week, last-week, this-month, last-month, this-year, last-year", s)
 }

@@ -39,7 +39,18 @@ func TestParseWhen(t *testing.T) {
 		{in: "2023-00-10", err: "no month 0"},
 		{in: "0000", err: "year 0000"},
 		{in: "2023-7-3", err: "not understood"},
-		{in: "July 2023", err: "not understood"},
+		{in: "July 2023", from: "2023-07-01", to: "2023-07-31"},
+		{in: "Jul 2023", from: "2023-07-01", to: "2023-07-31"},
+		{in: "sept. 2024", from: "2024-09-01", to: "2024-09-30"},
+		{in: "march 15 2024", from: "2024-03-15", to: "2024-03-15"},
+		{in: "March 15, 2024", from: "2024-03-15", to: "2024-03-15"},
+		{in: "15th of March 2024", from: "2024-03-15", to: "2024-03-15"},
+		{in: "2024/03/15", from: "2024-03-15", to: "2024-03-15"},
+		{in: "2024年3月", from: "2024-03-01", to: "2024-03-31"},
+		{in: "July 2023..Sep 2023", from: "2023-07-01", to: "2023-09-30"},
+		{in: "February 30 2023", err: "does not exist"},
+		{in: "July 2023 or so", err: "not understood"},
+		{in: "Julember 2023", err: "not understood"},
 		{in: "", err: "empty date"},
 		{in: "..", err: "neither a start nor an end"},
 		{in: "2023-08-31..2023-01-01", err: "ends before it starts"},
@@ -68,6 +79,28 @@ func TestParseWhen(t *testing.T) {
 	sunday := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	if r, _ := ParseWhen("this-week", sunday); r.String() != "2026-11-23..2026-11-29" {
 		t.Errorf("this-week on a Sunday = %s", r)
+	}
+}
+
+func TestRangeString(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	cases := []struct{ in, str, phrase string }{
+		{"..2022-01-01", "until 1 January 2022", "until 1 January 2022"},
+		{"2023-08-01..", "since 1 August 2023", "since 1 August 2023"},
+		{"2023-07-03", "2023-07-03", "on 2023-07-03"},
+		{"2023-07", "2023-07-01..2023-07-31", "within 2023-07-01..2023-07-31"},
+	}
+	for _, c := range cases {
+		r, err := ParseWhen(c.in, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.String() != c.str || r.Phrase() != c.phrase {
+			t.Errorf("%q: String %q, Phrase %q; want %q, %q", c.in, r, r.Phrase(), c.str, c.phrase)
+		}
+	}
+	if !Unbounded().OpenStart() || !Unbounded().OpenEnd() || Unbounded().String() != "any date" {
+		t.Errorf("Unbounded() = %s", Unbounded())
 	}
 }
 

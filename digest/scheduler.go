@@ -299,7 +299,7 @@ func (s *Scheduler) start(ctx context.Context, j Job, slot, at, now time.Time, n
 	msgs := Render(d)
 	run := store.DigestRun{Digest: j.Spec.Name, Slot: key, Due: at, Channel: j.Spec.Channel, Note: note, Updated: now}
 	if j.Spec.withDefaults().Rule == SelectNew {
-		run.Seq = d.Seq
+		run.Seq, run.Covered = d.Seq, d.Covered
 	}
 	if len(msgs) == 0 {
 		run.State = store.RunDone

@@ -123,7 +123,10 @@ type Digest struct {
 	// Seq is the store's latest change when the digest was built, for every
 	// rule.
 	Since, Seq uint64
-	Items      []Item
+	// Covered lists the articles a "new" digest covered (shown, left out
+	// or filtered), when the service keeps coverage in a Coverage.
+	Covered []string
+	Items   []Item
 	// More counts the stories left out beyond MaxArticles.
 	More int
 	// Include is the include filter, for the "N more" hint.
@@ -191,6 +194,10 @@ func (s *Service) Build(ctx context.Context, spec Spec, at time.Time) (Digest, e
 	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
 	switch spec.Rule {
 	case SelectNew:
+		if s.cover != nil && spec.Channel != "" {
+			err = s.newUncovered(ctx, &d, spec.Channel, add)
+			break
+		}
 		if spec.Channel != "" {
 			if d.Since, _, err = s.db.ChannelSeq(ctx, spec.Channel); err != nil {
 				return Digest{}, err

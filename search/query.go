@@ -210,12 +210,6 @@ type plan struct {
 	ignored   []string // words too common to be indexed
 }
 
-// Bounds of the open ends of a date filter.
-var (
-	minDay = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxDay = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
-)
-
 // makePlan analyses a parsed query with the index's analyzers. extra are
 // date operators given outside the query text (command-line flags).
 // now is the clock for relative dates (today, last-week).
@@ -238,7 +232,7 @@ func makePlan(q string, pq parsedQuery, extra []dateOp, a analyzers, now time.Ti
 	}
 	dates := append(slices.Clone(extra), pq.dates...)
 	if len(dates) > 0 {
-		r := corpus.Range{From: minDay, To: maxDay}
+		r := corpus.Unbounded()
 		for _, d := range dates {
 			w, err := corpus.ParseWhen(d.value, now)
 			if err != nil {

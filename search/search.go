@@ -52,6 +52,8 @@ type Hit struct {
 	Title  string
 	Date   corpus.Date
 	Source string
+	// URL is the original article's address, or empty.
+	URL string
 	// Score is the BM25 relevance; only its order within one search means
 	// anything.
 	Score float64
@@ -142,7 +144,7 @@ func (ix *Index) Search(ctx context.Context, q string, o SearchOptions) (Results
 			ix.opts.Logger.Debug("search hit no longer stored", "id", dm.ID)
 			continue
 		}
-		h := Hit{ID: a.ID, Title: a.Title, Date: a.Date, Source: a.Source, Score: dm.Score}
+		h := Hit{ID: a.ID, Title: a.Title, Date: a.Date, Source: a.Source, URL: a.URL, Score: dm.Score}
 		if !o.NoSnippets {
 			h.Snippet = makeSnippet(a.Body, m, ix.an, snippetRunes)
 		}

@@ -21,33 +21,41 @@ import (
 // Binary is also 3% smaller than JSON (26,242 vs 26,985 bytes for the five).
 // Reading an article back is 15x faster than JSON, which is what listing and
 // search result rendering do most. The first byte is the codec version, so
-// the layout can change value by value.
-const articleCodecV1 = 1
+// the layout can change value by value: version 1 has no URL, version 2
+// (what this build writes) has the title's source after the date and the URL
+// between the word count and the body.
+const (
+	articleCodecV1 = 1
+	articleCodecV2 = 2
+)
 
 var errCorrupt = errors.New("corrupt value")
 
 // encodeArticle appends the binary form of a to dst.
 func encodeArticle(dst []byte, a corpus.Article) []byte {
-	n := 1 + 5*binary.MaxVarintLen64 + 12 +
-		len(a.ID) + len(a.Title) + len(a.Source) + len(a.Body) + len(a.Hash)
+	n := 1 + 6*binary.MaxVarintLen64 + 13 +
+		len(a.ID) + len(a.Title) + len(a.Source) + len(a.URL) + len(a.Body) + len(a.Hash)
 	if cap(dst)-len(dst) < n {
 		grown := make([]byte, len(dst), len(dst)+n)
 		copy(grown, dst)
 		dst = grown
 	}
-	dst = append(dst, articleCodecV1)
+	dst = append(dst, articleCodecV2)
 	dst = appendString(dst, a.ID)
 	dst = appendString(dst, a.Title)
 	dst = appendString(dst, a.Source)
 	dst = appendString(dst, a.Hash)
 	dst = binary.AppendUvarint(dst, uint64(a.Date.Year))
-	dst = append(dst, byte(a.Date.Month), byte(a.Date.Day), byte(a.Date.Precision), byte(a.Date.From))
+	dst = append(dst, byte(a.Date.Month), byte(a.Date.Day), byte(a.Date.Precision), byte(a.Date.From),
+		byte(a.TitleFrom))
 	dst = binary.AppendUvarint(dst, uint64(a.Words))
+	dst = appendString(dst, a.URL)
 	dst = appendString(dst, a.Body)
 	return dst
 }
 
-// decodeArticle decodes a value written by encodeArticle. The strings it
+// decodeArticle decodes a value written by encodeArticle, or by a build
+// that wrote codec version 1 (no URL). The strings it
 // returns are copies: buf may be memory owned by a bbolt transaction.
 func decodeArticle(buf []byte) (corpus.Article, error) { return decodeArticleBody(buf, true) }
 
@@ -55,7 +63,7 @@ func decodeArticle(buf []byte) (corpus.Article, error) { return decodeArticleBod
 // listings need only the header, and the body is most of the bytes.
 func decodeArticleBody(buf []byte, withBody bool) (corpus.Article, error) {
 	var a corpus.Article
-	if len(buf) == 0 || buf[0] != articleCodecV1 {
+	if len(buf) == 0 || (buf[0] != articleCodecV1 && buf[0] != articleCodecV2) {
 		return a, fmt.Errorf("decode article: %w: unknown codec version", errCorrupt)
 	}
 	d := decoder{buf: buf[1:]}
@@ -68,7 +76,14 @@ func decodeArticleBody(buf []byte, withBody bool) (corpus.Article, error) {
 	a.Date.Day = int(d.byte())
 	a.Date.Precision = corpus.Precision(d.byte())
 	a.Date.From = corpus.DateSource(d.byte())
+	v2 := buf[0] >= articleCodecV2
+	if v2 {
+		a.TitleFrom = corpus.TitleSource(d.byte())
+	}
 	a.Words = int(d.uvarint())
+	if v2 {
+		a.URL = d.string()
+	}
 	if withBody {
 		a.Body = d.string()
 	} else {

@@ -2,11 +2,15 @@ package store
 
 import (
 	"bytes"
+	"context"
+	"encoding/binary"
 	"encoding/gob"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/digestbot/digestbot/corpus"
 )
@@ -29,6 +33,7 @@ func sampleArticles(tb testing.TB) []corpus.Article {
 	if len(out) == 0 {
 		tb.Fatal("no sample articles")
 	}
+	out[0].URL = "https://news.example.com/2023/07/story?id=7"
 	return out
 }
 
@@ -42,7 +47,7 @@ func TestCodecRoundTrip(t *testing.T) {
 			t.Fatalf("round trip of %s changed it", a.Source)
 		}
 		head, err := decodeArticleBody(encodeArticle(nil, a), false)
-		if err != nil || head.Body != "" || head.Title != a.Title || head.Words != a.Words {
+		if err != nil || head.Body != "" || head.Title != a.Title || head.Words != a.Words || head.URL != a.URL {
 			t.Fatalf("header decode of %s: %+v, %v", a.Source, head, err)
 		}
 		// Every truncation is an error, never a panic or a silent success.
@@ -52,6 +57,97 @@ func TestCodecRoundTrip(t *testing.T) {
 				t.Fatalf("decoded a value truncated to %d of %d bytes", n, len(buf))
 			}
 		}
+	}
+}
+
+// encodeArticleV1 is the codec-1 encoder of earlier builds (no URL), kept
+// to check that their values still decode.
+func encodeArticleV1(a corpus.Article) []byte {
+	dst := []byte{articleCodecV1}
+	dst = appendString(dst, a.ID)
+	dst = appendString(dst, a.Title)
+	dst = appendString(dst, a.Source)
+	dst = appendString(dst, a.Hash)
+	dst = binary.AppendUvarint(dst, uint64(a.Date.Year))
+	dst = append(dst, byte(a.Date.Month), byte(a.Date.Day), byte(a.Date.Precision), byte(a.Date.From))
+	dst = binary.AppendUvarint(dst, uint64(a.Words))
+	return appendString(dst, a.Body)
+}
+
+func TestCodecReadsVersion1(t *testing.T) {
+	for _, a := range sampleArticles(t) {
+		a.URL, a.TitleFrom = "", corpus.TitleUnknown
+		buf := encodeArticleV1(a)
+		got, err := decodeArticle(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != a {
+			t.Fatalf("codec 1 value of %s decoded as %+v", a.Source, got)
+		}
+		head, err := decodeArticleBody(buf, false)
+		if err != nil || head.Body != "" || head.Title != a.Title {
+			t.Fatalf("header decode of codec 1 %s: %+v, %v", a.Source, head, err)
+		}
+		for n := 0; n < len(buf); n += 7 {
+			if _, err := decodeArticle(buf[:n]); err == nil {
+				t.Fatalf("decoded a codec 1 value truncated to %d of %d bytes", n, len(buf))
+			}
+		}
+	}
+	if _, err := decodeArticle([]byte{3, 0}); err == nil {
+		t.Fatal("decoded an unknown codec version")
+	}
+}
+
+// A schema-2 database holds codec-1 articles. Opening it upgrades the
+// schema without rewriting them: they read back with no URL, and articles
+// stored afterwards keep theirs.
+func TestMigrateFromVersion2(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "db")
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arts := sampleArticles(t)
+	old := arts[1]
+	old.TitleFrom = corpus.TitleUnknown
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketArticles).Put([]byte(old.ID), encodeArticleV1(old)); err != nil {
+			return err
+		}
+		return setSchema(tx, 2)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db, err = Open(path, Options{})
+	if err != nil {
+		t.Fatalf("open schema 2: %v", err)
+	}
+	defer db.Close()
+	got, err := db.Article(ctx, old.ID)
+	if err != nil || got != old {
+		t.Fatalf("codec 1 article after migration: %+v, %v", got, err)
+	}
+	withURL := arts[0]
+	if _, err := db.Put(ctx, []File{{Path: "/new", RawHash: "r", Size: 1, Article: withURL}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = db.Article(ctx, withURL.ID)
+	if err != nil || got.URL != withURL.URL {
+		t.Fatalf("URL after put: %q, %v", got.URL, err)
+	}
+	var version uint32
+	_ = db.bolt.View(func(tx *bolt.Tx) error {
+		version = binary.BigEndian.Uint32(tx.Bucket(bucketMeta).Get(keySchema))
+		return nil
+	})
+	if version != SchemaVersion {
+		t.Fatalf("schema after open = %d, want %d", version, SchemaVersion)
 	}
 }
 

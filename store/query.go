@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -16,9 +17,12 @@ import (
 const MinPrefix = 4
 
 // Article returns the article with the given ID, or with the only ID that
-// starts with id when id is at least MinPrefix characters long.
+// starts with id when id is at least MinPrefix characters long. IDs are
+// lower-case hex, so id matches in any case ("AD0293" finds ad0293…). A
+// shorter id that is not a whole ID gives ErrTooShort.
 func (db *DB) Article(ctx context.Context, id string) (corpus.Article, error) {
 	var a corpus.Article
+	id = strings.ToLower(id)
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketArticles)
 		if v := b.Get([]byte(id)); v != nil {
@@ -27,7 +31,7 @@ func (db *DB) Article(ctx context.Context, id string) (corpus.Article, error) {
 			return err
 		}
 		if len(id) < MinPrefix {
-			return ErrNotFound
+			return ErrTooShort
 		}
 		c := b.Cursor()
 		k, v := c.Seek([]byte(id))

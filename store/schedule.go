@@ -52,6 +52,9 @@ type DigestRun struct {
 	// Seq is the change-log sequence number the digest covered; when the
 	// run is done it becomes the channel's position for "new" digests.
 	Seq uint64 `json:"seq"`
+	// Covered lists the articles a "new" digest covered when that is kept
+	// outside this store (a cluster: see digest.Coverage); nil otherwise.
+	Covered []string `json:"covered,omitempty"`
 	// Messages are the payloads to send (JSON), fixed when the intent is
 	// recorded; Sent holds the IDs of those sent so far, in order.
 	Messages []json.RawMessage `json:"messages,omitempty"`
@@ -304,4 +307,24 @@ func (db *DB) ChannelSeq(ctx context.Context, channel string) (uint64, bool, err
 		return 0, false, fmt.Errorf("read digest position of channel %s: %w", channel, err)
 	}
 	return seq, found, nil
+}
+
+// SetChannelSeq moves channel's position for "new" digests forward to seq
+// (never backwards): a replica of a cluster records there how far its own
+// change log is known to be covered by digests posted to the channel.
+func (db *DB) SetChannelSeq(ctx context.Context, channel string, seq uint64) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		ch, err := tx.CreateBucketIfNotExists(bucketDigestChannels)
+		if err != nil {
+			return err
+		}
+		if old := ch.Get([]byte(channel)); len(old) == 8 && binary.BigEndian.Uint64(old) >= seq {
+			return nil
+		}
+		return ch.Put([]byte(channel), u64(seq))
+	})
+	if err != nil {
+		return fmt.Errorf("record digest position of channel %s: %w", channel, err)
+	}
+	return nil
 }

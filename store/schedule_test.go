@@ -109,3 +109,19 @@ func TestDigestRuns(t *testing.T) {
 		t.Error("NUL in a digest name accepted")
 	}
 }
+
+func TestSetChannelSeqOnlyMovesForward(t *testing.T) {
+	ctx := context.Background()
+	db := derivedDB(t)
+	for _, c := range []struct{ set, want uint64 }{{5, 5}, {3, 5}, {9, 9}} {
+		if err := db.SetChannelSeq(ctx, "c1", c.set); err != nil {
+			t.Fatal(err)
+		}
+		if seq, ok, err := db.ChannelSeq(ctx, "c1"); !ok || seq != c.want || err != nil {
+			t.Fatalf("after set %d: %d %v %v, want %d", c.set, seq, ok, err, c.want)
+		}
+	}
+	if _, ok, _ := db.ChannelSeq(ctx, "c2"); ok {
+		t.Fatal("another channel has a position")
+	}
+}

@@ -1,10 +1,12 @@
 // Package store keeps digestbot's articles, their indexes and the bot's state
 // in one bbolt file.
 //
-// Layout (schema version 2):
+// Layout (schema version 3):
 //
 //	meta      "schema" → uint32 schema version
-//	articles  id → article (binary codec, see codec.go)
+//	articles  id → article (binary codec, see codec.go; version 3 added
+//	          the source URL and the title's source, so an older build
+//	          must not read the file)
 //	by_date   YYYYMMDD of the date's first day + precision byte + id → empty
 //	by_hash   content hash → id
 //	files     file path → raw-bytes hash, size and article id
@@ -24,15 +26,20 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/digestbot/digestbot/internal/apperr"
 )
 
 // SchemaVersion is the layout this build reads and writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
-// Errors callers can test for with errors.Is.
+// Errors callers can test for with errors.Is. The first three carry an
+// apperr code, so callers outside the store can tell them apart without
+// importing it.
 var (
-	ErrNotFound      = errors.New("not found")
-	ErrAmbiguous     = errors.New("ambiguous ID prefix")
+	ErrNotFound      = &apperr.Error{Code: apperr.NotFound, Message: "not found"}
+	ErrAmbiguous     = &apperr.Error{Code: apperr.Ambiguous, Message: "ambiguous ID prefix"}
+	ErrTooShort      = &apperr.Error{Code: apperr.TooShort, Message: fmt.Sprintf("ID prefix shorter than %d characters", MinPrefix)}
 	ErrLocked        = errors.New("database is locked by another process")
 	ErrSchemaNewer   = errors.New("database was written by a newer digestbot")
 	ErrSchemaUnknown = errors.New("file is not a digestbot database")
@@ -204,6 +211,12 @@ func migrate(tx *bolt.Tx, from int) error {
 			}
 			return nil
 		},
+		// Version 3 articles may carry a source URL and say where their
+		// title came from (article codec 2).
+		// Values of codec 1 are still read as they are, with no URL, so
+		// nothing is rewritten; the version only keeps older builds, which
+		// cannot read codec 2, from opening the file.
+		2: func(*bolt.Tx) error { return nil },
 	}
 	for v := from; v < SchemaVersion; v++ {
 		step, ok := steps[v]

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,8 +90,14 @@ func TestRoundTrip(t *testing.T) {
 	if got, err := db.Article(ctx, a.ID[:5]); err != nil || got.ID != a.ID {
 		t.Fatalf("prefix lookup: %v %v", got.ID, err)
 	}
+	if got, err := db.Article(ctx, strings.ToUpper(a.ID[:6])); err != nil || got.ID != a.ID {
+		t.Fatalf("upper-case prefix lookup: %v %v", got.ID, err)
+	}
 	if _, err := db.Article(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("missing article: err = %v, want ErrNotFound", err)
+	}
+	if _, err := db.Article(ctx, a.ID[:3]); !errors.Is(err, store.ErrTooShort) {
+		t.Fatalf("3-character prefix: err = %v, want ErrTooShort", err)
 	}
 	if n, _ := db.Count(ctx); n != 1 {
 		t.Fatalf("count = %d", n)

@@ -30,6 +30,8 @@ type Config struct {
 		Folders []string `yaml:"folders"`
 		// MaxFileBytes rejects larger article files.
 		MaxFileBytes int64 `yaml:"max_file_bytes"`
+		// Feeds are polled for articles (see config_feeds.go).
+		Feeds []FeedConfig `yaml:"feeds"`
 	} `yaml:"corpus"`
 	Log struct {
 		Level  string `yaml:"level"`  // debug, info, warn, error
@@ -39,6 +41,9 @@ type Config struct {
 	HTTP    HTTPConfig     `yaml:"http"`
 	Bot     BotConfig      `yaml:"bot"`
 	Digests []DigestConfig `yaml:"digests"`
+	// Cluster, when set, runs this process as one replica of several
+	// coordinated through etcd.
+	Cluster *ClusterConfig `yaml:"cluster"`
 
 	// Set by Validate.
 	location *time.Location
@@ -211,6 +216,7 @@ func (c *Config) Validate(data []byte, getenv func(string) string) error {
 	}
 	c.validateDiscord(bad)
 	c.validateDigests(bad)
+	c.validateFeeds(bad)
 	base := ""
 	if c.path != "" {
 		base, _ = filepath.Abs(filepath.Dir(c.path))
@@ -218,6 +224,7 @@ func (c *Config) Validate(data []byte, getenv func(string) string) error {
 	if c.Database != "" {
 		c.Database = expandPath(c.Database, base, getenv)
 	}
+	c.validateCluster(bad, base, getenv)
 	for i, f := range c.Corpus.Folders {
 		if strings.TrimSpace(f) == "" {
 			bad(fmt.Sprintf("corpus.folders[%d]", i), "empty folder name")

@@ -22,14 +22,16 @@ type articleRow struct {
 	Date          string `json:"date"`
 	DatePrecision string `json:"date_precision"`
 	Source        string `json:"source"`
-	Words         int    `json:"words"`
+	// URL is the original article's address, "" when the file gave none.
+	URL   string `json:"url"`
+	Words int    `json:"words"`
 }
 
 func rows(arts []corpus.Article) []articleRow {
 	out := make([]articleRow, 0, len(arts))
 	for _, a := range arts {
 		out = append(out, articleRow{ID: a.ID, Title: a.Title, Date: a.Date.String(),
-			DatePrecision: a.Date.Precision.String(), Source: a.Source, Words: a.Words})
+			DatePrecision: a.Date.Precision.String(), Source: a.Source, URL: a.URL, Words: a.Words})
 	}
 	return out
 }
@@ -124,8 +126,12 @@ func showCommand() command {
 			} else {
 				d = fmt.Sprintf("%s (%s precision, from the %s)", d, a.Date.Precision, a.Date.From)
 			}
-			fmt.Fprintf(m.Stdout, "%s\n\nID:      %s\nDate:    %s\nSource:  %s\nWords:   %d\n\n%s\n",
-				a.Title, a.ID, d, termsafe.Name(a.Source), a.Words, a.Body)
+			url := ""
+			if a.URL != "" {
+				url = "URL:     " + termsafe.Name(a.URL) + "\n"
+			}
+			fmt.Fprintf(m.Stdout, "%s\n\nID:      %s\nDate:    %s\nSource:  %s\n%sWords:   %d\n\n%s\n",
+				a.Title, a.ID, d, termsafe.Name(a.Source), url, a.Words, a.Body)
 			return nil
 		},
 	}

@@ -86,23 +86,46 @@ type command struct {
 func (m *Main) commands() []command {
 	return []command{
 		runCommand(), ingestCommand(), listCommand(), showCommand(), dateCommand(), checkConfigCommand(), checkDBCommand(), backupCommand(), reloadCommand(), summarizeCommand(), digestCommand(), scheduleCommand(),
-		searchCommand(), reindexCommand(),
+		searchCommand(), reindexCommand(), fetchCommand(), feedsCommand(),
 	}
 }
 
 // Run runs the command line args (without the program name).
 func (m *Main) Run(ctx context.Context, args []string) error {
 	defer m.Close()
+	cl, err := m.parse(args)
+	if err != nil || cl.cmd == nil {
+		return err
+	}
+	if err := m.loadConfig(); err != nil {
+		return err
+	}
+	return cl.cmd.run(m, ctx, cl.fs, cl.args)
+}
+
+// commandLine is a parsed command line: the command, its flags and the
+// arguments left after them.
+type commandLine struct {
+	cmd  *command
+	fs   *flag.FlagSet
+	args []string
+}
+
+// parse resolves args to a command and parses its flags, running nothing;
+// the README's and the help texts' examples are checked with it. Asking for
+// help prints it and returns a commandLine without a command (or
+// flag.ErrHelp for a command's own --help).
+func (m *Main) parse(args []string) (commandLine, error) {
 	// Global flags may also come before the command: digestbot --db F list.
 	global := flag.NewFlagSet("digestbot", flag.ContinueOnError)
 	global.SetOutput(io.Discard)
 	global.StringVar(&m.configPath, "config", m.Getenv("DIGESTBOT_CONFIG"), "")
 	global.StringVar(&m.dbPath, "db", "", "")
 	if err := global.Parse(args); err != nil && !errors.Is(err, flag.ErrHelp) {
-		return usageError{fmt.Sprintf("%v (see digestbot help)", err)}
+		return commandLine{}, usageError{fmt.Sprintf("%v (see digestbot help)", err)}
 	} else if err != nil {
 		m.usage(m.Stdout)
-		return nil
+		return commandLine{}, nil
 	}
 	args = global.Args()
 	if len(args) == 0 {
@@ -112,7 +135,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	if name == "help" {
 		if len(args) == 1 {
 			m.usage(m.Stdout)
-			return nil
+			return commandLine{}, nil
 		}
 		name, args = args[1], []string{args[1], "--help"}
 	}
@@ -120,34 +143,37 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		if c.name != name {
 			continue
 		}
-		fs := flag.NewFlagSet("digestbot "+c.name, flag.ContinueOnError)
-		fs.SetOutput(m.Stderr)
-		fs.StringVar(&m.configPath, "config", m.configPath, "configuration `FILE` (YAML; default $DIGESTBOT_CONFIG)")
-		fs.StringVar(&m.dbPath, "db", m.dbPath, "database `FILE` (default: from the config, else $XDG_DATA_HOME/digestbot/digestbot.db)")
-		if c.flags != nil {
-			c.flags(fs)
-		}
-		fs.Usage = func() {
-			out := fs.Output()
-			fmt.Fprintf(out, "usage: digestbot %s [flags] %s\n\n%s\n\nflags:\n", c.name, c.args, c.summary)
-			fs.PrintDefaults()
-		}
+		fs := m.flagSet(&c)
 		rest, err := parseInterspersed(fs, args[1:], c.dashWords)
 		if err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				fs.SetOutput(m.Stdout)
 				fs.Usage()
-				return flag.ErrHelp
+				return commandLine{}, flag.ErrHelp
 			}
-			return usageError{fmt.Sprintf("%s: %v (see digestbot %s --help)", c.name, err, c.name)}
+			return commandLine{}, usageError{fmt.Sprintf("%s: %v (see digestbot %s --help)", c.name, err, c.name)}
 		}
-		if err := m.loadConfig(); err != nil {
-			return err
-		}
-		return c.run(m, ctx, fs, rest)
+		return commandLine{cmd: &c, fs: fs, args: rest}, nil
 	}
 	m.usage(m.Stderr)
-	return usageError{fmt.Sprintf("unknown command %q", name)}
+	return commandLine{}, usageError{fmt.Sprintf("unknown command %q", name)}
+}
+
+// flagSet returns c's flags, with the global ones and its usage text.
+func (m *Main) flagSet(c *command) *flag.FlagSet {
+	fs := flag.NewFlagSet("digestbot "+c.name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.StringVar(&m.configPath, "config", m.configPath, "configuration `FILE` (YAML; default $DIGESTBOT_CONFIG)")
+	fs.StringVar(&m.dbPath, "db", m.dbPath, "database `FILE` (default: from the config, else $XDG_DATA_HOME/digestbot/digestbot.db)")
+	if c.flags != nil {
+		c.flags(fs)
+	}
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "usage: digestbot %s [flags] %s\n\n%s\n\nflags:\n", c.name, c.args, c.summary)
+		fs.PrintDefaults()
+	}
+	return fs
 }
 
 func (m *Main) usage(w io.Writer) {
@@ -282,7 +308,8 @@ func (m *Main) openDB(ctx context.Context, seed bool) (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n == 0 {
+	// A bot fed only by feeds starts empty rather than with the sample.
+	if n == 0 && (len(m.config.Corpus.Folders) > 0 || len(m.config.Corpus.Feeds) == 0) {
 		files, label := m.defaultFiles()
 		m.logger.Info("empty database: loading articles", "database", path, "from", label)
 		if _, err := m.ingest(ctx, files, nil, io.Discard, false); err != nil && !errors.Is(err, errRejected) {

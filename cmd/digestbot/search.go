@@ -83,6 +83,7 @@ type searchHit struct {
 	Date          string  `json:"date"`
 	DatePrecision string  `json:"date_precision"`
 	Source        string  `json:"source"`
+	URL           string  `json:"url"`
 	Score         float64 `json:"score"`
 	Snippet       string  `json:"snippet"`
 }
@@ -102,7 +103,7 @@ func searchJSON(res search.Results) searchResult {
 	for _, h := range res.Hits {
 		out.Results = append(out.Results, searchHit{
 			ID: h.ID, Title: h.Title, Date: h.Date.String(), DatePrecision: h.Date.Precision.String(),
-			Source: h.Source, Score: math.Round(h.Score*1e4) / 1e4, Snippet: h.Snippet.Marked(snippetMark, snippetMark),
+			Source: h.Source, URL: h.URL, Score: math.Round(h.Score*1e4) / 1e4, Snippet: h.Snippet.Marked(snippetMark, snippetMark),
 		})
 	}
 	return out
@@ -114,14 +115,7 @@ func printResults(w io.Writer, res search.Results) {
 	}
 	within := ""
 	if r := res.Within; r != nil {
-		switch {
-		case r.To.Year() == 9999:
-			within = " dated from " + r.From.Format(time.DateOnly)
-		case r.From.Year() == 1:
-			within = " dated up to " + r.To.Format(time.DateOnly)
-		default:
-			within = " dated within " + r.String()
-		}
+		within = " dated " + r.Phrase()
 	}
 	if res.Total == 0 {
 		fmt.Fprintf(w, "no articles%s match %q\n", within, res.Query)
@@ -137,6 +131,9 @@ func printResults(w io.Writer, res search.Results) {
 			d = "undated"
 		}
 		fmt.Fprintf(w, "\n%d. %s\n   %s  %s  %s\n", first+i, clip(h.Title, 100), d, h.ID, termsafe.Name(h.Source))
+		if h.URL != "" {
+			fmt.Fprintf(w, "   %s\n", termsafe.Name(h.URL))
+		}
 		if s := h.Snippet.Marked(snippetMark, snippetMark); s != "" {
 			fmt.Fprintf(w, "   %s\n", s)
 		}

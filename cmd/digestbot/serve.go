@@ -30,6 +30,7 @@ type services struct {
 	health  *observe.Health
 	started time.Time
 	reload  chan struct{} // a reload request (SIGHUP, /-/reload)
+	feeds   feedRunner    // the feeds polled (feeds.go)
 }
 
 // schedHolder holds the running scheduler; a reload swaps it.
@@ -63,7 +64,7 @@ func (s *services) newScheduler(m *Main, cfg Config) (*digest.Scheduler, error) 
 func (s *services) start(ctx context.Context, m *Main) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		for {
@@ -90,6 +91,10 @@ func (s *services) start(ctx context.Context, m *Main) (stop func()) {
 	go func() {
 		defer wg.Done()
 		m.rescan(ctx, s.db, s.ix)
+	}()
+	go func() {
+		defer wg.Done()
+		s.pollFeeds(ctx, m)
 	}()
 	return func() { cancel(); wg.Wait() }
 }
@@ -127,6 +132,7 @@ func (s *services) reloaded(m *Main) *digest.Scheduler {
 		return nil
 	}
 	m.level.Set(cfg.LogLevel())
+	s.feeds.reload(cfg.FeedSources())
 	m.logger.Info("configuration reloaded", "config", m.configPath, "digests", len(cfg.DigestJobs()))
 	return next
 }
@@ -188,13 +194,16 @@ func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time))
 		}
 	})
 
+	s.observeFeeds(m)
 	s.health.Add("store", func(ctx context.Context) error {
 		_, err := s.db.Count(ctx)
 		return err
 	})
-	s.health.Add("search", func(context.Context) error {
+	// A rebuild is reported, not failed: a restart would only start it
+	// over.
+	s.health.AddWarning("search", func(context.Context) error {
 		if p, busy := s.ix.Busy(); busy {
-			return observe.Busy(fmt.Sprintf("rebuilding the search index (%s): %d of %d articles; searches wait for it", p.Reason, p.Done, p.Total))
+			return fmt.Errorf("rebuilding the search index (%s): %d of %d articles; searches wait for it", p.Reason, p.Done, p.Total)
 		}
 		return nil
 	})

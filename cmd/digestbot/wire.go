@@ -34,7 +34,11 @@ func (s botSearch) Search(ctx context.Context, q bot.SearchQuery) (bot.SearchRes
 	}
 	out := bot.SearchResult{Total: res.Total}
 	for _, h := range res.Hits {
-		out.Hits = append(out.Hits, bot.SearchHit{ID: h.ID, Title: h.Title, Source: h.Source, Date: h.Date, Snippet: h.Snippet.Marked("**", "**")})
+		hit := bot.SearchHit{ID: h.ID, Title: h.Title, Source: h.Source, Date: h.Date, Snippet: h.Snippet.Text}
+		for _, m := range h.Snippet.Marks {
+			hit.Marks = append(hit.Marks, bot.Span{Start: m.Start, End: m.End})
+		}
+		out.Hits = append(out.Hits, hit)
 	}
 	return out, nil
 }

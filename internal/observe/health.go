@@ -2,7 +2,6 @@ package observe
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -21,26 +20,32 @@ type Health struct {
 type check struct {
 	name string
 	fn   func(context.Context) error
+	warn bool // a failure is a warning: reported, but the bot stays healthy
 }
 
 // Add registers a check.
 func (h *Health) Add(name string, fn func(context.Context) error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.checks = append(h.checks, check{name, fn})
+	h.checks = append(h.checks, check{name: name, fn: fn})
 }
 
-// Busy is a check's outcome saying that something is under way (the
-// search index rebuilding) without failing the bot's health: /healthz
-// shows it on the check's ok line. A restart would only start it over.
-type Busy string
-
-func (b Busy) Error() string { return string(b) }
+// AddWarning registers a check whose failure is reported as a warning
+// ("WARN name: …") without making the bot unhealthy: something an
+// operator should look at that a restart would not cure, such as a feed
+// that has been failing for a day.
+func (h *Health) AddWarning(name string, fn func(context.Context) error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.checks = append(h.checks, check{name: name, fn: fn, warn: true})
+}
 
 // Result is one check's outcome.
 type Result struct {
 	Name string
 	Err  error
+	// Warning marks a check added with AddWarning.
+	Warning bool
 }
 
 // Check runs every check, each bounded by ctx, and returns the outcomes in
@@ -51,26 +56,23 @@ func (h *Health) Check(ctx context.Context) []Result {
 	h.mu.Unlock()
 	out := make([]Result, len(checks))
 	for i, c := range checks {
-		out[i] = Result{Name: c.name, Err: c.fn(ctx)}
+		out[i] = Result{Name: c.name, Err: c.fn(ctx), Warning: c.warn}
 	}
 	return out
 }
 
-// Handler serves /healthz: 200 and "ok" lines when every check passes
-// (a Busy one says what is under way), else 503 with the failing checks'
-// reasons first.
+// Handler serves /healthz: 200 and "ok" lines when every check passes,
+// else 503 with the failing checks' reasons first. Warnings come after
+// failures and do not change the status.
 func (h *Health) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
-		var bad, good strings.Builder
+		var bad, warn, good strings.Builder
 		for _, res := range h.Check(ctx) {
-			var busy Busy
-			if errors.As(res.Err, &busy) {
-				fmt.Fprintf(&good, "ok   %s: %s\n", res.Name, busy)
-				continue
-			}
-			if res.Err != nil {
+			if res.Err != nil && res.Warning {
+				fmt.Fprintf(&warn, "WARN %s: %v\n", res.Name, res.Err)
+			} else if res.Err != nil {
 				fmt.Fprintf(&bad, "FAIL %s: %v\n", res.Name, res.Err)
 			} else {
 				fmt.Fprintf(&good, "ok   %s\n", res.Name)
@@ -81,6 +83,6 @@ func (h *Health) Handler() http.Handler {
 		if bad.Len() > 0 {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
-		fmt.Fprint(w, bad.String()+good.String())
+		fmt.Fprint(w, bad.String()+warn.String()+good.String())
 	})
 }

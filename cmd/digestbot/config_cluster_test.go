@@ -1,0 +1,62 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestClusterConfig(t *testing.T) {
+	c, err := ParseConfig("c.yaml", []byte(`cluster:
+  name: replica-1
+  etcd:
+    endpoints: [http://10.0.0.5:2379, http://10.0.0.6:2379]
+  lease: 5s
+`), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := c.Cluster
+	if cl == nil || cl.Name != "replica-1" || len(cl.Etcd.Endpoints) != 2 || cl.Etcd.Prefix != "/digestbot/" || cl.Lease != 5*time.Second {
+		t.Fatalf("cluster = %+v", cl)
+	}
+	c, err = ParseConfig("c.yaml", []byte("timezone: UTC\n"), env(nil))
+	if err != nil || c.Cluster != nil {
+		t.Fatalf("without cluster: %+v, %v", c.Cluster, err)
+	}
+	c, err = ParseConfig("c.yaml", []byte("cluster:\n  etcd:\n    endpoints: [https://e:2379]\n    ca: ca.pem\n"), env(nil))
+	if err != nil || c.Cluster.Name == "" || c.Cluster.Lease != 10*time.Second || !strings.HasSuffix(c.Cluster.Etcd.CA, "/ca.pem") {
+		t.Fatalf("defaults: %+v, %v", c.Cluster, err)
+	}
+}
+
+func TestClusterConfigErrors(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"no endpoints", "cluster:\n  name: a\n", []string{"cluster.etcd.endpoints", "at least one"}},
+		{"bad endpoint", "cluster:\n  etcd:\n    endpoints: [10.0.0.5:2379]\n", []string{"c.yaml:3", "cluster.etcd.endpoints[0]", "10.0.0.5:2379"}},
+		{"bad prefix", "cluster:\n  etcd:\n    endpoints: [http://e:2379]\n    prefix: digestbot\n", []string{"c.yaml:4", "cluster.etcd.prefix"}},
+		{"short lease", "cluster:\n  etcd:\n    endpoints: [http://e:2379]\n  lease: 500ms\n", []string{"c.yaml:4", "cluster.lease", "at least 2s"}},
+		{"fractional lease", "cluster:\n  etcd:\n    endpoints: [http://e:2379]\n  lease: 2500ms\n", []string{"cluster.lease", "whole seconds"}},
+		{"password in file", "cluster:\n  etcd:\n    endpoints: [http://e:2379]\n    username: bot\n    password_env: hunter 2\n", []string{"c.yaml:5", "cluster.etcd.password_env"}},
+		{"username alone", "cluster:\n  etcd:\n    endpoints: [http://e:2379]\n    username: bot\n", []string{"cluster.etcd.username", "together"}},
+		{"cert without key", "cluster:\n  etcd:\n    endpoints: [http://e:2379]\n    cert: c.pem\n", []string{"cluster.etcd.cert", "together"}},
+		{"bad name", "cluster:\n  name: a/b\n  etcd:\n    endpoints: [http://e:2379]\n", []string{"c.yaml:2", "cluster.name"}},
+		{"unknown key", "cluster:\n  etcd:\n    endpoint: http://e:2379\n", []string{"c.yaml:3", "endpoint"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseConfig("c.yaml", []byte(c.yaml), env(nil))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
