@@ -180,8 +180,11 @@ func checkConfigCommand() command {
 			fmt.Fprintf(m.Stdout, "%s: ok\n  database        %s\n  timezone        %s\n  corpus.folders  %v\n  max_file_bytes  %d\n  log             %s, %s\n",
 				args[0], db, c.Timezone, c.Corpus.Folders, c.Corpus.MaxFileBytes, c.Log.Level, c.Log.Format)
 			token := "not set: digestbot run starts the console"
-			if c.Token(m.Getenv) != "" {
+			switch {
+			case c.Token(m.Getenv) != "":
 				token = "set"
+			case c.Discord.PublicKey != "":
+				token = "not set: digestbot run will refuse to start, since discord.public_key needs the bot's token too (to register the slash commands and post digests)"
 			}
 			fmt.Fprintf(m.Stdout, "  discord token   $%s %s\n", c.Discord.TokenEnv, token)
 			printFeedConfig(m.Stdout, c)
