@@ -281,8 +281,12 @@ func (p *Poller) fullText(ctx context.Context, src Source, e *Entry) error {
 			return &pageError{fmt.Sprintf("not an HTML page (%s)", mt)}
 		}
 	}
-	page, err := parsePage(src.Name, resp.Body, resp.URL)
+	page, err := corpus.ParseHTML(src.Name, resp.Body, resp.URL)
 	if err != nil {
+		var fe *corpus.FileError
+		if errors.As(err, &fe) {
+			err = fe.Err
+		}
 		return &pageError{err.Error()}
 	}
 	if strings.TrimSpace(page.Body) == "" {
@@ -290,6 +294,9 @@ func (p *Poller) fullText(ctx context.Context, src Source, e *Entry) error {
 	}
 	if !e.Dated && page.Date.Known() {
 		e.Article.Date = page.Date
+	}
+	if page.URL != "" {
+		e.Article.URL = page.URL // canonical, tracking parameters dropped
 	}
 	e.Article = withText(e.Article, page.Body)
 	return nil
