@@ -98,7 +98,7 @@ func (p *Poller) Poll(ctx context.Context, src Source) Report {
 	if err == nil && !resp.NotModified {
 		var items []Item
 		var base *url.URL
-		if items, base, err = Parse(resp.Body, resp.URL); err == nil {
+		if items, base, err = Parse(resp.Body, resp.URL, resp.ContentType); err == nil {
 			b, err = p.prepare(ctx, src, &st, items, base, now)
 		}
 	}

@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 // title, date, link and text with testdata/golden/FIXTURE.txt.
 func TestFixtures(t *testing.T) {
 	srv := newFeedServer(t)
-	for _, fixture := range []string{"wordpress.xml", "atom.xml", "jsonfeed.json", "latin1.xml", "dupguid.xml", "nodates.xml"} {
+	for _, fixture := range []string{"wordpress.xml", "atom.xml", "jsonfeed.json", "latin1.xml", "latin1-header.xml", "bom.json", "dupguid.xml", "nodates.xml"} {
 		t.Run(fixture, func(t *testing.T) {
 			p, db, _ := testPoller(t)
 			rep := p.Poll(context.Background(), Source{Name: "fx", URL: srv.fixture(t, fixture)})
@@ -234,8 +234,9 @@ func TestFullTextRefusesPrivateLinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Title != "Harbour story" || !strings.Contains(a.Body, "whole article about harbour") || strings.Contains(a.Body, "Short summary") {
-		t.Errorf("full-text article %q: %q", a.Title, a.Body)
+	if a.Title != "Harbour story" || !strings.Contains(a.Body, "whole article about harbour") || strings.Contains(a.Body, "Short summary") ||
+		strings.Contains(a.Body, "Copyright") || strings.Contains(a.Body, "Home") || a.URL != srv.URL+"/page/harbour" {
+		t.Errorf("full-text article %q <%s>: %q", a.Title, a.URL, a.Body)
 	}
 }
 
