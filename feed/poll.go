@@ -196,24 +196,7 @@ func (b *batch) apply(feed string, outcomes []store.Outcome) {
 // new and edited ones to put (after fetching their pages, for full text,
 // and filtering), the others skipped with a reason.
 func (p *Poller) prepare(ctx context.Context, src Source, st *State, items []Item, base *url.URL, now time.Time) (*batch, error) {
-	b := &batch{results: make([]ItemResult, len(items)), entries: make([]Entry, len(items))}
-	paths := make([]string, 0, len(items))
-	seen := map[string]int{}
-	for i, it := range items {
-		e, err := ItemEntry(src.Name, it, base, p.location(), now)
-		b.entries[i] = e
-		b.results[i] = ItemResult{Feed: src.Name, Status: Skipped, Title: e.Article.Title, Date: e.Article.Date, URL: e.Link}
-		if err != nil {
-			b.results[i].Title, b.results[i].Reason = cleanTitle(it.Title), err.Error()
-			continue
-		}
-		if j, dup := seen[e.Key]; dup {
-			b.results[i].Reason = fmt.Sprintf("same identity as item %d of the feed", j+1)
-			continue
-		}
-		seen[e.Key] = i
-		paths = append(paths, itemPath(src.Name, e.Key))
-	}
+	b, paths := p.identify(src, items, base, now)
 	known, err := p.Store.Files(ctx, paths)
 	if err != nil {
 		return nil, err
@@ -258,6 +241,30 @@ func (p *Poller) prepare(ctx context.Context, src Source, st *State, items []Ite
 	}
 	st.Filtered = filtered
 	return b, ctx.Err()
+}
+
+// identify makes the items entries, skipping those that cannot be one or
+// repeat an earlier item's identity, and returns the paths of the rest.
+func (p *Poller) identify(src Source, items []Item, base *url.URL, now time.Time) (*batch, []string) {
+	b := &batch{results: make([]ItemResult, len(items)), entries: make([]Entry, len(items))}
+	paths := make([]string, 0, len(items))
+	seen := map[string]int{}
+	for i, it := range items {
+		e, err := ItemEntry(src.Name, it, base, p.location(), now)
+		b.entries[i] = e
+		b.results[i] = ItemResult{Feed: src.Name, Status: Skipped, Title: e.Article.Title, Date: e.Article.Date, URL: e.Link}
+		if err != nil {
+			b.results[i].Title, b.results[i].Reason = cleanTitle(it.Title), err.Error()
+			continue
+		}
+		if j, dup := seen[e.Key]; dup {
+			b.results[i].Reason = fmt.Sprintf("same identity as item %d of the feed", j+1)
+			continue
+		}
+		seen[e.Key] = i
+		paths = append(paths, itemPath(src.Name, e.Key))
+	}
+	return b, paths
 }
 
 const reasonFiltered = "dropped by the feed's include/exclude filters"
