@@ -165,10 +165,11 @@ func TestRunPollsFeeds(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- m.Run(context.Background(), []string{"--config", cfg, "run"}) }()
 	deadline := time.Now().Add(20 * time.Second)
-	for _, name := range []string{"coastal", "alpine", "river"} {
-		for !strings.Contains(logs.String(), `"feed loaded new articles" feed=`+name) {
+	for _, line := range []string{`"feed loaded new articles" feed=coastal`, `"feed loaded new articles" feed=alpine`,
+		`"feed loaded new articles" feed=river`, `"feed poll failed" feed=broken`} {
+		for !strings.Contains(logs.String(), line) {
 			if time.Now().After(deadline) {
-				t.Fatalf("feed %s not polled by run:\n%s", name, logs)
+				t.Fatalf("no %s in the log of run:\n%s", line, logs)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -180,9 +181,6 @@ func TestRunPollsFeeds(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "New flood gauge goes live") {
 		t.Errorf("a feed article is not searchable in the bot:\n%s", logs)
-	}
-	if !strings.Contains(logs.String(), "feed poll failed") || !strings.Contains(logs.String(), "feed=broken") {
-		t.Errorf("the broken feed was not logged:\n%s", logs)
 	}
 }
 
