@@ -130,7 +130,7 @@ func TestBadFetchesChangeNothing(t *testing.T) {
 	for _, c := range cases {
 		t.Run(strings.TrimPrefix(c.path, "/"), func(t *testing.T) {
 			p, db, clock := testPoller(t)
-			p.Fetcher = NewFetcher(FetchOptions{UserAgent: "digestbot/test", HostGap: -1, Timeout: 300 * time.Millisecond, MaxBytes: 1 << 20, MaxDecodedBytes: 4 << 20})
+			p.Fetcher = NewFetcher(FetchOptions{UserAgent: "digestbot/test", HostGap: -1, Timeout: time.Second, MaxBytes: 1 << 20, MaxDecodedBytes: 4 << 20})
 			ctx := context.Background()
 			good := Source{Name: "broken", URL: srv.fixture(t, "wordpress.xml")}
 			if rep := p.Poll(ctx, good); rep.Err != nil {
