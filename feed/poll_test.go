@@ -295,3 +295,62 @@ func TestOneRequestPerHost(t *testing.T) {
 		t.Errorf("six polls of one host took %s: no pause between them", took)
 	}
 }
+
+// TestEmptyFeedDeletesNothing: a feed that drops its items, or all of
+// them, removes nothing stored; the items coming back are unchanged.
+func TestEmptyFeedDeletesNothing(t *testing.T) {
+	srv := newFeedServer(t)
+	p, db, _ := testPoller(t)
+	ctx := context.Background()
+	src := Source{Name: "coastal", URL: srv.fixture(t, "wordpress.xml")}
+	if rep := p.Poll(ctx, src); rep.Count(Added) != 2 {
+		t.Fatalf("first poll %+v", rep)
+	}
+	full := mustRead(t, "testdata/wordpress.xml")
+	srv.set("wordpress.xml", []byte(`<rss version="2.0"><channel><title>Coastal Gazette</title><link>https://coastal.example</link><description>d</description></channel></rss>`))
+	if rep := p.Poll(ctx, src); rep.Err != nil || len(rep.Items) != 0 || rep.State.Items != 0 {
+		t.Fatalf("empty feed: %+v", rep)
+	}
+	if n := countArticles(t, db); n != 2 {
+		t.Errorf("%d articles after an empty feed, want 2", n)
+	}
+	srv.set("wordpress.xml", full)
+	if rep := p.Poll(ctx, src); rep.Count(Unchanged) != 2 {
+		t.Errorf("items back: %+v", rep)
+	}
+}
+
+// TestFullTextFailures: a page that is gone skips its item for good (the
+// feed's validators are kept); a page that failed for a passing reason is
+// tried again on the next poll (the validators are dropped, so that poll
+// is not a 304).
+func TestFullTextFailures(t *testing.T) {
+	srv := newFeedServer(t)
+	for _, c := range []struct {
+		page      string
+		reason    string
+		validated bool
+	}{
+		{"/status/404", "full text: get " + srv.URL + "/status/404: HTTP 404 Not Found", true},
+		{"/status/500", "full text: get " + srv.URL + "/status/500: HTTP 500 Internal Server Error", false},
+		{"/f/wordpress.xml", "full text: not an HTML page (application/rss+xml)", true},
+	} {
+		srv.fixture(t, "wordpress.xml")
+		srv.set("one.xml", []byte(fmt.Sprintf(`<rss version="2.0"><channel><title>t</title><link>%[1]s/</link><description>d</description>
+<item><title>Story</title><link>%[1]s%[2]s</link><guid>s1</guid><description>Summary.</description></item></channel></rss>`, srv.URL, c.page)))
+		p, db, _ := testPoller(t)
+		src := Source{Name: "one", URL: srv.URL + "/f/one.xml", FullText: true, AllowPrivateLinks: true}
+		rep := p.Poll(context.Background(), src)
+		if rep.Err != nil || len(rep.Items) != 1 || rep.Items[0].Status != Skipped || rep.Items[0].Reason != c.reason {
+			t.Errorf("%s: %+v", c.page, rep)
+			continue
+		}
+		if got := rep.State.ETag != ""; got != c.validated || countArticles(t, db) != 0 {
+			t.Errorf("%s: validators kept %v, want %v", c.page, got, c.validated)
+		}
+		rep = p.Poll(context.Background(), src)
+		if rep.NotModified != c.validated {
+			t.Errorf("%s: second poll not modified %v, want %v", c.page, rep.NotModified, c.validated)
+		}
+	}
+}
