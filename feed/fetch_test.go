@@ -16,7 +16,7 @@ func TestHostGate(t *testing.T) {
 	ctx := context.Background()
 	var inflight, worst atomic.Int32
 	var wg sync.WaitGroup
-	for i := range 2000 {
+	for i := range 600 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
