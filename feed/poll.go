@@ -116,6 +116,7 @@ func (p *Poller) Poll(ctx context.Context, src Source) Report {
 		rep.Err = saveState(ctx, p.Store, src.Name, st)
 		return rep
 	}
+	before := st // what to record if the store fails: the old validators
 	st.succeeded(now, src.every(), OutcomeOK)
 	st.Items = len(b.results)
 	// An item to try again must not be hidden behind a 304.
@@ -133,7 +134,7 @@ func (p *Poller) Poll(ctx context.Context, src Source) Report {
 			rep.Err = ctx.Err()
 			return rep
 		}
-		return p.failed(ctx, src, st, now, err)
+		return p.failed(ctx, src, before, now, err)
 	}
 	rep.Items, rep.State = b.results, st
 	return rep

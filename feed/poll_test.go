@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/digestbot/digestbot/store"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -352,5 +354,37 @@ func TestFullTextFailures(t *testing.T) {
 		if rep.NotModified != c.validated {
 			t.Errorf("%s: second poll not modified %v, want %v", c.page, rep.NotModified, c.validated)
 		}
+	}
+}
+
+// failingStore fails PutFeedItems while fail is set.
+type failingStore struct {
+	*store.DB
+	fail bool
+}
+
+func (s *failingStore) PutFeedItems(ctx context.Context, name string, files []store.File, state func([]store.Outcome) ([]byte, error)) ([]store.Outcome, error) {
+	if s.fail && len(files) > 0 {
+		return nil, errors.New("disk full")
+	}
+	return s.DB.PutFeedItems(ctx, name, files, state)
+}
+
+// TestStoreFailureIsRetried: items that could not be stored are not
+// hidden behind a 304 on the next poll.
+func TestStoreFailureIsRetried(t *testing.T) {
+	srv := newFeedServer(t)
+	p, db, _ := testPoller(t)
+	fs := &failingStore{DB: db, fail: true}
+	p.Store = fs
+	src := Source{Name: "coastal", URL: srv.fixture(t, "wordpress.xml")}
+	rep := p.Poll(context.Background(), src)
+	if rep.Err == nil || !strings.Contains(rep.Err.Error(), "disk full") || rep.State.ETag != "" || rep.State.Failures != 1 {
+		t.Fatalf("poll with a failing store: %+v", rep)
+	}
+	fs.fail = false
+	rep = p.Poll(context.Background(), src)
+	if rep.Err != nil || rep.NotModified || rep.Count(Added) != 2 {
+		t.Errorf("poll after the store recovered: %+v", rep)
 	}
 }
