@@ -324,7 +324,11 @@ func (s *services) pollFeeds(ctx context.Context, m *Main) {
 	items := s.metrics.Counter("digestbot_feed_items_total", "Feed items seen by polls, by feed and status (added, updated, unchanged, skipped).", "feed", "status")
 	polls := s.metrics.Counter("digestbot_feed_polls_total", "Feed polls, by feed and outcome (ok, not modified, error).", "feed", "outcome")
 	onPoll := func(r feed.Report) {
-		polls.Inc(r.Feed, r.State.Outcome)
+		outcome := r.State.Outcome
+		if r.Err != nil {
+			outcome = feed.OutcomeError
+		}
+		polls.Inc(r.Feed, outcome)
 		for _, it := range r.Items {
 			items.Inc(r.Feed, it.Status)
 		}
