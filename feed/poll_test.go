@@ -388,3 +388,24 @@ func TestStoreFailureIsRetried(t *testing.T) {
 		t.Errorf("poll after the store recovered: %+v", rep)
 	}
 }
+
+// TestRestampedItemIsNotRefetched: a feed that stamps its items with a
+// new updated time on every request does not make them edits, nor their
+// pages fetched again.
+func TestRestampedItemIsNotRefetched(t *testing.T) {
+	srv := newFeedServer(t)
+	p, _, _ := testPoller(t)
+	src := Source{Name: "stamped", URL: srv.URL + "/f/stamped.xml", FullText: true, AllowPrivateLinks: true}
+	for i, stamp := range []string{"2023-07-05T10:00:00Z", "2023-07-05T10:15:00Z"} {
+		srv.set("stamped.xml", []byte(fmt.Sprintf(`<feed xmlns="http://www.w3.org/2005/Atom"><title>s</title><id>s</id><updated>%[2]s</updated>
+<entry><title>Stamped</title><id>e1</id><link href="%[1]s/page/stamped"/><updated>%[2]s</updated><summary>Short.</summary></entry></feed>`, srv.URL, stamp)))
+		rep := p.Poll(context.Background(), src)
+		want := []string{Added, Unchanged}[i]
+		if rep.Err != nil || len(rep.Items) != 1 || rep.Items[0].Status != want {
+			t.Fatalf("poll %d: %+v, want %s", i+1, rep, want)
+		}
+	}
+	if n := srv.count("/page/stamped"); n != 1 {
+		t.Errorf("page fetched %d times, want once", n)
+	}
+}
