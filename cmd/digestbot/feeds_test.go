@@ -133,6 +133,13 @@ func TestFetch(t *testing.T) {
 		lines[0].Date != "2023-07-04" || lines[1].Status != "unchanged" || lines[2].Status != "unchanged" || lines[0].Feed != "coastal" {
 		t.Errorf("fetch --json after a new item:\n%s", out)
 	}
+	if !strings.HasPrefix(out, `{"feed":"coastal","status":"added","id":"`) || !strings.Contains(strings.Split(out, "\n")[0], `"url":"https://coastal.example/lifeboat","reason":""}`) {
+		t.Errorf("fetch --json keys:\n%s", out)
+	}
+	out, _, err = run(t, dir, "--config", cfg, "fetch", "--json", "broken")
+	if want := `{"feed":"broken","status":"error","reason":"get ` + site.URL + `/broken.xml: HTTP 500 Internal Server Error"}` + "\n"; out != want || !errors.Is(err, errFeedsFailed) {
+		t.Errorf("fetch --json of a broken feed (%v):\n%s\nwant\n%s", err, out, want)
+	}
 	out, _, _ = run(t, dir, "--config", cfg, "fetch", "coastal")
 	if !strings.Contains(out, "coastal  not modified") {
 		t.Errorf("the new item was not settled:\n%s", out)
@@ -143,7 +150,7 @@ func TestFetch(t *testing.T) {
 	}
 
 	out, _, err = run(t, dir, "--config", cfg, "feeds")
-	if err != nil || !strings.Contains(out, "alpine  "+site.URL+"/atom.xml  every 5m") || !strings.Contains(out, "failing     1 polls in a row") ||
+	if err != nil || !strings.Contains(out, "alpine  "+site.URL+"/atom.xml  every 5m") || !strings.Contains(out, "failing     since 2023-07-04 09:00 UTC (2 failed polls in a row); last error: get "+site.URL+"/broken.xml: HTTP 500") ||
 		!strings.Contains(out, "last poll   2023-07-04 09:00 UTC: not modified\n  last read   3 items (1 added, 0 updated)") {
 		t.Errorf("feeds (%v):\n%s", err, out)
 	}
