@@ -195,6 +195,7 @@ func TestResponsesGolden(t *testing.T) {
 		{"search-filters", cmd("search", "query", "party", "from", "2023", "to", "2023-07")},
 		{"search-markdown", cmd("search", "query", "Party*")},
 		{"digest-covers", cmd("digest", "select", "day", "date", "2023-08-08")},
+		{"stats", cmd("stats")},
 		{"schedule-all", func() bot.Request { r := cmd("schedule"); r.AllChannels = true; return r }()},
 	}
 	for _, c := range cases {
@@ -328,7 +329,7 @@ func TestBadOptions(t *testing.T) {
 		{cmd("search", "query", "a\x00b"), "control characters"},
 		{cmd("search", "query", "a\xffb"), "not valid text"},
 		{cmd("date", "when", "someday"), "not understood"},
-		{cmd("digest", "select", "weekly"), "select must be one of"},
+		{cmd("digest", "select", "weekly"), "select must be new, day or on-this-day"},
 		{cmd("digest", "date", "2023-07"), "one day"},
 	} {
 		r := b.Handle(context.Background(), c.req)
@@ -418,5 +419,25 @@ func TestHostileOptionText(t *testing.T) {
 				t.Errorf("/%s: content of %d characters", req.Command, len([]rune(r.Content)))
 			}
 		}
+	}
+}
+
+// TestCommandTableAgrees: every registered command is routed (never
+// "Unknown command") and listed in /help, and nothing else is.
+func TestCommandTableAgrees(t *testing.T) {
+	b, _, _ := newBot(t)
+	ctx := context.Background()
+	help := bot.RenderText(b.Handle(ctx, cmd("help")))
+	for _, c := range b.Commands() {
+		r := b.Handle(ctx, cmd(c.Name))
+		if strings.Contains(r.Content, "Unknown command") {
+			t.Errorf("/%s is registered but not routed", c.Name)
+		}
+		if !strings.Contains(help, "**/"+c.Name+"**") {
+			t.Errorf("/%s is registered but not in /help", c.Name)
+		}
+	}
+	if got := strings.Count(help, "**/"); got != len(b.Commands()) {
+		t.Errorf("/help lists %d commands, %d are registered", got, len(b.Commands()))
 	}
 }

@@ -30,8 +30,31 @@ const (
 	SelectOnThisDay Rule = "on-this-day"
 )
 
-// Rules lists the rules, for help texts.
+// Rules lists the rules: the one list that parsing, help texts and the
+// bot's /digest choices are made from.
 var Rules = []Rule{SelectNew, SelectDay, SelectOnThisDay}
+
+// Describe says in a few words which articles the rule selects.
+func (r Rule) Describe() string {
+	switch r {
+	case SelectNew:
+		return "new since the last digest"
+	case SelectDay:
+		return "dated one day (by default the day before it is posted)"
+	case SelectOnThisDay:
+		return "on this day in earlier years"
+	}
+	return string(r)
+}
+
+// RuleNames is "new, day or on-this-day".
+func RuleNames() string {
+	names := make([]string, len(Rules))
+	for i, r := range Rules {
+		names[i] = string(r)
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
 
 // ParseRule parses "new", "day" or "on-this-day".
 func ParseRule(s string) (Rule, error) {
@@ -40,7 +63,7 @@ func ParseRule(s string) (Rule, error) {
 			return r, nil
 		}
 	}
-	return "", fmt.Errorf("unknown selection %q: use new, day or on-this-day", s)
+	return "", fmt.Errorf("unknown selection %q: use %s", s, RuleNames())
 }
 
 // Covers says which day a "day" digest covers.
