@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/internal/apperr"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -63,7 +64,7 @@ func ParseRule(s string) (Rule, error) {
 			return r, nil
 		}
 	}
-	return "", fmt.Errorf("unknown selection %q: use %s", s, RuleNames())
+	return "", apperr.Errorf(apperr.Invalid, "unknown selection %q: use %s", s, RuleNames())
 }
 
 // Covers says which day a "day" digest covers.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/digestbot/digestbot/internal/apperr"
 	"github.com/digestbot/digestbot/internal/progress"
 	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
@@ -57,9 +57,8 @@ func searchCommand() command {
 			res, err := ix.Search(ctx, q, search.SearchOptions{
 				From: from, To: to, Limit: limit, Page: page, Now: m.Now().In(m.config.Location()),
 			})
-			var qe *search.QueryError
-			if errors.As(err, &qe) {
-				return usageError{"search: " + qe.Msg}
+			if apperr.Is(err, apperr.Invalid) {
+				return usageError{"search: " + apperr.MessageOf(err)}
 			}
 			if err != nil {
 				return err
