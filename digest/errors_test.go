@@ -14,7 +14,7 @@ import (
 func TestUndeliverable(t *testing.T) {
 	forbidden := &apperr.Error{Code: apperr.Forbidden, Message: "the bot may not post in this channel"}
 	for err, want := range map[error]bool{
-		fmt.Errorf("post: %w", ErrUndeliverable):  true,
+		fmt.Errorf("post: %w", ErrUndeliverable):   true,
 		fmt.Errorf("post: %w: 403", forbidden):     true,
 		errors.New("503 Service Unavailable"):      false,
 		apperr.Errorf(apperr.Invalid, "bad input"): false,
