@@ -32,9 +32,9 @@ type gatewayState struct {
 	fatalOnce    atomic.Bool
 }
 
-func (g *gatewayState) set(up bool) {
+func (g *gatewayState) set(up bool, now time.Time) {
 	g.connected.Store(up)
-	g.since.Store(time.Now().UnixNano())
+	g.since.Store(now.UnixNano())
 }
 
 // Connected reports whether the gateway is connected and since when it
@@ -54,7 +54,7 @@ func (t *Transport) Fatal() <-chan error { return t.gw.fatal }
 // reconnect loop is off: it retries forever, even after Discord rejected
 // the token, and cannot be stopped once running.
 func (t *Transport) onDisconnect(_ *discordgo.Session, _ *discordgo.Disconnect) {
-	t.gw.set(false)
+	t.gw.set(false, t.opts.Now())
 	if t.ctx.Err() != nil || !t.gw.reconnecting.CompareAndSwap(false, true) {
 		return
 	}
@@ -78,7 +78,7 @@ func (t *Transport) reconnect(ctx context.Context) {
 			// Mark it here, not only in the READY/RESUMED handlers:
 			// discordgo runs handlers on goroutines, so those may run after
 			// later events have been answered.
-			t.gw.set(true)
+			t.gw.set(true, t.opts.Now())
 			t.gw.reconnects.Add(1)
 			t.log.Info("discord gateway reconnected", "attempts", attempt)
 			return

@@ -52,6 +52,9 @@ type Options struct {
 	// OnRateLimit, when set, is told of every 429 Discord answered: the
 	// URL and how long Discord asked to wait. (For metrics.)
 	OnRateLimit func(url string, wait time.Duration)
+	// Now is the clock Connected's times come from: the caller's, so a
+	// health check compares like with like. Default time.Now.
+	Now func() time.Time
 }
 
 // Transport connects one bot to Discord.
@@ -89,6 +92,9 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	if opts.ReconnectMin <= 0 {
 		opts.ReconnectMin = time.Second
@@ -133,7 +139,7 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 	s.AddHandler(t.onInteraction)
 	s.AddHandler(t.onDisconnect)
 	s.AddHandler(func(_ *discordgo.Session, r *discordgo.Resumed) {
-		t.gw.set(true)
+		t.gw.set(true, t.opts.Now())
 		t.log.Info("discord gateway resumed")
 	})
 	s.AddHandler(func(_ *discordgo.Session, r *discordgo.RateLimit) {
@@ -231,7 +237,7 @@ func (t *Transport) onReady(_ *discordgo.Session, r *discordgo.Ready) {
 	if r.User != nil {
 		user = r.User.Username
 	}
-	t.gw.set(true)
+	t.gw.set(true, t.opts.Now())
 	t.log.Info("discord gateway ready", "user", user, "guilds", len(r.Guilds))
 	t.once.Do(func() { close(t.ready) })
 }

@@ -152,7 +152,7 @@ func (m *Main) runDiscord(ctx context.Context, deps bot.Deps, srv *services, pos
 	var t *discord.Transport
 	srv.setUpObservability(m, func() (bool, time.Time) {
 		if t == nil || token == "" {
-			return true, time.Now()
+			return true, m.Now()
 		}
 		return t.Connected()
 	})
@@ -166,6 +166,7 @@ func (m *Main) runDiscord(ctx context.Context, deps bot.Deps, srv *services, pos
 		APIURL:     m.config.Discord.APIURL,
 		GatewayURL: m.config.Discord.GatewayURL,
 		Log:        m.logger,
+		Now:        m.Now,
 		OnRateLimit: func(_ string, wait time.Duration) {
 			rateLimits.Inc()
 			rateWait.Add(wait.Seconds())
