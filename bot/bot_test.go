@@ -14,6 +14,7 @@ import (
 	"github.com/digestbot/digestbot/bot"
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/ingest"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -21,20 +22,6 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // now is the injected clock: 2023-07-04 09:00 UTC.
 var now = func() time.Time { return time.Date(2023, 7, 4, 9, 0, 0, 0, time.UTC) }
-
-// sampleDB is a store holding the sample corpus.
-func sampleDB(t *testing.T) *store.DB {
-	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := ingest.Run(context.Background(), db, corpus.Sample(), ingest.Options{}, func(ingest.Result) {}); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
 
 // fakeSearch is a small real searcher: every query word must appear in
 // the title or body (case-insensitively), the from/to filters hold; newest
@@ -129,7 +116,7 @@ func (f *fakeDigests) Schedules(_ context.Context, ch string) ([]bot.ScheduleInf
 }
 
 func newBot(t *testing.T) (*bot.Bot, *store.DB, *fakeDigests) {
-	db := sampleDB(t)
+	db := testenv.SampleDB(t)
 	d := &fakeDigests{}
 	return bot.New(bot.Deps{Articles: db, State: db, Search: fakeSearch{db}, Digests: d, Now: now, ManagerRoles: []string{"editors"}}), db, d
 }
@@ -366,7 +353,7 @@ func TestConsoleScript(t *testing.T) {
 }
 
 func TestObserveOutcomes(t *testing.T) {
-	db := sampleDB(t)
+	db := testenv.SampleDB(t)
 	var seen []string
 	b := bot.New(bot.Deps{Articles: db, Now: now, Observe: func(name, outcome string, took time.Duration) {
 		seen = append(seen, name+":"+outcome)
@@ -382,7 +369,7 @@ func TestObserveOutcomes(t *testing.T) {
 }
 
 func TestAllowedGuilds(t *testing.T) {
-	db := sampleDB(t)
+	db := testenv.SampleDB(t)
 	b := bot.New(bot.Deps{Articles: db, Now: now, AllowedGuilds: []string{"g"}})
 	ctx := context.Background()
 	if r := b.Handle(ctx, cmd("help")); len(r.Embeds) != 1 {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/ingest"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -142,7 +143,7 @@ func TestOpenRebuildsOnlyWhenNeeded(t *testing.T) {
 	must(t, ix.Close())
 
 	// An index of another database is rebuilt.
-	other := openStore(t)
+	other := testenv.OpenDB(t)
 	loadText(t, other, "other.txt", " date 2024-01-02 Harbor reopens\n\nThe harbor reopened after the storm.\n")
 	ix = openLogged(t, other, dir, &p)
 	if got := p.rebuilds(); len(got) != 3 || got[2] != "the search index belongs to another database" {
