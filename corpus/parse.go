@@ -81,6 +81,44 @@ func (d *document) article() (Article, error) {
 	if len(d.paras) == 0 {
 		return Article{}, ErrNoText
 	}
+	date := d.headDate()
+	d.dropFooters()
+	first, kept := -1, 0
+	for i := range d.paras {
+		if !d.paras[i].drop {
+			if first < 0 {
+				first = i
+			}
+			kept++
+		}
+	}
+	if first < 0 {
+		return Article{}, ErrNoText
+	}
+	var a Article
+	titleOut := false
+	if p := d.para(first); kept > 1 && isHeadline(p) {
+		a.Title, a.TitleFrom = p, TitleHeadline
+		d.paras[first].drop = true
+		titleOut = true
+	} else {
+		a.Title, a.TitleFrom = shortenTitle(firstSentence(p)), TitleSentence
+	}
+	a.Body = d.body()
+	if a.Words = countWords(a.Body); a.Words == 0 {
+		return Article{}, ErrNoText
+	}
+	if !date.Known() {
+		date = d.bodyDate(a.Title, titleOut)
+	}
+	a.Date = date
+	return a, nil
+}
+
+// headDate reads the header line and the metadata lines at the head of
+// the document, dropping them, and returns the first date they give
+// (unknown when none does).
+func (d *document) headDate() Date {
 	var date Date
 	header := false
 	if r, text, ok := parseHeader(d.para(0)); ok {
@@ -115,6 +153,12 @@ func (d *document) article() (Article, error) {
 			date, _ = r.date(FromMetadata)
 		}
 	}
+	return date
+}
+
+// dropFooters drops footer paragraphs anywhere and the credits and
+// trailing footers at the end.
+func (d *document) dropFooters() {
 	for i := range d.paras {
 		if !d.paras[i].drop && isFooter(d.para(i)) {
 			d.paras[i].drop = true
@@ -129,52 +173,28 @@ func (d *document) article() (Article, error) {
 		}
 		d.paras[i].drop = true
 	}
+}
 
-	first, kept := -1, 0
+// bodyDate finds a date in the article text: the title when it was taken
+// out of the body (titleOut), then the kept paragraphs, up to
+// bodyDateParagraphs of them.
+func (d *document) bodyDate(title string, titleOut bool) Date {
+	var scan [bodyDateParagraphs]string
+	n := 0
+	if titleOut {
+		scan[n] = title
+		n++
+	}
 	for i := range d.paras {
-		if !d.paras[i].drop {
-			if first < 0 {
-				first = i
-			}
-			kept++
+		if n == len(scan) {
+			break
 		}
-	}
-	if first < 0 {
-		return Article{}, ErrNoText
-	}
-	var a Article
-	titleOut := false
-	if p := d.para(first); kept > 1 && isHeadline(p) {
-		a.Title, a.TitleFrom = p, TitleHeadline
-		d.paras[first].drop = true
-		titleOut = true
-	} else {
-		a.Title, a.TitleFrom = shortenTitle(firstSentence(p)), TitleSentence
-	}
-	a.Body = d.body()
-	if a.Words = countWords(a.Body); a.Words == 0 {
-		return Article{}, ErrNoText
-	}
-	if !date.Known() {
-		var scan [bodyDateParagraphs]string
-		n := 0
-		if titleOut {
-			scan[n] = a.Title
+		if !d.paras[i].drop {
+			scan[n] = d.para(i)
 			n++
 		}
-		for i := range d.paras {
-			if n == len(scan) {
-				break
-			}
-			if !d.paras[i].drop {
-				scan[n] = d.para(i)
-				n++
-			}
-		}
-		date = bodyDate(scan[:n])
 	}
-	a.Date = date
-	return a, nil
+	return bodyDate(scan[:n])
 }
 
 // body joins the kept paragraphs with blank lines. Consecutive kept
