@@ -280,45 +280,7 @@ func (s *Service) Build(ctx context.Context, spec Spec, at time.Time) (Digest, e
 			cands[len(cands)-1].art.Body = ""
 		}
 	}
-	local := at.In(spec.Zone)
-	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
-	switch spec.Rule {
-	case SelectNew:
-		// A channel's first digest: only what is dated within the look-back.
-		first := func(add func(corpus.Article)) func(corpus.Article) {
-			d.First = spec.lookBack(at)
-			return func(a corpus.Article) {
-				if d.First.Contains(a.Date) {
-					add(a)
-				}
-			}
-		}
-		if s.cover != nil && spec.Channel != "" {
-			err = s.newUncovered(ctx, &d, spec.Channel, add, first)
-			break
-		}
-		if spec.Channel != "" {
-			var found bool
-			if d.Since, found, err = s.db.ChannelSeq(ctx, spec.Channel); err != nil {
-				return Digest{}, err
-			}
-			if !found {
-				add = first(add)
-			}
-		}
-		err = s.newSince(ctx, d.Since, seq, add)
-	case SelectDay:
-		d.Day = spec.coveredDay(at)
-		var arts []corpus.Article
-		arts, err = s.db.Between(ctx, d.Day, d.Day)
-		for _, a := range arts {
-			add(a)
-		}
-	case SelectOnThisDay:
-		d.Day = today
-		err = s.onThisDay(ctx, today, add)
-	}
-	if err != nil {
+	if err := s.selectArticles(ctx, spec, at, &d, add); err != nil {
 		return Digest{}, fmt.Errorf("build digest %q: %w", spec.Title, err)
 	}
 
@@ -350,6 +312,49 @@ func (s *Service) Build(ctx context.Context, spec Spec, at time.Time) (Digest, e
 		d.Items = append(d.Items, it)
 	}
 	return d, nil
+}
+
+// selectArticles calls add for each article spec's rule selects at the
+// moment at, and sets what d records of the selection (Since, Day, First).
+func (s *Service) selectArticles(ctx context.Context, spec Spec, at time.Time, d *Digest, add func(corpus.Article)) error {
+	switch spec.Rule {
+	case SelectNew:
+		// A channel's first digest: only what is dated within the look-back.
+		first := func(add func(corpus.Article)) func(corpus.Article) {
+			d.First = spec.lookBack(at)
+			return func(a corpus.Article) {
+				if d.First.Contains(a.Date) {
+					add(a)
+				}
+			}
+		}
+		if s.cover != nil && spec.Channel != "" {
+			return s.newUncovered(ctx, d, spec.Channel, add, first)
+		}
+		if spec.Channel != "" {
+			var found bool
+			var err error
+			if d.Since, found, err = s.db.ChannelSeq(ctx, spec.Channel); err != nil {
+				return err
+			}
+			if !found {
+				add = first(add)
+			}
+		}
+		return s.newSince(ctx, d.Since, d.Seq, add)
+	case SelectDay:
+		d.Day = spec.coveredDay(at)
+		arts, err := s.db.Between(ctx, d.Day, d.Day)
+		for _, a := range arts {
+			add(a)
+		}
+		return err
+	case SelectOnThisDay:
+		local := at.In(spec.Zone)
+		d.Day = time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
+		return s.onThisDay(ctx, d.Day, add)
+	}
+	return nil
 }
 
 // coveredDay is the day a "day" digest built at covers, as a UTC
