@@ -13,8 +13,10 @@
 //	refs      id → number of files holding that article (uvarint)
 //	changes   sequence (uint64 BE) → op byte + id: every stored change, in order
 //
-// Every method is one bbolt transaction, so a kill at any moment leaves the
-// file as it was before or after that method, never in between.
+// Every change is made in one bbolt write transaction (a method that first
+// looks, such as UpdateTermCounts, reads again inside the write), so a kill
+// at any moment leaves the file as it was before or after that change,
+// never in between. Reads see one consistent state each.
 package store
 
 import (

@@ -1,8 +1,11 @@
-// Package discord is the bot's Discord gateway transport: it connects with
-// discordgo, registers the slash commands, turns interactions into bot
-// requests and responses back into interaction callbacks, and posts
-// scheduled messages to channels. It is the only package that imports
-// discordgo.
+// Package discord is the bot's Discord transport. It registers the slash
+// commands, receives interactions over the gateway (a discordgo session
+// whose reconnects and 429 retries are ours, see gateway.go and http.go) or
+// over the HTTP interactions endpoint (verified with the application's
+// public key), turns them into bot requests and responses back into
+// interaction callbacks (deferring slow ones), and posts scheduled messages
+// to channels with our own payload and nonce (post.go). It is the only
+// package that imports discordgo.
 package discord
 
 import (
