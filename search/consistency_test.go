@@ -287,7 +287,7 @@ func (w *world) expect(q string, want []string, anyWords bool) {
 	var res Results
 	var err error
 	for page := 1; ; page++ {
-		res, err = w.ix.Search(context.Background(), q, SearchOptions{Limit: MaxLimit, Page: page})
+		res, err = w.ix.Search(context.Background(), q, Request{Limit: MaxLimit, Page: page})
 		if err != nil {
 			w.fail("Search(%q): %v", q, err)
 		}

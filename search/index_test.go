@@ -99,7 +99,7 @@ func openLogged(t *testing.T, db Store, dir string, p *progressLog) *Index {
 
 func mustFind(t *testing.T, ix *Index, q string, want int) {
 	t.Helper()
-	res, err := ix.Search(context.Background(), q, SearchOptions{})
+	res, err := ix.Search(context.Background(), q, Request{})
 	if err != nil {
 		t.Fatalf("Search(%q): %v", q, err)
 	}
@@ -257,7 +257,7 @@ func TestSearchDuringCatchUp(t *testing.T) {
 					return
 				default:
 				}
-				if _, err := ix.Search(ctx, "party history", SearchOptions{}); err != nil {
+				if _, err := ix.Search(ctx, "party history", Request{}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -277,7 +277,7 @@ func TestSearchDuringCatchUp(t *testing.T) {
 func TestSearchErrorsHideTheIndex(t *testing.T) {
 	ix := openIndex(t, sampleStore(t), "")
 	must(t, ix.Close())
-	_, err := ix.Search(context.Background(), "border", SearchOptions{})
+	_, err := ix.Search(context.Background(), "border", Request{})
 	if err == nil || strings.Contains(err.Error(), "bleve") {
 		t.Errorf("search on a closed index: %v", err)
 	}

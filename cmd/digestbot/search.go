@@ -54,7 +54,7 @@ func searchCommand() command {
 				return err
 			}
 			defer ix.Close()
-			res, err := ix.Search(ctx, q, search.SearchOptions{
+			res, err := ix.Search(ctx, q, search.Request{
 				From: from, To: to, Limit: limit, Page: page, Now: m.Now().In(m.config.Location()),
 			})
 			if apperr.Is(err, apperr.Invalid) {

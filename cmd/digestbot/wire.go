@@ -22,7 +22,7 @@ type botSearch struct {
 
 func (s botSearch) Search(ctx context.Context, q bot.SearchQuery) (bot.SearchResult, error) {
 	// A query the user got wrong is an apperr.Invalid the bot shows as is.
-	res, err := s.ix.Search(ctx, q.Text, search.SearchOptions{From: q.From, To: q.To, Limit: q.PerPage, Page: q.Page + 1, Now: s.now()})
+	res, err := s.ix.Search(ctx, q.Text, search.Request{From: q.From, To: q.To, Limit: q.PerPage, Page: q.Page + 1, Now: s.now()})
 	if err != nil {
 		return bot.SearchResult{}, err
 	}
