@@ -292,7 +292,11 @@ func checkDocuments(ctx context.Context, rep *DirReport, bi bleve.Index, st Stor
 		rep.problem("search index: cannot read it: %v", err)
 		return nil
 	}
-	defer r.Close()
+	defer func() {
+		if err := r.Close(); err != nil {
+			rep.problem("search index: closing its reader: %v", err)
+		}
+	}()
 	docs, err := indexDocs(ctx, r)
 	if err != nil {
 		rep.problem("search index: cannot list its documents: %v", err)
@@ -376,12 +380,16 @@ func readerOf(bi bleve.Index) (index.IndexReader, error) {
 }
 
 // indexDocs returns the IDs of the documents in r.
-func indexDocs(ctx context.Context, r index.IndexReader) (map[string]bool, error) {
+func indexDocs(ctx context.Context, r index.IndexReader) (_ map[string]bool, err error) {
 	dr, err := r.DocIDReaderAll()
 	if err != nil {
 		return nil, err
 	}
-	defer dr.Close()
+	defer func() {
+		if cerr := dr.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
 	docs := map[string]bool{}
 	for {
 		iid, err := dr.Next()
@@ -559,8 +567,8 @@ func docFreq(ctx context.Context, r index.IndexReader, term, field string) (uint
 	if err != nil {
 		return 0, err
 	}
-	defer tfr.Close()
-	return tfr.Count(), nil
+	n := tfr.Count()
+	return n, tfr.Close()
 }
 
 // topTerms returns the n most frequent of terms, ties by term.

@@ -311,7 +311,11 @@ func (ix *Index) expand(field, prefix string) ([]string, error) {
 		ix.opts.Logger.Error("search index dictionary", "field", field, "error", err)
 		return nil, errIndexFailed
 	}
-	defer d.Close()
+	defer func() {
+		if err := d.Close(); err != nil {
+			ix.opts.Logger.Warn("search index dictionary: close", "field", field, "error", err)
+		}
+	}()
 	type entry struct {
 		term  string
 		count uint64

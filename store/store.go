@@ -103,8 +103,7 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	db := &DB{path: path, bolt: b}
 	if err := b.Update(db.prepare); err != nil {
-		b.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, errors.Join(fmt.Errorf("open database %s: %w", path, err), b.Close())
 	}
 	return db, nil
 }

@@ -165,8 +165,7 @@ func (t *Transport) Open(ctx context.Context) error {
 	select {
 	case <-t.ready:
 	case <-ctx.Done():
-		t.s.Close()
-		return fmt.Errorf("discord: waiting for READY: %w", ctx.Err())
+		return errors.Join(fmt.Errorf("discord: waiting for READY: %w", ctx.Err()), t.s.Close())
 	}
 	if err := t.Register(ctx); err != nil {
 		return err

@@ -94,8 +94,12 @@ func (m *Main) commands() []command {
 }
 
 // Run runs the command line args (without the program name).
-func (m *Main) Run(ctx context.Context, args []string) error {
-	defer m.Close()
+func (m *Main) Run(ctx context.Context, args []string) (err error) {
+	defer func() {
+		if cerr := m.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
 	cl, err := m.parse(args)
 	if err != nil || cl.cmd == nil {
 		return err

@@ -40,12 +40,16 @@ func runCommand() command {
 
 // run is the run command: it opens the database and the index, builds the
 // bot with its services, and serves the configured transport.
-func (m *Main) run(ctx context.Context) error {
+func (m *Main) run(ctx context.Context) (err error) {
 	db, ix, err := m.openSearch(ctx)
 	if err != nil {
 		return err
 	}
-	defer ix.Close()
+	defer func() {
+		if cerr := ix.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
 	svc, err := digestService(db)
 	if err != nil {
 		return err

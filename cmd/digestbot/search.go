@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,7 +39,7 @@ func searchCommand() command {
 			fs.IntVar(&limit, "limit", search.DefaultLimit, fmt.Sprintf("results per page, 1 to %d", search.MaxLimit))
 			fs.IntVar(&page, "page", 1, "page of results to show, from 1")
 		},
-		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) error {
+		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) (err error) {
 			q := strings.TrimSpace(strings.Join(args, " "))
 			if q == "" {
 				return usageError{"search needs a query, e.g. digestbot search border police"}
@@ -53,7 +54,11 @@ func searchCommand() command {
 			if err != nil {
 				return err
 			}
-			defer ix.Close()
+			defer func() {
+				if cerr := ix.Close(); cerr != nil {
+					err = errors.Join(err, cerr)
+				}
+			}()
 			res, err := ix.Search(ctx, q, search.Request{
 				From: from, To: to, Limit: limit, Page: page, Now: m.Now().In(m.config.Location()),
 			})
