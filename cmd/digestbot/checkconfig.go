@@ -81,6 +81,7 @@ func printConfig(w io.Writer, name string, c Config, getenv func(string) string,
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	printFeedConfig(w, c)
 	for _, j := range jobs {
 		if err := printDigest(w, j, now); err != nil {
 			return err

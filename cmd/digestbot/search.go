@@ -12,6 +12,7 @@ import (
 
 	"github.com/digestbot/digestbot/internal/apperr"
 	"github.com/digestbot/digestbot/internal/progress"
+	"github.com/digestbot/digestbot/internal/termsafe"
 	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
 )
@@ -134,9 +135,9 @@ func printResults(w io.Writer, res search.Results) {
 		if d == "" {
 			d = "undated"
 		}
-		fmt.Fprintf(w, "\n%d. %s\n   %s  %s  %s\n", first+i, clip(h.Title, 100), d, h.ID, h.Source)
+		fmt.Fprintf(w, "\n%d. %s\n   %s  %s  %s\n", first+i, clip(h.Title, 100), d, h.ID, termsafe.Name(h.Source))
 		if h.URL != "" {
-			fmt.Fprintf(w, "   %s\n", h.URL)
+			fmt.Fprintf(w, "   %s\n", termsafe.Name(h.URL))
 		}
 		if s := h.Snippet.Marked(snippetMark, snippetMark); s != "" {
 			fmt.Fprintf(w, "   %s\n", s)
