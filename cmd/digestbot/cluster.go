@@ -6,13 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/digestbot/digestbot/bot"
 	"github.com/digestbot/digestbot/cluster"
 	"github.com/digestbot/digestbot/digest"
+	"github.com/digestbot/digestbot/internal/apperr"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -59,6 +62,46 @@ func (m *Main) joinCluster(s *services) (leave func(), err error) {
 // and while the replica holds its lease in a cluster (etcd answers).
 func (s *services) recordsReadable() bool {
 	return s.node == nil || s.node.Status().Up
+}
+
+// sharedStateTTL is how long a button's stored state lives in etcd (the
+// bot honours 30 days).
+const sharedStateTTL = 30 * 24 * time.Hour
+
+// botState is where the bot keeps button state its custom IDs cannot
+// hold: the store alone, or in a cluster the store and etcd, so a press
+// answered by another replica finds it.
+func (s *services) botState(log *slog.Logger) bot.StateStore {
+	if s.node == nil {
+		return s.db
+	}
+	return sharedState{local: s.db, shared: s.node.State(sharedStateTTL), log: log}
+}
+
+// sharedState writes through to etcd and reads locally first.
+type sharedState struct {
+	local  bot.StateStore
+	shared bot.StateStore
+	log    *slog.Logger
+}
+
+func (st sharedState) PutValue(ctx context.Context, key string, value []byte, now time.Time) error {
+	if err := st.local.PutValue(ctx, key, value, now); err != nil {
+		return err
+	}
+	if err := st.shared.PutValue(ctx, key, value, now); err != nil {
+		// The buttons still work when pressed on this replica.
+		st.log.Warn("button state not shared with the other replicas", "key", key, "error", err)
+	}
+	return nil
+}
+
+func (st sharedState) Value(ctx context.Context, key string) ([]byte, time.Time, error) {
+	v, at, err := st.local.Value(ctx, key)
+	if apperr.Is(err, apperr.NotFound) {
+		return st.shared.Value(ctx, key)
+	}
+	return v, at, err
 }
 
 // runSchedules runs sched: at once alone, or while elected in a cluster.

@@ -68,7 +68,7 @@ func (m *Main) run(ctx context.Context) error {
 	token := m.config.Token(m.Getenv)
 	deps := bot.Deps{
 		Articles:     db,
-		State:        db,
+		State:        srv.botState(m.logger),
 		Search:       botSearch{ix: ix, now: now},
 		Summaries:    botSummaries{svc},
 		Digests:      botDigests{svc: svc, sched: &srv.sched, loc: m.config.Location(), now: now},
