@@ -158,8 +158,9 @@ func clusterCommand() command {
 	return command{
 		name: "cluster", args: "",
 		summary: "Show the cluster this configuration's replicas form: the live members with\n" +
-			"their lease time left, the elected leader (which runs the schedules) and the\n" +
-			"digest runs being posted (claims). Needs a cluster: section.",
+			"their lease time left, the elected leader (which runs the schedules), the\n" +
+			"gateway shard owners and the digest runs being posted (claims). Needs a\n" +
+			"cluster: section.",
 		flags: func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print JSON") },
 		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) error {
 			if len(args) > 0 {
@@ -197,6 +198,13 @@ func printCluster(w io.Writer, rep cluster.Report) {
 	tw.Flush()
 	if len(rep.Members) == 0 {
 		fmt.Fprintln(w, "  (none)")
+	}
+	fmt.Fprintln(w, "\ngateway shards:")
+	if len(rep.Shards) == 0 {
+		fmt.Fprintln(w, "  (none claimed)")
+	}
+	for _, sh := range rep.Shards {
+		fmt.Fprintf(w, "  shard %d of %d: %s\n", sh.ID, sh.Count, sh.Replica)
 	}
 	fmt.Fprintln(w, "\nclaims (digest runs being posted):")
 	if len(rep.Claims) == 0 {
