@@ -29,6 +29,7 @@ func runCommand() command {
 			"`/date 2023-07` or `/help` and see the answers as Discord would show them;\n" +
 			"`click N` presses a button, `select N` opens a menu entry. Reads standard input,\n" +
 			"so it can be scripted; ends at end of input or on quit.\n" +
+			"Either way it posts the scheduled digests and polls the feeds of corpus.feeds.\n" +
 			"A bare `digestbot` runs this.",
 		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) error {
 			if len(args) > 0 {
@@ -42,6 +43,9 @@ func runCommand() command {
 // run is the run command: it opens the database and the index, builds the
 // bot with its services, and serves the configured transport.
 func (m *Main) run(ctx context.Context) error {
+	if err := m.config.needsToken(m.Getenv); err != nil {
+		return err
+	}
 	db, ix, err := m.openSearch(ctx)
 	if err != nil {
 		return err
