@@ -14,6 +14,8 @@
 //	shards/COUNT/ID               who holds a gateway shard (under its lease)
 //	identify/BUCKET               concurrency.Mutex pacing identifies per max_concurrency bucket
 //	state/KEY                     button state too long for a custom ID (under a 30-day lease)
+//	feeds/NAME                    who polls a feed (under its lease)
+//	feedpolls/TIME-REPLICA-N      what a feed poll stored, for the other replicas (kept a day)
 //
 // # One lease per replica
 //

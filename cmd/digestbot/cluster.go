@@ -15,6 +15,7 @@ import (
 	"github.com/digestbot/digestbot/bot"
 	"github.com/digestbot/digestbot/cluster"
 	"github.com/digestbot/digestbot/digest"
+	"github.com/digestbot/digestbot/feed"
 	"github.com/digestbot/digestbot/internal/apperr"
 	"github.com/digestbot/digestbot/store"
 )
@@ -102,6 +103,69 @@ func (st sharedState) Value(ctx context.Context, key string) ([]byte, time.Time,
 		return st.shared.Value(ctx, key)
 	}
 	return v, at, err
+}
+
+// feedShare is this replica's share of the feeds: all of them alone; in
+// a cluster those it claims, the others' polls arriving through etcd.
+type feedShare struct{ claims *cluster.FeedClaims }
+
+// shareFeeds sets feed polling up for a cluster: polls are published to
+// the other replicas, theirs are stored here, and the feeds are claimed
+// per feed.
+func (s *services) shareFeeds(ctx context.Context, m *Main, p *feed.Poller) feedShare {
+	if s.node == nil {
+		return feedShare{}
+	}
+	p.Store = s.node.PublishingFeedStore(s.db)
+	names := func(srcs []feed.Source) []string {
+		out := make([]string, len(srcs))
+		for i, src := range srcs {
+			out[i] = src.Name
+		}
+		return out
+	}
+	claims := s.node.FeedClaims(names(s.feeds.sources()))
+	go claims.Run(ctx)
+	go s.node.FollowFeeds(ctx, func(ctx context.Context, name string, files []store.File, state []byte) error {
+		out, err := s.db.PutFeedItems(ctx, name, files, func([]store.Outcome) ([]byte, error) { return state, nil })
+		if err != nil {
+			return err
+		}
+		rep := feed.Report{Feed: name}
+		for i, o := range out {
+			rep.Items = append(rep.Items, feed.ItemResult{Status: string(o.Status), ID: files[i].Article.ID})
+		}
+		if rep.Count(feed.Added)+rep.Count(feed.Updated) > 0 {
+			if err := s.ix.CatchUp(ctx); err != nil && ctx.Err() == nil {
+				m.logger.Warn("search index catch-up after a feed poll shared by another replica", "error", err)
+			}
+			m.logger.Info("stored a feed poll shared by another replica", "feed", name,
+				"added", rep.Count(feed.Added), "updated", rep.Count(feed.Updated))
+		}
+		return nil
+	})
+	return feedShare{claims: claims}
+}
+
+// own returns the sources this replica polls now, and a channel closed
+// when that changes (nil: never).
+func (f feedShare) own(all []feed.Source) ([]feed.Source, <-chan struct{}) {
+	if f.claims == nil {
+		return all, nil
+	}
+	names := make([]string, len(all))
+	for i, src := range all {
+		names[i] = src.Name
+	}
+	f.claims.SetFeeds(names)
+	held, changed := f.claims.Held()
+	var out []feed.Source
+	for _, src := range all {
+		if held[src.Name] {
+			out = append(out, src)
+		}
+	}
+	return out, changed
 }
 
 // runSchedules runs sched: at once alone, or while elected in a cluster.
