@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/index/scorch"
 
 	"github.com/digestbot/digestbot/store"
 )
@@ -138,32 +137,17 @@ func (ix *Index) rebuild(ctx context.Context, reason string) error {
 	if err != nil && !errors.Is(err, errStop) {
 		return fmt.Errorf("search index: read the change log: %w", err)
 	}
-	puts := make([]store.Change, 0, len(order))
+	ids := make([]string, 0, len(order))
 	for _, id := range order {
 		if live[id] {
-			puts = append(puts, store.Change{Seq: last, ID: id})
+			ids = append(ids, id)
 		}
 	}
 
-	ix.opts.Logger.Debug("rebuilding the search index", "reason", reason, "articles", len(puts), "dir", ix.dir)
-	report := ix.reporter(reason, len(puts), start)
+	ix.opts.Logger.Debug("rebuilding the search index", "reason", reason, "articles", len(ids), "dir", ix.dir)
+	report := ix.reporter(reason, len(ids), start)
 	report(0)
-	bi, err := bleve.NewUsing(tmp, ix.im, scorch.Name, scorch.Name, runtimeConfig())
-	if err != nil {
-		ix.opts.Logger.Error("create search index", "dir", tmp, "error", err)
-		return fmt.Errorf("search index: create %s: %w", tmp, errIndexFailed)
-	}
-	_, stats, err := ix.apply(ctx, bi, puts, rebuildWorkers(), origin, corpusStats{}, report)
-	if len(puts) == 0 && err == nil {
-		// Nothing to index: still record what the index is.
-		b := bi.NewBatch()
-		setMeta(b, last, origin, stats)
-		err = ix.commit(bi, b, true)
-	}
-	if cerr := closeBleve(bi); err == nil && cerr != nil {
-		ix.opts.Logger.Error("close new search index", "dir", tmp, "error", cerr)
-		err = fmt.Errorf("search index: close %s: %w", tmp, errIndexFailed)
-	}
+	stats, err := ix.build(ctx, tmp, ids, last, origin, report)
 	if err != nil {
 		_ = os.RemoveAll(tmp)
 		return err
@@ -190,8 +174,8 @@ func (ix *Index) rebuild(ctx context.Context, reason string) error {
 		return fmt.Errorf("search index: open %s: %w", ix.dir, errIndexFailed)
 	}
 	ix.bi, ix.seq, ix.stats = nbi, last, stats
-	ix.finished(reason, len(puts), start)
-	ix.opts.Logger.Debug("search index rebuilt", "articles", len(puts), "took", time.Since(start).Round(time.Millisecond))
+	ix.finished(reason, len(ids), start)
+	ix.opts.Logger.Debug("search index rebuilt", "articles", len(ids), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -100,6 +100,20 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	db := &DB{path: path, bolt: b}
+	// Most opens find the file as this build writes it: checking that
+	// takes a read transaction, where an update would write and sync the
+	// file on every start of a one-shot command.
+	current := false
+	_ = b.View(func(tx *bolt.Tx) error {
+		if meta := tx.Bucket(bucketMeta); meta != nil {
+			raw := meta.Get(keySchema)
+			current = len(raw) == 4 && binary.BigEndian.Uint32(raw) == SchemaVersion
+		}
+		return nil
+	})
+	if current {
+		return db, nil
+	}
 	if err := b.Update(db.prepare); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)

@@ -299,11 +299,11 @@ func (m *Main) openDB(ctx context.Context, seed bool) (*store.DB, error) {
 	if !seed {
 		return db, nil
 	}
-	n, err := db.Count(ctx)
+	empty, err := db.Empty(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if n == 0 {
+	if empty {
 		files, label := m.defaultFiles()
 		m.logger.Info("empty database: loading articles", "database", path, "from", label)
 		if _, err := m.ingest(ctx, files, nil, io.Discard, false); err != nil && !errors.Is(err, errRejected) {

@@ -190,7 +190,7 @@ func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time))
 	})
 
 	s.health.Add("store", func(ctx context.Context) error {
-		_, err := s.db.Count(ctx)
+		_, err := s.db.Empty(ctx)
 		return err
 	})
 	if gateway != nil {
