@@ -47,14 +47,16 @@ const (
 	FromTimeElement                   // an HTML <time datetime> in the article
 	FromDateline                      // a dateline ("PARIS, Feb. 10 (Reuters) —")
 	FromEmailHeader                   // an email's Date: header
+	FromFeed                          // a feed item's published or updated date
+	FromFirstSeen                     // no date given: the day a feed item was first seen
 )
 
 var sourceNames = [...]string{"none", "header", "metadata", "body", "front-matter", "file-name",
-	"meta-tag", "json-ld", "time-element", "dateline", "email-header"}
+	"meta-tag", "json-ld", "time-element", "dateline", "email-header", "feed", "first-seen"}
 
 // String returns "none", "header", "metadata", "body", "front-matter",
-// "file-name", "meta-tag", "json-ld", "time-element", "dateline" or
-// "email-header".
+// "file-name", "meta-tag", "json-ld", "time-element", "dateline",
+// "email-header", "feed" or "first-seen".
 func (s DateSource) String() string {
 	if int(s) < len(sourceNames) {
 		return sourceNames[s]
@@ -78,14 +80,15 @@ const (
 	TitleH1                             // the article's HTML <h1>
 	TitleTitleTag                       // HTML <title>, site name removed
 	TitleSubject                        // an email's Subject:
+	TitleFeed                           // a feed item's title
 )
 
 var titleSourceNames = [...]string{"unknown", "sentence", "headline", "metadata", "front-matter",
-	"heading", "og:title", "json-ld", "h1", "title-tag", "subject"}
+	"heading", "og:title", "json-ld", "h1", "title-tag", "subject", "feed"}
 
 // String returns the rule's name as ingest --json reports it: "sentence",
 // "headline", "metadata", "front-matter", "heading", "og:title", "json-ld",
-// "h1", "title-tag", "subject", or "unknown".
+// "h1", "title-tag", "subject", "feed", or "unknown".
 func (s TitleSource) String() string {
 	if int(s) < len(titleSourceNames) {
 		return titleSourceNames[s]

@@ -159,11 +159,11 @@ func Collect(paths []string) ([]File, []error) {
 }
 
 // articleExtension reports whether a file found in a folder is taken as an
-// article: .txt, .text, .md, .markdown, .html or .htm. Files named
-// explicitly are read whatever their extension.
+// article: .txt, .text, .md, .markdown, .html, .htm, .xhtml or .eml. Files
+// named explicitly are read whatever their extension.
 func articleExtension(name string) bool {
 	switch strings.ToLower(filepath.Ext(name)) {
-	case ".txt", ".text", ".md", ".markdown", ".html", ".htm":
+	case ".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml", ".eml":
 		return true
 	}
 	return false

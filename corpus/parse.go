@@ -44,9 +44,8 @@ const (
 	maxTitleRunes = 200
 )
 
-// Parse turns one file's bytes into an Article. name is the file's base
-// name, stored as Article.Source and named in errors. Errors are *FileError
-// wrapping ErrEmpty, ErrBinary or ErrNoText.
+// parseText turns a plain-text file into an Article (see Parse for the
+// other formats).
 //
 // The title is a headline when the file has one: the text of a " date …"
 // header line, or the first paragraph, when it is a single sentence of at
@@ -55,15 +54,12 @@ const (
 // Otherwise the title is the first sentence of the first paragraph, cut at a
 // word boundary to 200 characters with "…", and that paragraph stays in
 // the body. See dates.go for how the date is found and clean.go for what is
-// removed as boilerplate.
-func Parse(name string, data []byte) (Article, error) {
-	text, err := decodeText(data)
-	if err != nil {
-		return Article{}, &FileError{File: name, Err: err}
-	}
+// removed as boilerplate. A date in the file name (see fileNameDate) comes
+// after the header and metadata lines and before dates in the text.
+func parseText(name string, text []byte) (Article, error) {
 	var backing [64]span
 	doc := splitParagraphs(text, backing[:0])
-	a, err := doc.article()
+	a, err := doc.article(name)
 	if err != nil {
 		return Article{}, &FileError{File: name, Err: err}
 	}
@@ -77,7 +73,8 @@ func Parse(name string, data []byte) (Article, error) {
 }
 
 // article picks the title, date and body out of the document's paragraphs.
-func (d *document) article() (Article, error) {
+// name is the file's name, which may hold a date.
+func (d *document) article(name string) (Article, error) {
 	if len(d.paras) == 0 {
 		return Article{}, ErrNoText
 	}
@@ -92,18 +89,44 @@ func (d *document) article() (Article, error) {
 			d.paras[0].start = d.paras[0].end - len(text)
 		}
 	}
-	for i := range min(headLines, len(d.paras)) {
-		if i == 0 && header {
+	skip := 0
+	if header {
+		skip = 1
+	}
+	if r, found := d.dropFurniture(skip); found && !date.Known() {
+		date, _ = r.date(FromMetadata)
+	}
+	a, titleOut, err := d.titleAndBody()
+	if err != nil {
+		return Article{}, err
+	}
+	if !date.Known() {
+		date = fileNameDate(name)
+	}
+	if !date.Known() {
+		date = d.bodyDate(a.Title, titleOut)
+	}
+	a.Date = date
+	return a, nil
+}
+
+// dropFurniture marks as dropped the breadcrumbs, descriptions and
+// metadata lines among the first headLines paragraphs (from paragraph
+// skip on), footers anywhere and the trailing run of credit and footer
+// lines. It returns the first valid-looking date of a metadata line.
+func (d *document) dropFurniture(skip int) (date rawDate, found bool) {
+	for i := skip; i < min(headLines, len(d.paras)); i++ {
+		if d.paras[i].drop {
 			continue
 		}
 		p := d.para(i)
 		kind := classifyHead(p)
-		r, found := rawDate{}, false
+		r, ok := rawDate{}, false
 		switch kind {
 		case headMetadata:
-			r, found = metadataDate(p)
+			r, ok = metadataDate(p)
 		case headText:
-			if r, found = datelineDate(p); found {
+			if r, ok = datelineDate(p); ok {
 				kind = headMetadata
 			}
 		}
@@ -111,8 +134,10 @@ func (d *document) article() (Article, error) {
 			continue
 		}
 		d.paras[i].drop = true
-		if found && !date.Known() {
-			date, _ = r.date(FromMetadata)
+		if ok && !found {
+			if _, valid := r.date(FromMetadata); valid {
+				date, found = r, true
+			}
 		}
 	}
 	for i := range d.paras {
@@ -129,7 +154,14 @@ func (d *document) article() (Article, error) {
 		}
 		d.paras[i].drop = true
 	}
+	return date, found
+}
 
+// titleAndBody takes the title from the first kept paragraph — the whole
+// paragraph when it is a headline (and other paragraphs follow), which then
+// leaves the body, else its first sentence — and joins the kept paragraphs
+// into the body. titleOut says the title left the body.
+func (d *document) titleAndBody() (a Article, titleOut bool, err error) {
 	first, kept := -1, 0
 	for i := range d.paras {
 		if !d.paras[i].drop {
@@ -140,10 +172,8 @@ func (d *document) article() (Article, error) {
 		}
 	}
 	if first < 0 {
-		return Article{}, ErrNoText
+		return Article{}, false, ErrNoText
 	}
-	var a Article
-	titleOut := false
 	if p := d.para(first); kept > 1 && isHeadline(p) {
 		a.Title, a.TitleFrom = p, TitleHeadline
 		d.paras[first].drop = true
@@ -153,28 +183,30 @@ func (d *document) article() (Article, error) {
 	}
 	a.Body = d.body()
 	if a.Words = countWords(a.Body); a.Words == 0 {
-		return Article{}, ErrNoText
+		return Article{}, false, ErrNoText
 	}
-	if !date.Known() {
-		var scan [bodyDateParagraphs]string
-		n := 0
-		if titleOut {
-			scan[n] = a.Title
+	return a, titleOut, nil
+}
+
+// bodyDate scans the title (when it is not part of the body) and the first
+// kept paragraphs for a date.
+func (d *document) bodyDate(title string, titleOut bool) Date {
+	var scan [bodyDateParagraphs]string
+	n := 0
+	if titleOut {
+		scan[n] = title
+		n++
+	}
+	for i := range d.paras {
+		if n == len(scan) {
+			break
+		}
+		if !d.paras[i].drop {
+			scan[n] = d.para(i)
 			n++
 		}
-		for i := range d.paras {
-			if n == len(scan) {
-				break
-			}
-			if !d.paras[i].drop {
-				scan[n] = d.para(i)
-				n++
-			}
-		}
-		date = bodyDate(scan[:n])
 	}
-	a.Date = date
-	return a, nil
+	return bodyDate(scan[:n])
 }
 
 // body joins the kept paragraphs with blank lines. Consecutive kept

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"os"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -23,17 +22,17 @@ func (db *DB) Check(ctx context.Context) ([]string, error) {
 		err := arts.ForEach(func(k, v []byte) error {
 			a, err := decodeArticle(v)
 			if err != nil {
-				report("article %s: %v", k, err)
+				report("article %s: %v", quoteName(string(k)), err)
 				return nil
 			}
 			if a.ID != string(k) {
-				report("article stored under %s has ID %s", k, a.ID)
+				report("article stored under %s has ID %s", quoteName(string(k)), quoteName(a.ID))
 			}
 			if byDate.Get(dateKey(a)) == nil {
-				report("article %s missing from the date index", k)
+				report("article %s missing from the date index", quoteName(string(k)))
 			}
 			if id := byHash.Get([]byte(a.Hash)); string(id) != a.ID {
-				report("article %s: hash index points at %q", k, id)
+				report("article %s: hash index points at %q", quoteName(string(k)), id)
 			}
 			return nil
 		})
@@ -48,7 +47,7 @@ func (db *DB) Check(ctx context.Context) ([]string, error) {
 		})
 		_ = byHash.ForEach(func(k, v []byte) error {
 			if arts.Get(v) == nil {
-				report("hash index entry %s points at missing article %s", k, v)
+				report("hash index entry %s points at missing article %s", quoteName(string(k)), quoteName(string(v)))
 			}
 			return nil
 		})
@@ -57,9 +56,9 @@ func (db *DB) Check(ctx context.Context) ([]string, error) {
 			r, err := decodeFile(v)
 			switch {
 			case err != nil:
-				report("file record %s: %v", k, err)
+				report("file record %s: %v", quoteName(string(k)), err)
 			case arts.Get([]byte(r.ArticleID)) == nil:
-				report("file %s points at missing article %s", k, r.ArticleID)
+				report("file %s points at missing article %s", quoteName(string(k)), quoteName(r.ArticleID))
 			default:
 				counts[r.ArticleID]++
 			}
@@ -68,13 +67,13 @@ func (db *DB) Check(ctx context.Context) ([]string, error) {
 		_ = tx.Bucket(bucketRefs).ForEach(func(k, v []byte) error {
 			n, _ := binary.Uvarint(v)
 			if counts[string(k)] != n {
-				report("article %s: reference count %d, but %d files hold it", k, n, counts[string(k)])
+				report("article %s: reference count %d, but %d files hold it", quoteName(string(k)), n, counts[string(k)])
 			}
 			delete(counts, string(k))
 			return nil
 		})
 		for id, n := range counts {
-			report("article %s: held by %d files but has no reference count", id, n)
+			report("article %s: held by %d files but has no reference count", quoteName(id), n)
 		}
 		return nil
 	})
@@ -82,40 +81,4 @@ func (db *DB) Check(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("check database: %w", err)
 	}
 	return problems, nil
-}
-
-// Backup writes a consistent copy of the database to path (a snapshot as
-// of one read transaction; writers carry on meanwhile). The copy is
-// written to a temporary file beside path and renamed into place, so path
-// is never left half-written.
-func (db *DB) Backup(ctx context.Context, path string) (int64, error) {
-	tmp := path + ".tmp"
-	var size int64
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		size = tx.Size()
-		return tx.CopyFile(tmp, 0o600)
-	})
-	if err == nil {
-		err = syncAndRename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return 0, fmt.Errorf("back up database to %s: %w", path, err)
-	}
-	return size, nil
-}
-
-func syncAndRename(tmp, path string) error {
-	f, err := os.Open(tmp)
-	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

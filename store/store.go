@@ -23,7 +23,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -74,49 +73,36 @@ type DB struct {
 	bolt *bolt.DB
 }
 
-// Open opens (creating if needed) the database at path, checks its schema
-// version and migrates an older layout.
+// Open opens the database at path, creating it only when no file is
+// there, checks its schema version and migrates an older layout. An
+// existing file is checked before use: an empty or damaged one gives a
+// *DamageError (errors.Is ErrDamaged) saying what is wrong and what to do,
+// and is left exactly as it was.
 func Open(path string, opts Options) (*DB, error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = time.Second
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("open database %s: %w", path, err)
-		}
-	}
-	b, err := bolt.Open(path, 0o644, &bolt.Options{
-		Timeout:      opts.LockTimeout,
-		NoSync:       opts.NoSync,
-		FreelistType: bolt.FreelistMapType,
-	})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("open database %s: %w (waited %s; is digestbot already running?)", path, ErrLocked, opts.LockTimeout)
-	}
+	f, created, err := openFile(path, opts.LockTimeout)
 	if err != nil {
-		if errors.Is(err, bolt.ErrInvalid) || errors.Is(err, bolt.ErrVersionMismatch) || errors.Is(err, bolt.ErrChecksum) {
-			return nil, fmt.Errorf("open database %s: %w (%v)", path, ErrSchemaUnknown, err)
+		return nil, err
+	}
+	if !created {
+		if err := checkFile(f, path); err != nil {
+			f.Close()
+			return nil, err
 		}
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	b, err := openBolt(path, f, opts)
+	if err != nil {
+		if created {
+			os.Remove(path)
+		}
+		return nil, err
 	}
 	db := &DB{path: path, bolt: b}
-	// Most opens find the file as this build writes it: checking that
-	// takes a read transaction, where an update would write and sync the
-	// file on every start of a one-shot command.
-	current := false
-	_ = b.View(func(tx *bolt.Tx) error {
-		if meta := tx.Bucket(bucketMeta); meta != nil {
-			raw := meta.Get(keySchema)
-			current = len(raw) == 4 && binary.BigEndian.Uint32(raw) == SchemaVersion
-		}
-		return nil
-	})
-	if current {
-		return db, nil
-	}
-	if err := b.Update(db.prepare); err != nil {
+	if err := db.prepare(); err != nil {
 		b.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", quoteName(path), err)
 	}
 	return db, nil
 }
@@ -133,7 +119,28 @@ func (db *DB) Close() error {
 }
 
 // prepare initialises a new file, or checks and migrates an existing one.
-func (db *DB) prepare(tx *bolt.Tx) error {
+// Opening a current database writes nothing.
+func (db *DB) prepare() error {
+	var current bool
+	err := guard(db.path, func() error {
+		return db.bolt.View(func(tx *bolt.Tx) error {
+			if tx.Bucket(bucketMeta) == nil {
+				return nil
+			}
+			raw := tx.Bucket(bucketMeta).Get(keySchema)
+			current = len(raw) == 4 && binary.BigEndian.Uint32(raw) == SchemaVersion
+			return nil
+		})
+	})
+	if err != nil || current {
+		return err
+	}
+	return guard(db.path, func() error { return db.bolt.Update(prepareTx) })
+}
+
+// prepareTx initialises a new file, or checks and migrates an existing
+// one.
+func prepareTx(tx *bolt.Tx) error {
 	meta := tx.Bucket(bucketMeta)
 	if meta == nil {
 		// A new file has no buckets at all; anything else is not ours.
@@ -228,7 +235,7 @@ func (db *DB) view(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return db.bolt.View(fn)
+	return guard(db.path, func() error { return db.bolt.View(fn) })
 }
 
 // update runs fn in a write transaction unless ctx is already done.
@@ -236,5 +243,5 @@ func (db *DB) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return db.bolt.Update(fn)
+	return guard(db.path, func() error { return db.bolt.Update(fn) })
 }

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
+	"io"
+	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/digestbot/digestbot/internal/termsafe"
 	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
 )
@@ -46,14 +49,14 @@ func checkDBCommand() command {
 				return err
 			}
 			if len(problems) == 0 {
-				fmt.Fprintf(m.Stdout, "%s: ok, %s\n", db.Path(), countNoun(n, "article"))
+				fmt.Fprintf(m.Stdout, "%s: ok, %s\n", termsafe.Name(db.Path()), countNoun(n, "article"))
 			}
 			indexProblems, err := m.checkIndex(ctx, db, catchUp)
 			if err != nil {
 				return err
 			}
 			if all := len(problems) + indexProblems; all > 0 {
-				return fmt.Errorf("database %s: %s", db.Path(), countNoun(all, "problem"))
+				return fmt.Errorf("database %s: %s", termsafe.Name(db.Path()), countNoun(all, "problem"))
 			}
 			return nil
 		},
@@ -64,14 +67,14 @@ func checkDBCommand() command {
 // once more after bringing it up to date. It prints what it finds and
 // returns the number of problems.
 func (m *Main) checkIndex(ctx context.Context, db *store.DB, catchUp bool) (int, error) {
-	dir := indexDir(db.Path())
-	rep, err := search.CheckDir(ctx, dir, db)
+	rep, err := search.CheckDir(ctx, indexDir(db.Path()), db)
 	if err != nil {
 		return 0, err
 	}
 	for _, p := range rep.Problems {
 		fmt.Fprintln(m.Stdout, p)
 	}
+	dir := termsafe.Name(indexDir(db.Path()))
 	for _, n := range rep.Notes {
 		fmt.Fprintf(m.Stdout, "search index: note: %s\n", n)
 	}
@@ -119,35 +122,84 @@ func (m *Main) checkIndex(ctx context.Context, db *store.DB, catchUp bool) (int,
 func backupCommand() command {
 	return command{
 		name: "backup", args: "FILE",
-		summary: "Write a consistent copy of the database to FILE (written beside it and renamed\n" +
-			"into place, so FILE is never half-written). While the bot runs it holds the\n" +
-			"database; with http.listen configured, the running bot writes the copy.",
+		summary: "Write a consistent copy of the database to FILE (written to a new file beside\n" +
+			"it, checked, and renamed into place, so FILE is never half-written). While the\n" +
+			"bot runs it holds the database; with http.listen configured, the running bot\n" +
+			"sends the copy and this command writes it. FILE may not be the database itself\n" +
+			"nor inside its search index.",
 		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) error {
 			if len(args) != 1 {
 				return usageError{"backup needs the FILE to write"}
 			}
+			file := args[0]
+			dbPath, err := m.databasePath()
+			if err != nil {
+				return err
+			}
+			if err := backupTarget(file, dbPath); err != nil {
+				return err
+			}
 			db, err := m.openDB(ctx, false)
-			if errors.Is(err, store.ErrLocked) && m.config.HTTP.Listen != "" {
-				abs, aerr := filepath.Abs(args[0])
-				if aerr != nil {
-					return aerr
+			var size int64
+			switch {
+			case errors.Is(err, store.ErrLocked) && m.config.HTTP.Listen != "":
+				var berr error
+				if size, berr = m.backupFromRunningBot(ctx, file, dbPath); berr != nil {
+					return fmt.Errorf("%w; asking the running bot: %w", err, berr)
 				}
-				out, berr := m.askRunningBot(ctx, "/-/backup?path="+url.QueryEscape(abs))
-				if berr != nil {
-					return fmt.Errorf("%w; asking the running bot: %v", err, berr)
+			case err != nil:
+				return err
+			default:
+				if size, err = db.Backup(ctx, file); err != nil {
+					return err
 				}
-				fmt.Fprint(m.Stdout, out)
-				return nil
 			}
-			if err != nil {
-				return err
-			}
-			size, err := db.Backup(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(m.Stdout, "wrote %s (%d bytes)\n", args[0], size)
+			fmt.Fprintf(m.Stdout, "wrote %s (%d bytes)\n", termsafe.Name(file), size)
 			return nil
 		},
 	}
+}
+
+// backupTarget refuses a backup FILE that is the database at dbPath or
+// lies in its search index (both are held open by a running bot), and a
+// database that does not exist.
+func backupTarget(file, dbPath string) error {
+	if store.IsFile(file, dbPath) {
+		return fmt.Errorf("back up database to %s: %w", termsafe.Name(file), store.ErrLiveFile)
+	}
+	if _, err := os.Stat(dbPath); err != nil {
+		return fmt.Errorf("back up database %s: %w", termsafe.Name(dbPath), err)
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return err
+	}
+	ix, err := filepath.Abs(indexDir(dbPath))
+	if err != nil {
+		return err
+	}
+	if rel, err := filepath.Rel(ix, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("back up database to %s: that is inside the search index %s; name a file elsewhere", termsafe.Name(file), termsafe.Name(ix))
+	}
+	return nil
+}
+
+// backupFromRunningBot asks the running bot for a copy of the database
+// and saves it as file. A copy cut short (the bot stopped) is not kept.
+func (m *Main) backupFromRunningBot(ctx context.Context, file, dbPath string) (int64, error) {
+	resp, err := m.postRunningBot(ctx, "/-/backup")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.ContentLength < 0 {
+		return 0, errors.New("the bot did not say how long the copy is")
+	}
+	return store.SaveCopy(file, dbPath, func(w io.Writer) (int64, error) {
+		n, err := io.Copy(w, resp.Body)
+		if err == nil && n != resp.ContentLength {
+			err = fmt.Errorf("received %d of %d bytes", n, resp.ContentLength)
+		}
+		return n, err
+	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/ingest"
+	"github.com/digestbot/digestbot/internal/termsafe"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -45,12 +46,18 @@ func ingestCommand() command {
 
 // ingestLine is the --json form of one file's result.
 type ingestLine struct {
-	File          string `json:"file"`
-	Status        string `json:"status"`
-	ID            string `json:"id,omitempty"`
-	Title         string `json:"title,omitempty"`
+	File   string `json:"file"`
+	Status string `json:"status"`
+	ID     string `json:"id,omitempty"`
+	Title  string `json:"title,omitempty"`
+	// TitleFrom and DateFrom name the rules that found the title and the
+	// date ("og:title", "front-matter", "subject"; "meta-tag", "dateline",
+	// "file-name", "none"), for checking how a file was read.
+	TitleFrom     string `json:"title_from,omitempty"`
 	Date          string `json:"date,omitempty"`
 	DatePrecision string `json:"date_precision,omitempty"`
+	DateFrom      string `json:"date_from,omitempty"`
+	URL           string `json:"url,omitempty"`
 	Reason        string `json:"reason,omitempty"`
 }
 
@@ -65,6 +72,9 @@ func (m *Main) ingest(ctx context.Context, files []corpus.File, pathErrs []error
 			_ = enc.Encode(l)
 			return
 		}
+		// A file name may hold a newline or an escape sequence: shown
+		// quoted, it can neither split the line nor drive the terminal.
+		l.File, l.Reason = termsafe.Name(l.File), termsafe.Text(l.Reason)
 		switch {
 		case l.Status == string(ingest.Rejected):
 			fmt.Fprintf(out, "%-9s  %s: %s\n", l.Status, l.File, l.Reason)
@@ -87,8 +97,12 @@ func (m *Main) ingest(ctx context.Context, files []corpus.File, pathErrs []error
 	sum, err := ingest.Run(ctx, m.db, files, ingest.Options{MaxBytes: m.config.Corpus.MaxFileBytes}, func(r ingest.Result) {
 		l := ingestLine{File: displayPath(r.File.Path), Status: string(r.Status), Reason: r.Reason}
 		if r.Status != ingest.Rejected {
-			l.ID, l.Title = r.Article.ID, r.Article.Title
+			l.ID, l.Title, l.URL = r.Article.ID, r.Article.Title, r.Article.URL
+			if r.Article.TitleFrom != corpus.TitleUnknown {
+				l.TitleFrom = r.Article.TitleFrom.String()
+			}
 			l.Date, l.DatePrecision = r.Article.Date.String(), r.Article.Date.Precision.String()
+			l.DateFrom = r.Article.Date.From.String()
 		}
 		print(l)
 	})
@@ -170,6 +184,7 @@ func checkConfigCommand() command {
 				token = "set"
 			}
 			fmt.Fprintf(m.Stdout, "  discord token   $%s %s\n", c.Discord.TokenEnv, token)
+			printFeedConfig(m.Stdout, c)
 			jobs := c.DigestJobs()
 			if len(jobs) == 0 {
 				fmt.Fprintln(m.Stdout, "  digests         none")

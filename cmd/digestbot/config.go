@@ -30,6 +30,8 @@ type Config struct {
 		Folders []string `yaml:"folders"`
 		// MaxFileBytes rejects larger article files.
 		MaxFileBytes int64 `yaml:"max_file_bytes"`
+		// Feeds are polled for articles (see config_feeds.go).
+		Feeds []FeedConfig `yaml:"feeds"`
 	} `yaml:"corpus"`
 	Log struct {
 		Level  string `yaml:"level"`  // debug, info, warn, error
@@ -214,6 +216,7 @@ func (c *Config) Validate(data []byte, getenv func(string) string) error {
 	}
 	c.validateDiscord(bad)
 	c.validateDigests(bad)
+	c.validateFeeds(bad)
 	base := ""
 	if c.path != "" {
 		base, _ = filepath.Abs(filepath.Dir(c.path))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/digest"
+	"github.com/digestbot/digestbot/internal/termsafe"
 	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
 )
@@ -93,7 +94,7 @@ func summarizeCommand() command {
 			if d == "" {
 				d = "undated"
 			}
-			fmt.Fprintf(m.Stdout, "%s\n%s · %s · %s\n\n", a.Title, a.ID, d, a.Source)
+			fmt.Fprintf(m.Stdout, "%s\n%s · %s · %s\n\n", a.Title, a.ID, d, termsafe.Name(a.Source))
 			if len(sum.Sentences) == 0 {
 				fmt.Fprintln(m.Stdout, "(no summary: the article has no complete sentence that fits the budget)")
 				return nil

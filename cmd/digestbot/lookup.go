@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/internal/termsafe"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -127,10 +128,10 @@ func showCommand() command {
 			}
 			url := ""
 			if a.URL != "" {
-				url = "URL:     " + a.URL + "\n"
+				url = "URL:     " + termsafe.Name(a.URL) + "\n"
 			}
 			fmt.Fprintf(m.Stdout, "%s\n\nID:      %s\nDate:    %s\nSource:  %s\n%sWords:   %d\n\n%s\n",
-				a.Title, a.ID, d, a.Source, url, a.Words, a.Body)
+				a.Title, a.ID, d, termsafe.Name(a.Source), url, a.Words, a.Body)
 			return nil
 		},
 	}

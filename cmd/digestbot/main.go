@@ -84,7 +84,7 @@ type command struct {
 func (m *Main) commands() []command {
 	return []command{
 		runCommand(), ingestCommand(), listCommand(), showCommand(), dateCommand(), checkConfigCommand(), checkDBCommand(), backupCommand(), reloadCommand(), summarizeCommand(), digestCommand(), scheduleCommand(),
-		searchCommand(), reindexCommand(),
+		searchCommand(), reindexCommand(), fetchCommand(), feedsCommand(),
 	}
 }
 
@@ -303,7 +303,8 @@ func (m *Main) openDB(ctx context.Context, seed bool) (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if empty {
+	// A bot fed only by feeds starts empty rather than with the sample.
+	if empty && (len(m.config.Corpus.Folders) > 0 || len(m.config.Corpus.Feeds) == 0) {
 		files, label := m.defaultFiles()
 		m.logger.Info("empty database: loading articles", "database", path, "from", label)
 		if _, err := m.ingest(ctx, files, nil, io.Discard, false); err != nil && !errors.Is(err, errRejected) {

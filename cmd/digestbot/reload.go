@@ -38,26 +38,48 @@ func reloadCommand() command {
 // askRunningBot POSTs to an admin path of the running bot's HTTP server
 // (http.listen, reached on loopback) and returns its answer.
 func (m *Main) askRunningBot(ctx context.Context, path string) (string, error) {
+	resp, err := m.postRunningBot(ctx, path)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return string(body), nil
+}
+
+// postRunningBot POSTs to an admin path of the running bot, with the
+// admin token it left beside its database, and returns its answer when
+// it is 200 OK. The caller closes the body.
+func (m *Main) postRunningBot(ctx context.Context, path string) (*http.Response, error) {
 	addr := m.config.HTTP.Listen
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "", fmt.Errorf("http.listen %q: %w", addr, err)
+		return nil, fmt.Errorf("http.listen %q: %w", addr, err)
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
 	}
+	dbPath, err := m.databasePath()
+	if err != nil {
+		return nil, err
+	}
+	token, err := readAdminToken(dbPath)
+	if err != nil {
+		return nil, err
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+net.JoinHostPort(host, port)+path, nil)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
+	req.Header.Set(adminHeader, token)
 	resp, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
 	if err != nil {
-		return "", fmt.Errorf("reach the running bot at %s: %w", addr, err)
+		return nil, fmt.Errorf("reach the running bot at %s: %w", addr, err)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("the bot at %s answered %s: %s", addr, resp.Status, strings.TrimSpace(string(body)))
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		return nil, fmt.Errorf("the bot at %s answered %s: %s", addr, resp.Status, strings.TrimSpace(string(body)))
 	}
-	return string(body), nil
+	return resp, nil
 }

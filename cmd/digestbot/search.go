@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/digestbot/digestbot/internal/termsafe"
 	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
 )
@@ -129,9 +130,9 @@ func printResults(w io.Writer, res search.Results) {
 		if d == "" {
 			d = "undated"
 		}
-		fmt.Fprintf(w, "\n%d. %s\n   %s  %s  %s\n", first+i, clip(h.Title, 100), d, h.ID, h.Source)
+		fmt.Fprintf(w, "\n%d. %s\n   %s  %s  %s\n", first+i, clip(h.Title, 100), d, h.ID, termsafe.Name(h.Source))
 		if h.URL != "" {
-			fmt.Fprintf(w, "   %s\n", h.URL)
+			fmt.Fprintf(w, "   %s\n", termsafe.Name(h.URL))
 		}
 		if s := h.Snippet.Marked(snippetMark, snippetMark); s != "" {
 			fmt.Fprintf(w, "   %s\n", s)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +30,7 @@ type services struct {
 	health  *observe.Health
 	started time.Time
 	reload  chan struct{} // a reload request (SIGHUP, /-/reload)
+	feeds   feedRunner    // the feeds polled (feeds.go)
 }
 
 // schedHolder holds the running scheduler; a reload swaps it.
@@ -64,7 +64,7 @@ func (s *services) newScheduler(m *Main, cfg Config) (*digest.Scheduler, error) 
 func (s *services) start(ctx context.Context, m *Main) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		for {
@@ -91,6 +91,10 @@ func (s *services) start(ctx context.Context, m *Main) (stop func()) {
 	go func() {
 		defer wg.Done()
 		m.rescan(ctx, s.db, s.ix)
+	}()
+	go func() {
+		defer wg.Done()
+		s.pollFeeds(ctx, m)
 	}()
 	return func() { cancel(); wg.Wait() }
 }
@@ -128,6 +132,7 @@ func (s *services) reloaded(m *Main) *digest.Scheduler {
 		return nil
 	}
 	m.level.Set(cfg.LogLevel())
+	s.feeds.reload(cfg.FeedSources())
 	m.logger.Info("configuration reloaded", "config", m.configPath, "digests", len(cfg.DigestJobs()))
 	return next
 }
@@ -189,6 +194,7 @@ func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time))
 		}
 	})
 
+	s.observeFeeds(m)
 	s.health.Add("store", func(ctx context.Context) error {
 		_, err := s.db.Empty(ctx)
 		return err
@@ -244,9 +250,9 @@ func (s *services) overdue(ctx context.Context, j digest.Job, now time.Time) err
 	return nil
 }
 
-// serveHTTP serves /healthz, /metrics, /-/reload and /-/backup (from
-// loopback only) and,
-// with a public key, the interactions endpoint, until ctx ends.
+// serveHTTP serves /healthz, /metrics, the admin endpoints /-/reload and
+// /-/backup (see adminRoutes) and, with a public key, the interactions
+// endpoint, until ctx ends.
 func (s *services) serveHTTP(ctx context.Context, m *Main, tr *discord.Transport) (stop func(), err error) {
 	if m.config.HTTP.Listen == "" {
 		return func() {}, nil
@@ -254,42 +260,21 @@ func (s *services) serveHTTP(ctx context.Context, m *Main, tr *discord.Transport
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", s.health.Handler())
 	mux.Handle("GET /metrics", s.metrics.Handler())
-	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, r *http.Request) {
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-			http.Error(w, "reload is accepted from this machine only", http.StatusForbidden)
-			return
-		}
-		s.requestReload()
-		fmt.Fprintln(w, "reload requested; see the bot's log for the outcome")
-	})
-	mux.HandleFunc("POST /-/backup", func(w http.ResponseWriter, r *http.Request) {
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-			http.Error(w, "backup is accepted from this machine only", http.StatusForbidden)
-			return
-		}
-		path := r.URL.Query().Get("path")
-		if !filepath.IsAbs(path) {
-			http.Error(w, "path must be an absolute file name", http.StatusBadRequest)
-			return
-		}
-		size, err := s.db.Backup(r.Context(), path)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		fmt.Fprintf(w, "wrote %s (%d bytes)\n", path, size)
-	})
+	removeToken, err := s.adminRoutes(mux, m)
+	if err != nil {
+		return nil, err
+	}
 	if m.config.Discord.PublicKey != "" && tr != nil {
 		key, err := discord.ParsePublicKey(m.config.Discord.PublicKey)
 		if err != nil {
+			removeToken()
 			return nil, err
 		}
 		mux.Handle("POST /interactions", tr.InteractionsHandler(key, time.Now))
 	}
 	ln, err := net.Listen("tcp", m.config.HTTP.Listen)
 	if err != nil {
+		removeToken()
 		return nil, fmt.Errorf("http.listen %s: %w", m.config.HTTP.Listen, err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
@@ -306,5 +291,6 @@ func (s *services) serveHTTP(ctx context.Context, m *Main, tr *discord.Transport
 		defer cancel()
 		_ = srv.Shutdown(shut)
 		<-done
+		removeToken()
 	}, nil
 }

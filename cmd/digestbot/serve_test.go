@@ -107,7 +107,13 @@ func TestHealthMetricsAndReload(t *testing.T) {
 	if _, _, err := run(t, dir, "--config", cfg, "reload"); err == nil || !strings.Contains(err.Error(), "digests[1].schedule") {
 		t.Fatalf("reload of an invalid file: %v", err)
 	}
-	resp, err := http.Post(url+"/-/reload", "", nil)
+	token, err := readAdminToken(filepath.Join(dir, "bot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, url+"/-/reload", nil)
+	req.Header.Set(adminHeader, token)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

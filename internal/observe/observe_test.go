@@ -71,8 +71,12 @@ func TestHealthHandler(t *testing.T) {
 	if w := get(); w.Code != http.StatusOK || w.Body.String() != "ok   store\nok   gateway\n" {
 		t.Errorf("healthy: %d %q", w.Code, w.Body)
 	}
+	h.AddWarning("feeds", func(context.Context) error { return errors.New("feed coastal failing for 25h0m0s") })
+	if w := get(); w.Code != http.StatusOK || w.Body.String() != "WARN feeds: feed coastal failing for 25h0m0s\nok   store\nok   gateway\n" {
+		t.Errorf("healthy with a warning: %d %q", w.Code, w.Body)
+	}
 	failing = true
-	if w := get(); w.Code != http.StatusServiceUnavailable || !strings.HasPrefix(w.Body.String(), "FAIL gateway: disconnected for 3m0s\n") {
+	if w := get(); w.Code != http.StatusServiceUnavailable || !strings.HasPrefix(w.Body.String(), "FAIL gateway: disconnected for 3m0s\nWARN feeds") {
 		t.Errorf("unhealthy: %d %q", w.Code, w.Body)
 	}
 }

@@ -1,0 +1,291 @@
+package corpus
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Markdown.
+//
+// YAML front matter between "---" lines at the top gives the title
+// ("title"), the date ("date", else "published"/"pubDate") and the source
+// URL ("url", "link", "source", "canonical_url", …); front matter that is
+// not valid YAML is dropped without being read. Without a front-matter
+// title, a leading "# Heading" (or a Setext heading underlined with "===")
+// is the title. The body is plain text: consecutive lines join into one
+// paragraph, list items and headings are paragraphs of their own, link and
+// image syntax keeps only the link text, emphasis and code markers, heading
+// hashes, list bullets, quote markers, rules and table rules are removed,
+// fenced and indented code stays as text, and inline HTML is rendered as
+// HTML.
+
+// hasFrontMatter reports whether text opens with YAML front matter: a
+// "---" line, then a closing "---" or "..." line.
+func hasFrontMatter(text []byte) bool {
+	_, _, ok := splitFrontMatter(text)
+	return ok
+}
+
+// maxFrontMatterBytes bounds the front matter searched for its end.
+const maxFrontMatterBytes = 64 << 10
+
+// splitFrontMatter splits leading front matter from the rest of text.
+func splitFrontMatter(text []byte) (yamlText, rest []byte, ok bool) {
+	if !bytes.HasPrefix(text, []byte("---\n")) {
+		return nil, text, false
+	}
+	body := text[4:]
+	for pos := 0; pos < len(body) && pos < maxFrontMatterBytes; {
+		end := bytes.IndexByte(body[pos:], '\n')
+		line := body[pos:]
+		if end >= 0 {
+			line = body[pos : pos+end]
+		}
+		if t := bytes.TrimRight(line, " \t"); string(t) == "---" || string(t) == "..." {
+			if end < 0 {
+				return body[:pos], nil, true
+			}
+			return body[:pos], body[pos+end+1:], true
+		}
+		if end < 0 {
+			break
+		}
+		pos += end + 1
+	}
+	return nil, text, false
+}
+
+// frontMatter holds the fields we read from front matter.
+type frontMatter struct {
+	title, url string
+	date       Date
+}
+
+// urlKeys are the front-matter keys that may hold the source URL, best
+// first.
+var urlKeys = [...]string{"url", "link", "source", "source_url", "canonical_url", "canonical",
+	"original_url", "originalurl", "permalink"}
+
+// readFrontMatter reads the fields of YAML front matter. Invalid YAML
+// gives an empty frontMatter.
+func readFrontMatter(src []byte) frontMatter {
+	var m map[string]any
+	if err := yaml.Unmarshal(src, &m); err != nil {
+		return frontMatter{}
+	}
+	lower := make(map[string]any, len(m))
+	for k, v := range m {
+		lower[strings.ToLower(k)] = v
+	}
+	var fm frontMatter
+	if t, ok := lower["title"].(string); ok {
+		fm.title = collapse(t)
+	}
+	for _, k := range urlKeys {
+		if s, ok := lower[k].(string); ok {
+			if fm.url = CleanURL(s); fm.url != "" {
+				break
+			}
+		}
+	}
+	for _, k := range [...]string{"date", "published", "pubdate", "publishdate", "created"} {
+		if d, ok := yamlDate(lower[k]); ok {
+			fm.date = d
+			break
+		}
+	}
+	return fm
+}
+
+// yamlDate reads a front-matter date: a YAML timestamp (its calendar date
+// as written) or a string dateValue understands.
+func yamlDate(v any) (Date, bool) {
+	switch x := v.(type) {
+	case time.Time:
+		return DayDate(x.Year(), x.Month(), x.Day(), FromFrontMatter)
+	case string:
+		return dateValue(x, FromFrontMatter)
+	case int:
+		return dateValue(fmt.Sprint(x), FromFrontMatter)
+	}
+	return Date{}, false
+}
+
+// parseMarkdown turns a decoded Markdown file into an Article.
+func parseMarkdown(name string, text []byte) (Article, error) {
+	yamlText, rest, ok := splitFrontMatter(text)
+	var fm frontMatter
+	if ok {
+		fm = readFrontMatter(yamlText)
+	}
+	dr := draft{title: fm.title, date: fm.date, url: fm.url, raw: text}
+	if dr.title != "" {
+		dr.titleFrom = TitleFrontMatter
+	}
+	paras, heading := markdownText(string(rest))
+	if dr.title == "" && heading != "" {
+		dr.title, dr.titleFrom = heading, TitleHeading
+	} else if heading != "" {
+		paras = append([]string{heading}, paras...) // dropped if it repeats the title
+	}
+	dr.body = strings.Join(paras, "\n")
+	return dr.article(name)
+}
+
+var (
+	mdImage     = regexp.MustCompile(`!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]`)
+	mdLink      = regexp.MustCompile(`\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)|\[([^\]]+)\]\[[^\]]*\]`)
+	mdAutolink  = regexp.MustCompile(`<((?:https?|mailto):[^>\s]+)>`)
+	mdFootnote  = regexp.MustCompile(`\[\^[^\]]+\]`)
+	mdRefDef    = regexp.MustCompile(`^ {0,3}\[[^\]]+\]:\s*\S+`)
+	mdOrdered   = regexp.MustCompile(`^\d{1,9}[.)]\s+`)
+	mdRule      = regexp.MustCompile(`^ {0,3}(?:(?:- *){3,}|(?:\* *){3,}|(?:_ *){3,})$`)
+	mdTableRule = regexp.MustCompile(`^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$`)
+	mdEmphasis  = regexp.MustCompile(`\*\*(\S(?:.*?\S)?)\*\*|__(\S(?:.*?\S)?)__|~~(\S(?:.*?\S)?)~~`)
+	mdStar      = regexp.MustCompile(`(^|[^\w*])\*(\S(?:[^*]*?\S)?)\*`)
+	mdUnder     = regexp.MustCompile(`(^|[^\w])_(\S(?:[^_]*?\S)?)_([^\w]|$)`)
+	mdCode      = regexp.MustCompile("`+([^`]+)`+")
+	mdTag       = regexp.MustCompile(`</?[a-zA-Z][^>]*>`)
+)
+
+// markdownText returns the paragraphs of Markdown text as plain text, and a
+// leading level-1 heading separately (it is not among the paragraphs).
+func markdownText(src string) (paras []string, heading string) {
+	lines := strings.Split(src, "\n")
+	var cur []string
+	flush := func() {
+		if p := collapse(strings.Join(cur, " ")); p != "" {
+			paras = append(paras, p)
+		}
+		cur = cur[:0]
+	}
+	fence := ""
+	for i := 0; i < len(lines); i++ {
+		line := strings.TrimRight(lines[i], " \t")
+		trim := strings.TrimLeft(line, " ")
+		if fence != "" { // inside fenced code: every line is text
+			if strings.HasPrefix(trim, fence) {
+				fence = ""
+				continue
+			}
+			if t := strings.TrimSpace(line); t != "" {
+				paras = append(paras, collapse(t))
+			}
+			continue
+		}
+		switch {
+		case strings.HasPrefix(trim, "```") || strings.HasPrefix(trim, "~~~"):
+			flush()
+			fence = trim[:3]
+			continue
+		case trim == "":
+			flush()
+			continue
+		case mdRule.MatchString(line) || mdTableRule.MatchString(trim) || mdRefDef.MatchString(line):
+			flush()
+			continue
+		case i+1 < len(lines) && len(cur) == 0 && isSetextUnderline(lines[i+1]):
+			flush()
+			h := inlineMarkdown(trim)
+			if strings.HasPrefix(strings.TrimSpace(lines[i+1]), "=") && heading == "" && len(paras) == 0 {
+				heading = h
+			} else if h != "" {
+				paras = append(paras, h)
+			}
+			i++
+			continue
+		case strings.HasPrefix(trim, "#"):
+			level := len(trim) - len(strings.TrimLeft(trim, "#"))
+			if level <= 6 && (len(trim) == level || trim[level] == ' ') {
+				flush()
+				h := inlineMarkdown(strings.TrimRight(strings.TrimSpace(trim[level:]), "# "))
+				if level == 1 && heading == "" && len(paras) == 0 {
+					heading = h
+				} else if h != "" {
+					paras = append(paras, h)
+				}
+				continue
+			}
+		}
+		text, item := blockPrefix(trim)
+		if item {
+			flush()
+		}
+		if strings.HasPrefix(line, "    ") && len(cur) == 0 && !item { // indented code
+			paras = append(paras, collapse(line))
+			continue
+		}
+		if strings.HasPrefix(text, "|") { // a table row: its cells
+			text = strings.Join(strings.FieldsFunc(text, func(r rune) bool { return r == '|' }), " ")
+		}
+		cur = append(cur, inlineMarkdown(text))
+		if strings.HasSuffix(lines[i], "  ") || strings.HasSuffix(line, "\\") { // hard line break
+			flush()
+		}
+	}
+	flush()
+	return paras, heading
+}
+
+// isSetextUnderline reports whether line underlines a heading: only "=" or
+// only "-" (at least three of them).
+func isSetextUnderline(line string) bool {
+	t := strings.TrimSpace(line)
+	return len(t) >= 3 && (strings.Trim(t, "=") == "" || strings.Trim(t, "-") == "")
+}
+
+// blockPrefix removes quote markers and a list bullet or number from the
+// start of a line; item says it starts a list item.
+func blockPrefix(s string) (text string, item bool) {
+	for strings.HasPrefix(s, ">") {
+		s = strings.TrimLeft(s[1:], " ")
+	}
+	if len(s) >= 2 && (s[0] == '-' || s[0] == '*' || s[0] == '+') && s[1] == ' ' {
+		s, item = strings.TrimLeft(s[2:], " "), true
+		if strings.HasPrefix(s, "[ ] ") || strings.HasPrefix(s, "[x] ") || strings.HasPrefix(s, "[X] ") {
+			s = s[4:]
+		}
+	} else if m := mdOrdered.FindString(s); m != "" {
+		s, item = s[len(m):], true
+	}
+	return s, item
+}
+
+// inlineMarkdown removes inline Markdown from one line of text.
+func inlineMarkdown(s string) string {
+	if strings.ContainsAny(s, "<") && looksLikeHTML(s) {
+		s = strings.ReplaceAll(HTMLText(s), "\n\n", " ")
+	}
+	s = mdImage.ReplaceAllString(s, "")
+	s = mdLink.ReplaceAllString(s, "$1$2")
+	s = mdAutolink.ReplaceAllString(s, "$1")
+	s = mdFootnote.ReplaceAllString(s, "")
+	s = mdCode.ReplaceAllString(s, "$1")
+	for range 3 { // nested emphasis: ***a** b*
+		s = mdEmphasis.ReplaceAllString(s, "$1$2$3")
+		s = mdStar.ReplaceAllString(s, "$1$2")
+		s = mdUnder.ReplaceAllString(s, "$1$2$3")
+	}
+	s = mdTag.ReplaceAllString(s, "")
+	return unescapeMarkdown(s)
+}
+
+// unescapeMarkdown turns backslash escapes (\*, \_, \#) into the character.
+func unescapeMarkdown(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\\`*_{}[]()#+-.!|<>~", s[i+1]) >= 0 {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
