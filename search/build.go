@@ -131,9 +131,15 @@ func (ix *Index) analyseAll(ctx context.Context, ids []string, stats *corpusStat
 	articles := make(chan corpus.Article, 4*workers)
 	docs := make(chan *document.Document, 4*workers)
 	var readErr error
+	release, _ := ix.st.(memoryReleaser)
 	go func() {
 		defer close(articles)
-		for _, id := range ids {
+		for i, id := range ids {
+			if release != nil && i > 0 && i%ix.opts.BatchSize == 0 {
+				if err := release.ReleaseMemory(ctx); err != nil {
+					ix.opts.Logger.Debug("release the database's mapped memory", "error", err)
+				}
+			}
 			a, ok, err := ix.article(ctx, id)
 			if err != nil {
 				readErr = err
@@ -183,6 +189,13 @@ func (ix *Index) analyseAll(ctx context.Context, ids []string, stats *corpusStat
 		err = ctx.Err()
 	}
 	return err
+}
+
+// memoryReleaser is a Store that can give back the memory reading it has
+// taken (*store.DB maps its file): reading every article would otherwise
+// grow the process by the size of the database.
+type memoryReleaser interface {
+	ReleaseMemory(ctx context.Context) error
 }
 
 // preAnalysed analyses doc's fields now, on the caller's goroutine, and
