@@ -282,12 +282,13 @@ func dateText(d corpus.Date) string {
 	return d.String()
 }
 
-// pageText splits text into pages of at most n characters at paragraph or
-// word boundaries.
+// pageText splits text into pages of at most n characters (as Len
+// counts) at paragraph or word boundaries.
 func pageText(text string, n int) []string {
 	var pages []string
-	for utf8.RuneCountInString(text) > n {
-		cut := byteIndexOfRune(text, n)
+	text = strings.TrimSpace(text)
+	for Len(text) > n {
+		cut := byteIndexOfUnits(text, n)
 		head := text[:cut]
 		if i := strings.LastIndex(head, "\n\n"); i > cut/2 {
 			cut = i
@@ -300,24 +301,14 @@ func pageText(text string, n int) []string {
 	return append(pages, text)
 }
 
-func byteIndexOfRune(s string, n int) int {
-	i := 0
-	for j := range s {
-		if i == n {
-			return j
-		}
-		i++
-	}
-	return len(s)
-}
-
-// clipText shortens s to at most n characters at a word boundary, marking
-// the cut with "…".
+// clipText trims s and shortens it to at most n characters (as Len
+// counts) at a word boundary, marking the cut with "…".
 func clipText(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+	s = strings.TrimSpace(s)
+	if Len(s) <= n {
 		return s
 	}
-	cut := s[:byteIndexOfRune(s, n-1)]
+	cut := s[:byteIndexOfUnits(s, n-1)]
 	if i := strings.LastIndexAny(cut, " \n"); i > len(cut)/2 {
 		cut = cut[:i]
 	}

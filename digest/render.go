@@ -152,6 +152,9 @@ func emptyLine(d Digest) string {
 	case SelectOnThisDay:
 		return "No articles from this day in earlier years."
 	}
+	if d.First != nil {
+		return fmt.Sprintf("Nothing dated %s: a channel's first digest looks back only that far; later ones hold everything stored since.", d.First.Phrase())
+	}
 	return "Nothing new since the last digest."
 }
 
@@ -222,7 +225,7 @@ func renderEmbed(it Item) Embed {
 		b.WriteString(head)
 		b.WriteString("\n\n")
 		if len(summary) == 0 {
-			b.WriteString("No summary: the article has no sentence that stands alone.")
+			b.WriteString(NoSummary)
 		} else {
 			b.WriteString(Summary{Sentences: summary}.Text())
 		}

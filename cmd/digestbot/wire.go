@@ -78,16 +78,24 @@ func (d botDigests) spec(channel, rule string) (digest.Spec, error) {
 	return digest.Spec{Channel: channel, Rule: r, Zone: d.loc}, nil
 }
 
-func (d botDigests) Preview(ctx context.Context, channel, rule string, at time.Time) (bot.DigestPreview, error) {
+// moment is when to build the digest: now, or so that it covers day.
+func (d botDigests) moment(spec digest.Spec, day time.Time) time.Time {
+	if day.IsZero() {
+		return d.now()
+	}
+	return spec.MomentCovering(day)
+}
+
+func (d botDigests) Preview(ctx context.Context, channel, rule string, day time.Time) (bot.DigestPreview, error) {
 	spec, err := d.spec(channel, rule)
 	if err != nil {
 		return bot.DigestPreview{}, err
 	}
-	dg, err := d.svc.Build(ctx, spec, at)
+	dg, err := d.svc.Build(ctx, spec, d.moment(spec, day))
 	if err != nil {
 		return bot.DigestPreview{}, err
 	}
-	p := bot.DigestPreview{Title: dg.Title, Articles: len(dg.Items)}
+	p := bot.DigestPreview{Title: dg.Title, Articles: len(dg.Items), Covers: dg.Coverage()}
 	if dg.Empty() && !spec.PostWhenEmpty {
 		return p, nil
 	}
@@ -97,12 +105,12 @@ func (d botDigests) Preview(ctx context.Context, channel, rule string, at time.T
 	return p, nil
 }
 
-func (d botDigests) Post(ctx context.Context, channel, rule string, at time.Time) (int, error) {
+func (d botDigests) Post(ctx context.Context, channel, rule string, day time.Time) (int, error) {
 	spec, err := d.spec(channel, rule)
 	if err != nil {
 		return 0, err
 	}
-	run, err := d.sched.get().PostNow(ctx, spec, at)
+	run, err := d.sched.get().PostNow(ctx, spec, d.moment(spec, day))
 	if err != nil {
 		return 0, err
 	}
@@ -112,12 +120,12 @@ func (d botDigests) Post(ctx context.Context, channel, rule string, at time.Time
 func (d botDigests) Schedules(_ context.Context, channel string) ([]bot.ScheduleInfo, error) {
 	var out []bot.ScheduleInfo
 	for _, j := range d.sched.get().Jobs() {
-		if j.Spec.Channel != channel || j.Schedule == nil {
+		if (channel != "" && j.Spec.Channel != channel) || j.Schedule == nil {
 			continue
 		}
 		out = append(out, bot.ScheduleInfo{
-			Name: j.Spec.Name, Spec: j.Schedule.String(), Zone: j.Schedule.Zone().String(),
-			Select: string(j.Spec.Rule), Next: j.Schedule.Next(d.now(), 3),
+			Name: j.Spec.Name, Channel: j.Spec.Channel, Spec: j.Schedule.String(), Zone: j.Schedule.Zone().String(),
+			Select: string(j.Spec.Rule), Covers: j.Spec.Coverage(), Next: j.Schedule.Next(d.now(), 3),
 		})
 	}
 	return out, nil
