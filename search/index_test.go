@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -297,4 +298,54 @@ func must(t testing.TB, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A searching-only open of an up-to-date index writes nothing and refuses
+// changes; one that is behind is caught up as usual.
+func TestOpenReadOnly(t *testing.T) {
+	ctx := context.Background()
+	db := sampleStore(t)
+	dir := filepath.Join(t.TempDir(), "index")
+	must(t, openIndex(t, db, dir).Close())
+	root := filepath.Join(dir, "store", "root.bolt")
+	before, err := os.ReadFile(root)
+	must(t, err)
+	files, err := os.ReadDir(filepath.Join(dir, "store"))
+	must(t, err)
+
+	opts := Options{Logger: testLogger(t), Now: func() time.Time { return testNow }, ReadOnly: true}
+	ix, err := Open(ctx, dir, db, opts)
+	must(t, err)
+	if !ix.readOnly {
+		t.Fatal("an up-to-date index was not opened read-only")
+	}
+	mustFind(t, ix, "border police", 1)
+	time.Sleep(200 * time.Millisecond) // bleve's background writer would run meanwhile
+	if err := ix.CatchUp(ctx); !errors.Is(err, errReadOnly) {
+		t.Errorf("CatchUp on a read-only index: %v, want errReadOnly", err)
+	}
+	if err := ix.Rebuild(ctx); !errors.Is(err, errReadOnly) {
+		t.Errorf("Rebuild on a read-only index: %v, want errReadOnly", err)
+	}
+	must(t, ix.Close())
+	after, err := os.ReadFile(root)
+	must(t, err)
+	if !bytes.Equal(before, after) {
+		t.Error("opening and closing read-only changed root.bolt")
+	}
+	again, err := os.ReadDir(filepath.Join(dir, "store"))
+	must(t, err)
+	if len(again) != len(files) {
+		t.Errorf("files in the index: %d before, %d after", len(files), len(again))
+	}
+
+	// Behind the database: caught up, and writable.
+	loadText(t, db, "harbor.txt", " date 2024-03-15 Harbor reopens after storm\n\nThe harbor reopened on Friday.\n")
+	ix, err = Open(ctx, dir, db, opts)
+	must(t, err)
+	defer ix.Close()
+	if ix.readOnly {
+		t.Error("an index behind the database was opened read-only")
+	}
+	mustFind(t, ix, "harbor", 1)
 }

@@ -21,8 +21,11 @@ import (
 func (ix *Index) CatchUp(ctx context.Context) error {
 	ix.write.Lock()
 	defer ix.write.Unlock()
-	if ix.closed {
+	switch {
+	case ix.closed:
 		return errClosed
+	case ix.readOnly:
+		return errReadOnly
 	}
 	return ix.catchUp(ctx)
 }
@@ -32,8 +35,11 @@ func (ix *Index) CatchUp(ctx context.Context) error {
 func (ix *Index) Rebuild(ctx context.Context) error {
 	ix.write.Lock()
 	defer ix.write.Unlock()
-	if ix.closed {
+	switch {
+	case ix.closed:
 		return errClosed
+	case ix.readOnly:
+		return errReadOnly
 	}
 	return ix.rebuild(ctx, "rebuild requested")
 }

@@ -331,7 +331,7 @@ func openFirst(args []string) error {
 		return err
 	}
 	defer db.Close()
-	ix, err := search.Open(ctx, *dbPath+".index", db, search.Options{Logger: logger(), Progress: func(p search.Progress) {
+	ix, err := search.Open(ctx, *dbPath+".index", db, search.Options{Logger: logger(), ReadOnly: true, Progress: func(p search.Progress) {
 		fmt.Fprintf(os.Stderr, "unexpected rebuild: %s\n", p.Reason)
 	}})
 	if err != nil {
@@ -385,7 +385,7 @@ func queries(args []string) error {
 		return err
 	}
 	defer db.Close()
-	ix, err := search.Open(ctx, *dbPath+".index", db, search.Options{Logger: logger()})
+	ix, err := search.Open(ctx, *dbPath+".index", db, search.Options{Logger: logger(), ReadOnly: true})
 	if err != nil {
 		return err
 	}
