@@ -349,3 +349,48 @@ func TestOpenReadOnly(t *testing.T) {
 	}
 	mustFind(t, ix, "harbor", 1)
 }
+
+func TestBulkLoad(t *testing.T) {
+	for _, tc := range []struct {
+		changes int
+		docs    int64
+		want    bool
+	}{
+		{10, 0, false},      // a few new articles: caught up
+		{1001, 0, true},     // a first big ingest: rebuilt
+		{1001, 5000, false}, // many, but fewer than the index holds
+		{6000, 5000, true},
+		{1000, 0, false}, // not more than 4 batches
+	} {
+		if got := bulkLoad(tc.changes, tc.docs, 250); got != tc.want {
+			t.Errorf("bulkLoad(%d changes, %d docs) = %v, want %v", tc.changes, tc.docs, got, tc.want)
+		}
+	}
+}
+
+// A backlog bigger than the index is applied by a rebuild.
+func TestCatchUpBulkLoadRebuilds(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	var p progressLog
+	ix, err := Open(ctx, filepath.Join(t.TempDir(), "index"), db, Options{Logger: testLogger(t), Progress: p.report, BatchSize: 1})
+	must(t, err)
+	defer ix.Close()
+	_, err = ingest.Run(ctx, db, corpus.Sample(), ingest.Options{}, func(ingest.Result) {})
+	must(t, err)
+	must(t, ix.CatchUp(ctx))
+	if got := p.rebuilds(); len(got) != 2 || got[1] != "many new articles in the database" {
+		t.Errorf("rebuilds %q, want the first build and then a bulk load", got)
+	}
+	mustFind(t, ix, "border police", 1)
+	if ix.stats.Docs != int64(len(corpus.Sample())) {
+		t.Errorf("stats count %d articles, want %d", ix.stats.Docs, len(corpus.Sample()))
+	}
+	// A few more are caught up in place.
+	loadText(t, db, "harbor.txt", " date 2024-03-15 Harbor reopens after storm\n\nThe harbor reopened on Friday.\n")
+	must(t, ix.CatchUp(ctx))
+	if got := p.rebuilds(); len(got) != 2 {
+		t.Errorf("one new article rebuilt the index: %q", got)
+	}
+	mustFind(t, ix, "harbor", 1)
+}

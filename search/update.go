@@ -59,6 +59,12 @@ func (ix *Index) catchUp(ctx context.Context) error {
 	if len(changes) == 0 {
 		return nil
 	}
+	if bulkLoad(len(changes), stats.Docs, ix.opts.BatchSize) {
+		// Indexing this many articles into the live index would hold them
+		// in memory until bleve's writer catches up; a rebuild holds one
+		// batch at a time, and the old index answers searches meanwhile.
+		return ix.rebuild(ctx, "many new articles in the database")
+	}
 	origin, err := firstChange(ctx, ix.st)
 	if err != nil {
 		return err
@@ -87,6 +93,14 @@ func (ix *Index) catchUp(ctx context.Context) error {
 	ix.mu.Unlock()
 	ix.opts.Logger.Debug("search index caught up", "changes", len(changes), "seq", seq, "took", time.Since(start))
 	return nil
+}
+
+// bulkLoad reports whether a backlog of changes is better applied by
+// rebuilding an index of docs articles: when it holds more changes than
+// the index holds articles (a first big ingest), rebuilding costs at most
+// twice the work and keeps memory bounded.
+func bulkLoad(changes int, docs int64, batch int) bool {
+	return changes > 4*batch && int64(changes) > docs
 }
 
 // rebuildWorkers is how many batches a rebuild indexes at once: turning a
