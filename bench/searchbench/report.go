@@ -111,7 +111,8 @@ func report(args []string) error {
 	fmt.Fprintf(tw, "%d queries with snippets, total\t%s\t%s\t%s\t\t\n", q1.Queries, sec(q1.Total), sec(fts.SnippetTotal), ratio(q1.Total, fts.SnippetTotal))
 	fmt.Fprintf(tw, "  median / p99\t%s / %s\t%s / %s\t\t\t\n", ms(q1.Median), ms(q1.P99), ms(fts.SnippetMedian), ms(fts.SnippetP99))
 	fmt.Fprintf(tw, "queries: results per query (mean), none, any-word fallback\t%.0f, %d, %d\t\t\t\t\n", q0.MeanTotal, q0.Empty, q0.AnyWords)
-	fmt.Fprintf(tw, "queries: peak RSS, Go heap in use\t%s, %s\t%s\t\t\t\n", mb(q1.PeakRSS), mb(q1.HeapInuse), mb(fts.QueryPeakRSS))
+	fmt.Fprintf(tw, "queries: peak RSS after %d, Go heap in use\t%s, %s\t%s\t\t<= 150 MB: %s\t\n", q1.Queries,
+		mb(q1.PeakRSS), mb(q1.HeapInuse), mb(fts.QueryPeakRSS), check(q1.PeakRSS <= 150e6))
 	fmt.Fprintf(tw, "open store+index, first query (new process)\t%s + %s = %s\t%s + %s\t\t< 500 ms: %s\t\n",
 		ms(open.OpenSeconds), ms(open.FirstQuerySeconds), ms(open.TotalSeconds), ms(fts.StartupSeconds), ms(fts.FirstQuerySecond),
 		check(open.TotalSeconds < 0.5))
