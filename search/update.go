@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/index/scorch"
 
 	"github.com/digestbot/digestbot/store"
 )
@@ -22,9 +21,13 @@ import (
 // An index found damaged is rebuilt.
 func (ix *Index) CatchUp(ctx context.Context) error {
 	ix.write.Lock()
-	if ix.closed {
+	switch {
+	case ix.closed:
 		ix.write.Unlock()
 		return errClosed
+	case ix.readOnly:
+		ix.write.Unlock()
+		return errReadOnly
 	}
 	ix.mu.RLock()
 	bi := ix.bi
@@ -43,8 +46,11 @@ func (ix *Index) CatchUp(ctx context.Context) error {
 func (ix *Index) Rebuild(ctx context.Context) error {
 	ix.write.Lock()
 	defer ix.write.Unlock()
-	if ix.closed {
+	switch {
+	case ix.closed:
 		return errClosed
+	case ix.readOnly:
+		return errReadOnly
 	}
 	return ix.rebuild(ctx, "rebuild requested")
 }
@@ -63,6 +69,12 @@ func (ix *Index) catchUp(ctx context.Context) error {
 	}
 	if len(changes) == 0 {
 		return nil
+	}
+	if bulkLoad(len(changes), stats.Docs, ix.opts.BatchSize) {
+		// Indexing this many articles into the live index would hold them
+		// in memory until bleve's writer catches up; a rebuild holds one
+		// batch at a time, and the old index answers searches meanwhile.
+		return ix.rebuild(ctx, "many new articles in the database")
 	}
 	origin, err := firstChange(ctx, ix.st)
 	if err != nil {
@@ -95,6 +107,14 @@ func (ix *Index) catchUp(ctx context.Context) error {
 	ix.mu.Unlock()
 	ix.opts.Logger.Debug("search index caught up", "changes", len(changes), "seq", seq, "took", time.Since(start))
 	return nil
+}
+
+// bulkLoad reports whether a backlog of changes is better applied by
+// rebuilding an index of docs articles: when it holds more changes than
+// the index holds articles (a first big ingest), rebuilding costs at most
+// twice the work and keeps memory bounded.
+func bulkLoad(changes int, docs int64, batch int) bool {
+	return changes > 4*batch && int64(changes) > docs
 }
 
 // rebuildWorkers is how many batches a rebuild indexes at once: turning a
@@ -156,32 +176,17 @@ func (ix *Index) rebuild(ctx context.Context, reason string) error {
 	if err != nil && !errors.Is(err, errStop) {
 		return fmt.Errorf("search index: read the change log: %w", err)
 	}
-	puts := make([]store.Change, 0, len(order))
+	ids := make([]string, 0, len(order))
 	for _, id := range order {
 		if live[id] {
-			puts = append(puts, store.Change{Seq: last, ID: id})
+			ids = append(ids, id)
 		}
 	}
 
-	ix.opts.Logger.Debug("rebuilding the search index", "reason", reason, "articles", len(puts), "dir", ix.dir)
-	report := ix.reporter(reason, len(puts), start)
+	ix.opts.Logger.Debug("rebuilding the search index", "reason", reason, "articles", len(ids), "dir", ix.dir)
+	report := ix.reporter(reason, len(ids), start)
 	report(0)
-	bi, err := bleve.NewUsing(tmp, ix.im, scorch.Name, scorch.Name, runtimeConfig())
-	if err != nil {
-		ix.opts.Logger.Error("create search index", "dir", tmp, "error", err)
-		return fmt.Errorf("search index: create %s: %w", tmp, errIndexFailed)
-	}
-	_, stats, err := ix.apply(ctx, bi, puts, rebuildWorkers(), origin, corpusStats{}, report)
-	if len(puts) == 0 && err == nil {
-		// Nothing to index: still record what the index is.
-		b := bi.NewBatch()
-		setMeta(b, last, origin, stats)
-		err = ix.commit(bi, b, true)
-	}
-	if cerr := closeBleve(bi); err == nil && cerr != nil {
-		ix.opts.Logger.Error("close new search index", "dir", tmp, "error", cerr)
-		err = fmt.Errorf("search index: close %s: %w", tmp, errIndexFailed)
-	}
+	stats, err := ix.build(ctx, tmp, ids, last, origin, report)
 	if err != nil {
 		_ = os.RemoveAll(tmp)
 		return err
@@ -208,8 +213,8 @@ func (ix *Index) rebuild(ctx context.Context, reason string) error {
 		return fmt.Errorf("search index: open %s: %w", ix.dir, errIndexFailed)
 	}
 	ix.bi, ix.seq, ix.stats = nbi, last, stats
-	ix.finished(reason, len(puts), start)
-	ix.opts.Logger.Debug("search index rebuilt", "articles", len(puts), "took", time.Since(start).Round(time.Millisecond))
+	ix.finished(reason, len(ids), start)
+	ix.opts.Logger.Debug("search index rebuilt", "articles", len(ids), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

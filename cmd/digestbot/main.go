@@ -347,12 +347,12 @@ func (m *Main) openDB(ctx context.Context, seed bool) (*store.DB, error) {
 	if !seed {
 		return db, nil
 	}
-	n, err := db.Count(ctx)
+	empty, err := db.Empty(ctx)
 	if err != nil {
 		return nil, err
 	}
 	// A bot fed only by feeds starts empty rather than with the sample.
-	if n == 0 && (len(m.config.Corpus.Folders) > 0 || len(m.config.Corpus.Feeds) == 0) {
+	if empty && (len(m.config.Corpus.Folders) > 0 || len(m.config.Corpus.Feeds) == 0) {
 		files, label := m.defaultFiles()
 		m.logger.Info("empty database: loading articles", "database", path, "from", label)
 		if _, err := m.ingest(ctx, files, nil, io.Discard, false); err != nil && !errors.Is(err, errRejected) {

@@ -51,7 +51,7 @@ func searchCommand() command {
 			if page < 1 {
 				return usageError{fmt.Sprintf("--page must be 1 or more, not %d", page)}
 			}
-			_, ix, err := m.openSearch(ctx)
+			ix, err := m.openSearchOnly(ctx)
 			if err != nil {
 				return err
 			}
@@ -204,12 +204,28 @@ func (m *Main) openSearch(ctx context.Context) (*store.DB, *search.Index, error)
 // openIndex opens the search index of db, catching it up (or rebuilding
 // it, with progress lines on stderr).
 func (m *Main) openIndex(ctx context.Context, db *store.DB, rebuild bool) (*search.Index, error) {
-	return search.Open(ctx, indexDir(db.Path()), db, search.Options{
+	return search.Open(ctx, indexDir(db.Path()), db, m.indexOptions(rebuild))
+}
+
+func (m *Main) indexOptions(rebuild bool) search.Options {
+	return search.Options{
 		Logger:   m.logger,
 		Progress: progressPrinter(m.Stderr, m.Now),
 		Now:      func() time.Time { return m.Now().In(m.config.Location()) },
 		Rebuild:  rebuild,
-	})
+	}
+}
+
+// openSearchOnly is openSearch for a command that only searches: an index
+// that is up to date is opened read-only, so the command writes nothing.
+func (m *Main) openSearchOnly(ctx context.Context) (*search.Index, error) {
+	db, err := m.openDB(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	opts := m.indexOptions(false)
+	opts.ReadOnly = true
+	return search.Open(ctx, indexDir(db.Path()), db, opts)
 }
 
 // catchUpIndex brings the search index up to date with the database after

@@ -207,7 +207,7 @@ func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time))
 
 	s.observeFeeds(m)
 	s.health.Add("store", func(ctx context.Context) error {
-		_, err := s.db.Count(ctx)
+		_, err := s.db.Empty(ctx)
 		return err
 	})
 	// A rebuild is reported, not failed: a restart would only start it
