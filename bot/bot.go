@@ -51,6 +51,9 @@ type Request struct {
 	// names of the member's roles (when the transport knows them).
 	Permissions int64
 	Roles       []string
+	// AllChannels marks a request from the operator's console, which
+	// stands for every channel: /schedule lists every digest.
+	AllChannels bool
 }
 
 // Option returns an option's value, "" when absent.

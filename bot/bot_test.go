@@ -93,21 +93,39 @@ func (f fakeSearch) Search(ctx context.Context, q bot.SearchQuery) (bot.SearchRe
 	return bot.SearchResult{Total: total, Hits: hits[lo:min(lo+q.PerPage, total)]}, nil
 }
 
-// fakeDigests records posts.
+// fakeDigests records posts; its "day" digests cover the day asked for.
 type fakeDigests struct{ posted []string }
 
-func (f *fakeDigests) Preview(_ context.Context, ch, rule string, at time.Time) (bot.DigestPreview, error) {
-	return bot.DigestPreview{Title: "Daily digest", Articles: 1, Messages: []bot.Message{{Content: "**Daily digest** for " + at.Format(time.DateOnly), Embeds: []bot.Embed{{Title: "One story", Description: "Its summary."}}}}}, nil
+func (f *fakeDigests) Preview(_ context.Context, ch, rule string, day time.Time) (bot.DigestPreview, error) {
+	if day.IsZero() {
+		day = now()
+	}
+	covers := "articles dated " + day.Format("Monday 2 January 2006")
+	return bot.DigestPreview{Title: "Daily digest", Articles: 1, Covers: covers, Messages: []bot.Message{{Content: "**Daily digest** for " + day.Format(time.DateOnly), Embeds: []bot.Embed{{Title: "One story", Description: "Its summary."}}}}}, nil
 }
 
-func (f *fakeDigests) Post(_ context.Context, ch, rule string, at time.Time) (int, error) {
-	f.posted = append(f.posted, fmt.Sprintf("%s %s %s", ch, rule, at.Format(time.DateOnly)))
+func (f *fakeDigests) Post(_ context.Context, ch, rule string, day time.Time) (int, error) {
+	if day.IsZero() {
+		day = now()
+	}
+	f.posted = append(f.posted, fmt.Sprintf("%s %s %s", ch, rule, day.Format(time.DateOnly)))
 	return 1, nil
 }
 
 func (f *fakeDigests) Schedules(_ context.Context, ch string) ([]bot.ScheduleInfo, error) {
-	return []bot.ScheduleInfo{{Name: "morning", Spec: "0 8 * * *", Zone: "Europe/Berlin", Select: "new",
-		Next: []time.Time{time.Date(2023, 7, 5, 6, 0, 0, 0, time.UTC)}}}, nil
+	all := []bot.ScheduleInfo{
+		{Name: "morning", Channel: "c", Spec: "0 8 * * *", Zone: "Europe/Berlin", Select: "new",
+			Covers: "articles stored since the channel's previous digest", Next: []time.Time{time.Date(2023, 7, 5, 6, 0, 0, 0, time.UTC)}},
+		{Name: "evening", Channel: "other", Spec: "0 20 * * *", Zone: "UTC", Select: "day",
+			Covers: "articles dated the day of each run (covers: today)", Next: []time.Time{time.Date(2023, 7, 4, 20, 0, 0, 0, time.UTC)}},
+	}
+	var out []bot.ScheduleInfo
+	for _, s := range all {
+		if ch == "" || s.Channel == ch {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 func newBot(t *testing.T) (*bot.Bot, *store.DB, *fakeDigests) {
@@ -176,6 +194,8 @@ func TestResponsesGolden(t *testing.T) {
 		{"search-none-filters", cmd("search", "query", "party", "from", "2024", "to", "2025")},
 		{"search-filters", cmd("search", "query", "party", "from", "2023", "to", "2023-07")},
 		{"search-markdown", cmd("search", "query", "Party*")},
+		{"digest-covers", cmd("digest", "select", "day", "date", "2023-08-08")},
+		{"schedule-all", func() bot.Request { r := cmd("schedule"); r.AllChannels = true; return r }()},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -327,6 +347,11 @@ func TestConsoleScript(t *testing.T) {
 		"click Share",
 		"/search party from:2023",
 		"complete /article xu",
+		"/article AD0293",
+		"next", // typed alone: presses Next
+		"Prev",
+		"click 3",   // the third button: Share
+		"/schedule", // the console stands for every channel
 		"hello",
 		"quit",
 		"/help", // after quit: never read

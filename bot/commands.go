@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/digestbot/digestbot/corpus"
 )
@@ -61,14 +60,10 @@ func (b *Bot) Commands() []CommandSpec {
 			{Name: "id", Description: "The article's ID, or start typing its title", Type: OptString, Required: true, MinLength: 1, MaxLength: maxIDLen, Autocomplete: true},
 		}},
 		{Name: "digest", Description: "Preview the digest this channel would get (only you see it)", Options: []OptionSpec{
-			{Name: "select", Description: "Which articles", Type: OptString, Choices: []Choice{
-				{Name: "new since the last digest", Value: "new"},
-				{Name: "dated the previous day", Value: "day"},
-				{Name: "on this day in earlier years", Value: "on-this-day"},
-			}},
-			{Name: "date", Description: "Build it as of this day (2024-07-03); default today", Type: OptString, MaxLength: maxWhenLen},
+			{Name: "select", Description: "Which articles", Type: OptString, Choices: DigestRules},
+			{Name: "date", Description: "The day the digest covers (2024-07-03); default: as if posted now", Type: OptString, MaxLength: maxWhenLen},
 		}},
-		{Name: "schedule", Description: "The digests scheduled for this channel and their next runs"},
+		{Name: "schedule", Description: "The digests scheduled for this channel: what they cover, their next runs"},
 		{Name: "help", Description: "What digestbot does and how to use it"},
 	}
 	return specs
@@ -234,7 +229,7 @@ func (b *Bot) checkOptions(req Request) error {
 		if err := checkText(o.Name, v); err != nil {
 			return err
 		}
-		if n := utf8.RuneCountInString(v); o.MaxLength > 0 && n > o.MaxLength {
+		if n := Len(v); o.MaxLength > 0 && n > o.MaxLength {
 			return Errorf("The %s option is %d characters long; keep it to %d.", o.Name, n, o.MaxLength)
 		}
 	}

@@ -16,8 +16,9 @@ import (
 // script) and prints each response the way Discord would show it. Lines are
 // slash commands with named options, `/search query:border police
 // from:2023`, or with the words going to the first option, `/search border
-// police`. After a response with buttons, `click N` (or the label) presses
-// one and `select N` opens the N-th entry of its menu.
+// police`. After a response with buttons, `click N` presses the N-th button
+// (`click next` finds one by its label; `next` or `prev` typed alone press
+// Next and Previous) and `select N` opens the N-th entry of its menu.
 type Console struct {
 	Bot *Bot
 	In  io.Reader
@@ -103,7 +104,7 @@ func (c *Console) line(ctx context.Context, line string) bool {
 }
 
 func (c *Console) base() Request {
-	return Request{UserID: c.UserID, UserName: c.UserName, GuildID: c.GuildID, ChannelID: c.ChannelID, Permissions: c.Permissions}
+	return Request{UserID: c.UserID, UserName: c.UserName, GuildID: c.GuildID, ChannelID: c.ChannelID, Permissions: c.Permissions, AllChannels: true}
 }
 
 // parse turns a console line into a request.
@@ -111,6 +112,10 @@ func (c *Console) parse(line string) (Request, error) {
 	req := c.base()
 	word, rest, _ := strings.Cut(line, " ")
 	rest = strings.TrimSpace(rest)
+	switch strings.ToLower(line) {
+	case "next", "prev", "previous":
+		return c.component(req, "click", strings.ToLower(line[:4]))
+	}
 	switch word {
 	case "click", "select":
 		return c.component(req, word, rest)
@@ -123,7 +128,7 @@ func (c *Console) parse(line string) (Request, error) {
 		return req, nil
 	}
 	if !strings.HasPrefix(word, "/") {
-		return req, fmt.Errorf("type a slash command such as /search border police, /date 2023-07 or /help")
+		return req, fmt.Errorf("type a slash command such as /search border police, /date 2023-07 or /help; after a response with buttons, click N presses the N-th (next and prev page through results) and select N opens the N-th menu entry")
 	}
 	req.Kind = KindCommand
 	req.Command = strings.TrimPrefix(word, "/")

@@ -30,10 +30,16 @@ func (s *Service) UseCoverage(c Coverage) { s.cover = c }
 // newUncovered calls add for each stored article, changed after the
 // covered position, that no digest to channel covered yet, and sets d's
 // Since and Covered. It moves the position over the changes all covered.
-func (s *Service) newUncovered(ctx context.Context, d *Digest, channel string, add func(corpus.Article)) error {
+// For a channel no digest covered anything of yet, add is first(add): the
+// articles it leaves out count as covered all the same, so the archive
+// never comes back as new.
+func (s *Service) newUncovered(ctx context.Context, d *Digest, channel string, add func(corpus.Article), first func(func(corpus.Article)) func(corpus.Article)) error {
 	since, covered, err := s.cover.Covered(ctx, channel)
 	if err != nil {
 		return err
+	}
+	if since == 0 && len(covered) == 0 && first != nil {
+		add = first(add)
 	}
 	d.Since = since
 	advance, gap := since, false

@@ -78,7 +78,8 @@ func TestCoverageAcrossReplicas(t *testing.T) {
 		svc.UseCoverage(replicaCoverage{shared: shared, db: db})
 		reps = append(reps, replica{db, svc})
 	}
-	spec := Spec{Name: "n", Channel: "100", Rule: SelectNew, MaxArticles: 20}
+	// The sample archive is years old: the first digest looks back over it.
+	spec := Spec{Name: "n", Channel: "100", Rule: SelectNew, MaxArticles: 20, LookBack: archiveLookBack}
 	at := time.Date(2024, 7, 3, 8, 0, 0, 0, time.UTC)
 	post := func(r replica) []string {
 		t.Helper()
@@ -130,5 +131,32 @@ func TestCoverageAcrossReplicas(t *testing.T) {
 		if seq, _, _ := r.db.ChannelSeq(ctx, spec.Channel); seq == 0 {
 			t.Errorf("replica %d never moved its position", i)
 		}
+	}
+}
+
+// TestCoverageFirstDigestLooksBack: with shared coverage too, a channel's
+// first digest holds only what is dated within the look-back, and the
+// archive it left out does not come back as new.
+func TestCoverageFirstDigestLooksBack(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	svc, err := New(db, testAnalyze)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := &sharedCoverage{}
+	svc.UseCoverage(replicaCoverage{shared: shared, db: db})
+	putArticles(t, db, sampleArticles(t)...) // dated 2021-09 to 2023-08-08
+	spec := Spec{Name: "n", Channel: "100"}
+	d, err := svc.Build(ctx, spec, time.Date(2023, 8, 9, 7, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := itemDates(d); d.First == nil || !slices.Equal(got, []string{"2023-08-08"}) || len(d.Covered) != 5 {
+		t.Fatalf("first digest: %v, first %v, covered %d", got, d.First, len(d.Covered))
+	}
+	shared.record(spec.Channel, d.Covered)
+	if d, err := svc.Build(ctx, spec, time.Date(2023, 8, 10, 7, 0, 0, 0, time.UTC)); err != nil || !d.Empty() || d.First != nil {
+		t.Fatalf("second digest: %v %v first %v", err, itemDates(d), d.First)
 	}
 }

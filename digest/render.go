@@ -46,7 +46,9 @@ type Message struct {
 
 // Embed is one article of a digest.
 type Embed struct {
-	Title       string       `json:"title,omitempty"`
+	Title string `json:"title,omitempty"`
+	// URL links the title to the original article.
+	URL         string       `json:"url,omitempty"`
 	Description string       `json:"description,omitempty"`
 	Color       int          `json:"color,omitempty"`
 	Footer      *EmbedFooter `json:"footer,omitempty"`
@@ -152,6 +154,9 @@ func emptyLine(d Digest) string {
 	case SelectOnThisDay:
 		return "No articles from this day in earlier years."
 	}
+	if d.First != nil {
+		return fmt.Sprintf("Nothing dated %s: a channel's first digest looks back only that far; later ones hold everything stored since.", d.First.Phrase())
+	}
 	return "Nothing new since the last digest."
 }
 
@@ -203,7 +208,7 @@ func dateText(d corpus.Date) string {
 // whole summary sentences from the end, then, only for an absurdly long
 // single sentence, words from its end.
 func renderEmbed(it Item) Embed {
-	e := Embed{Title: clipWords(escape(it.Title), LimitTitle), Color: embedColor,
+	e := Embed{Title: clipWords(escape(it.Title), LimitTitle), URL: it.URL, Color: embedColor,
 		Footer: &EmbedFooter{Text: "ID " + it.ID + " · /article id:" + it.ID}}
 	if e.Title == "" {
 		e.Title = it.ID
@@ -222,7 +227,7 @@ func renderEmbed(it Item) Embed {
 		b.WriteString(head)
 		b.WriteString("\n\n")
 		if len(summary) == 0 {
-			b.WriteString("No summary: the article has no sentence that stands alone.")
+			b.WriteString(NoSummary)
 		} else {
 			b.WriteString(Summary{Sentences: summary}.Text())
 		}

@@ -19,9 +19,11 @@ type Rule string
 // The selection rules.
 const (
 	// SelectNew: articles stored since the channel's previous digest (by the
-	// store's change log). With no previous digest, every stored article.
+	// store's change log). A channel's first digest holds only the articles
+	// dated within its look-back (Spec.LookBack), not the whole archive.
 	SelectNew Rule = "new"
-	// SelectDay: articles dated the previous day in the digest's time zone.
+	// SelectDay: articles dated one day in the digest's time zone: the day
+	// before it is built, or the same day (Spec.Covers).
 	SelectDay Rule = "day"
 	// SelectOnThisDay: articles dated this calendar day in earlier years
 	// (on 28 February of a common year, 29 February too).
@@ -40,6 +42,32 @@ func ParseRule(s string) (Rule, error) {
 	}
 	return "", fmt.Errorf("unknown selection %q: use new, day or on-this-day", s)
 }
+
+// Covers says which day a "day" digest covers.
+type Covers string
+
+// The days a "day" digest may cover.
+const (
+	// CoversYesterday: the day before the digest is built (the default: a
+	// morning digest of the previous day's news).
+	CoversYesterday Covers = "yesterday"
+	// CoversToday: the day the digest is built (an evening digest).
+	CoversToday Covers = "today"
+)
+
+// ParseCovers parses "yesterday" or "today"; "" is yesterday.
+func ParseCovers(s string) (Covers, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", string(CoversYesterday):
+		return CoversYesterday, nil
+	case string(CoversToday):
+		return CoversToday, nil
+	}
+	return "", fmt.Errorf("must be yesterday or today, got %q", s)
+}
+
+// DefaultLookBack is how far back a channel's first "new" digest reaches.
+const DefaultLookBack = 24 * time.Hour
 
 // Digest limits.
 const (
@@ -69,6 +97,13 @@ type Spec struct {
 	// PostWhenEmpty posts a digest that says there is nothing new instead
 	// of posting nothing.
 	PostWhenEmpty bool
+	// Covers is the day a "day" digest covers; default CoversYesterday.
+	Covers Covers
+	// LookBack bounds a channel's first "new" digest (no earlier digest
+	// recorded for the channel): only articles dated within LookBack
+	// before the digest's moment, whole days in Zone. Default
+	// DefaultLookBack (one day: the previous day and today).
+	LookBack time.Duration
 	// Include keeps only articles matching at least one entry, Exclude
 	// drops articles matching any. An entry is a word or words, matched
 	// with the search analysis (so "patrols" matches "patrol"); an entry of
@@ -86,6 +121,12 @@ func (sp Spec) withDefaults() Spec {
 	if sp.MaxArticles <= 0 {
 		sp.MaxArticles = DefaultMaxArticles
 	}
+	if sp.Covers == "" {
+		sp.Covers = CoversYesterday
+	}
+	if sp.LookBack <= 0 {
+		sp.LookBack = DefaultLookBack
+	}
 	if sp.Title == "" {
 		sp.Title = map[Rule]string{SelectNew: "New articles", SelectDay: "Daily digest", SelectOnThisDay: "On this day"}[sp.Rule]
 	}
@@ -100,6 +141,12 @@ func (sp Spec) Validate() error {
 	}
 	if sp.MaxArticles < 0 || sp.MaxArticles > MaxArticles {
 		return fmt.Errorf("max_articles must be 1 to %d, got %d", MaxArticles, sp.MaxArticles)
+	}
+	if _, err := ParseCovers(string(sp.Covers)); err != nil {
+		return fmt.Errorf("covers %w", err)
+	}
+	if sp.LookBack < 0 {
+		return fmt.Errorf("look_back must not be negative, got %s", sp.LookBack)
 	}
 	for _, w := range append(slices.Clone(sp.Include), sp.Exclude...) {
 		if strings.TrimSpace(w) == "" {
@@ -119,6 +166,9 @@ type Digest struct {
 	// Day is the day a "day" digest covers, or the calendar day of an
 	// "on-this-day" digest (as a UTC midnight).
 	Day time.Time
+	// First is set on a channel's first "new" digest: the articles it holds
+	// are dated within First (the look-back), not all stored ones.
+	First *corpus.Range
 	// Since and Seq bound a "new" digest: changes after Since up to Seq.
 	// Seq is the store's latest change when the digest was built, for every
 	// rule.
@@ -134,14 +184,32 @@ type Digest struct {
 	PostWhenEmpty bool
 }
 
+// Coverage says in words what this digest holds: "articles dated 8
+// August 2023", "articles stored since the channel's previous digest".
+func (d Digest) Coverage() string {
+	switch {
+	case d.Rule == SelectDay:
+		return "articles dated " + d.Day.Format("Monday 2 January 2006")
+	case d.Rule == SelectOnThisDay:
+		return "articles dated " + d.Day.Format("2 January") + " in years before " + d.Day.Format("2006")
+	case d.First != nil:
+		return "articles dated " + d.First.Phrase() + " (a channel's first digest looks back only that far)"
+	case d.Since == 0:
+		return "every stored article"
+	}
+	return "articles stored since the channel's previous digest"
+}
+
 // Empty reports whether the digest has no stories.
 func (d Digest) Empty() bool { return len(d.Items) == 0 }
 
 // Item is one story of a digest.
 type Item struct {
 	ID, Title, Source string
-	Date              corpus.Date
-	Summary           []string
+	// URL is the original article's address, or "".
+	URL     string
+	Date    corpus.Date
+	Summary []string
 	// AlsoIn lists near-duplicates: the same story stored again.
 	AlsoIn []Ref
 }
@@ -194,18 +262,31 @@ func (s *Service) Build(ctx context.Context, spec Spec, at time.Time) (Digest, e
 	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
 	switch spec.Rule {
 	case SelectNew:
+		// A channel's first digest: only what is dated within the look-back.
+		first := func(add func(corpus.Article)) func(corpus.Article) {
+			d.First = spec.lookBack(at)
+			return func(a corpus.Article) {
+				if d.First.Contains(a.Date) {
+					add(a)
+				}
+			}
+		}
 		if s.cover != nil && spec.Channel != "" {
-			err = s.newUncovered(ctx, &d, spec.Channel, add)
+			err = s.newUncovered(ctx, &d, spec.Channel, add, first)
 			break
 		}
 		if spec.Channel != "" {
-			if d.Since, _, err = s.db.ChannelSeq(ctx, spec.Channel); err != nil {
+			var found bool
+			if d.Since, found, err = s.db.ChannelSeq(ctx, spec.Channel); err != nil {
 				return Digest{}, err
+			}
+			if !found {
+				add = first(add)
 			}
 		}
 		err = s.newSince(ctx, d.Since, seq, add)
 	case SelectDay:
-		d.Day = today.AddDate(0, 0, -1)
+		d.Day = spec.coveredDay(at)
 		var arts []corpus.Article
 		arts, err = s.db.Between(ctx, d.Day, d.Day)
 		for _, a := range arts {
@@ -239,7 +320,7 @@ func (s *Service) Build(ctx context.Context, spec Spec, at time.Time) (Digest, e
 	}
 	for i, g := range groups {
 		a := cands[g[0]].art
-		it := Item{ID: a.ID, Title: a.Title, Source: a.Source, Date: a.Date, Summary: sums[i].Sentences}
+		it := Item{ID: a.ID, Title: a.Title, Source: a.Source, URL: a.URL, Date: a.Date, Summary: sums[i].Sentences}
 		for _, j := range g[1:] {
 			o := cands[j].art
 			it.AlsoIn = append(it.AlsoIn, Ref{ID: o.ID, Title: o.Title, Source: o.Source})
@@ -247,6 +328,70 @@ func (s *Service) Build(ctx context.Context, spec Spec, at time.Time) (Digest, e
 		d.Items = append(d.Items, it)
 	}
 	return d, nil
+}
+
+// coveredDay is the day a "day" digest built at covers, as a UTC
+// midnight.
+func (sp Spec) coveredDay(at time.Time) time.Time {
+	local := at.In(sp.Zone)
+	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
+	if sp.Covers == CoversToday {
+		return day
+	}
+	return day.AddDate(0, 0, -1)
+}
+
+// lookBack is the range of days a channel's first "new" digest built at
+// holds: the whole days (in the zone) that LookBack before at touches,
+// through at's day.
+func (sp Spec) lookBack(at time.Time) *corpus.Range {
+	day := func(t time.Time) time.Time {
+		t = t.In(sp.Zone)
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	return &corpus.Range{From: day(at.Add(-sp.LookBack)), To: day(at)}
+}
+
+// MomentCovering is the moment to build the digest at so that it covers
+// day (a calendar date): for a "day" digest covering yesterday, the end of
+// the next day; otherwise the end of day itself, in the spec's zone.
+func (sp Spec) MomentCovering(day time.Time) time.Time {
+	sp = sp.withDefaults()
+	y, m, d := day.Date()
+	if sp.Rule == SelectDay && sp.Covers == CoversYesterday {
+		d++
+	}
+	return time.Date(y, m, d, 23, 59, 59, 0, sp.Zone)
+}
+
+// Coverage says in words what the digest holds, for previews and
+// schedules: "the day before each run", "articles stored since the
+// previous digest (the first: dated within the last 24h0m0s)".
+func (sp Spec) Coverage() string {
+	sp = sp.withDefaults()
+	switch sp.Rule {
+	case SelectDay:
+		if sp.Covers == CoversToday {
+			return "articles dated the day of each run (covers: today)"
+		}
+		return "articles dated the day before each run (covers: yesterday)"
+	case SelectOnThisDay:
+		return "articles dated the day of each run in earlier years"
+	}
+	return fmt.Sprintf("articles stored since the channel's previous digest; the first covers articles dated within the last %s", humanDuration(sp.LookBack))
+}
+
+// humanDuration writes whole days and hours as "1 day", "36 hours".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		n := int(d / (24 * time.Hour))
+		return fmt.Sprintf("%d %s", n, plural(n, "day", "days"))
+	case d%time.Hour == 0:
+		n := int(d / time.Hour)
+		return fmt.Sprintf("%d %s", n, plural(n, "hour", "hours"))
+	}
+	return d.String()
 }
 
 // errStop ends a walk over the change log early.

@@ -98,6 +98,85 @@ func TestBuildRules(t *testing.T) {
 	}
 }
 
+// TestFirstNewDigestLooksBack: a channel's first "new" digest holds only
+// the articles dated within its look-back (default one day), not the whole
+// archive; its empty message says why; the next digest takes what is new.
+func TestFirstNewDigestLooksBack(t *testing.T) {
+	e := newEnv(t, true) // sample articles dated 2021 to 2023-08-08
+	at := time.Date(2023, 8, 9, 7, 0, 0, 0, time.UTC)
+	cases := []struct {
+		lookBack time.Duration
+		want     string
+	}{
+		{0, "2023-08-08"}, // default: one day, the previous day and today
+		{36 * time.Hour, "2023-08-08"},
+		{2 * 24 * time.Hour, "2023-08-08"},
+		{40 * 24 * time.Hour, "2023-08-08 2023-07-03"},
+	}
+	for _, c := range cases {
+		d := build(t, e.svc, Spec{Channel: "100", LookBack: c.lookBack}, at)
+		if got := strings.Join(itemDates(d), " "); got != c.want || d.More != 0 || d.First == nil {
+			t.Errorf("look-back %s: dates %q, more %d, first %v; want %q", c.lookBack, got, d.More, d.First, c.want)
+		}
+	}
+	d := build(t, e.svc, Spec{Channel: "100"}, time.Date(2024, 1, 1, 7, 0, 0, 0, time.UTC))
+	if !d.Empty() || d.First == nil || d.First.String() != "2023-12-31..2024-01-01" {
+		t.Fatalf("a year later: %v first %v", itemDates(d), d.First)
+	}
+	if got := emptyLine(d); !strings.Contains(got, "within 2023-12-31..2024-01-01") || !strings.Contains(got, "first digest") {
+		t.Errorf("empty first digest says %q", got)
+	}
+	// Once a digest is recorded for the channel, "new" means new.
+	ctx := context.Background()
+	if _, _, err := e.db.BeginRun(ctx, store.DigestRun{Digest: "x", Slot: "s", Channel: "100", State: store.RunDone, Seq: d.Seq}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := newArticle("f", "Old news stored today.", corpus.Date{})
+	putArticles(t, e.db, fresh)
+	if d := build(t, e.svc, Spec{Channel: "100"}, time.Date(2024, 1, 2, 7, 0, 0, 0, time.UTC)); d.First != nil || !slices.Equal(itemIDs(d), []string{fresh.ID}) {
+		t.Errorf("second digest: %v first %v", itemIDs(d), d.First)
+	}
+}
+
+// TestDayDigestCovers: "covers: today" takes the day of the run;
+// MomentCovering builds a digest that covers the day asked for.
+func TestDayDigestCovers(t *testing.T) {
+	e := newEnv(t, true)
+	at := time.Date(2023, 7, 3, 21, 0, 0, 0, time.UTC)
+	if d := build(t, e.svc, Spec{Rule: SelectDay, Covers: CoversToday}, at); d.Day.Format(time.DateOnly) != "2023-07-03" || len(d.Items) != 1 {
+		t.Errorf("covers today: day %s, %v", d.Day, itemDates(d))
+	}
+	if d := build(t, e.svc, Spec{Rule: SelectDay}, at); d.Day.Format(time.DateOnly) != "2023-07-02" {
+		t.Errorf("covers yesterday: day %s", d.Day)
+	}
+	day := time.Date(2023, 8, 8, 0, 0, 0, 0, time.UTC)
+	for _, sp := range []Spec{{Rule: SelectDay}, {Rule: SelectDay, Covers: CoversToday}} {
+		d := build(t, e.svc, sp, sp.MomentCovering(day))
+		if d.Day.Format(time.DateOnly) != "2023-08-08" || len(d.Items) != 1 {
+			t.Errorf("covers %q, MomentCovering(2023-08-08): day %s, %v", sp.Covers, d.Day, itemDates(d))
+		}
+	}
+	if _, err := ParseCovers("tomorrow"); err == nil {
+		t.Error("covers: tomorrow accepted")
+	}
+	if err := (Spec{Covers: "tomorrow"}).Validate(); err == nil {
+		t.Error("Spec with covers tomorrow validates")
+	}
+	for _, c := range []struct {
+		sp   Spec
+		want string
+	}{
+		{Spec{Rule: SelectDay}, "day before each run (covers: yesterday)"},
+		{Spec{Rule: SelectDay, Covers: CoversToday}, "day of each run (covers: today)"},
+		{Spec{}, "within the last 1 day"},
+		{Spec{LookBack: 36 * time.Hour}, "within the last 36 hours"},
+	} {
+		if got := c.sp.Coverage(); !strings.Contains(got, c.want) {
+			t.Errorf("Coverage(%+v) = %q, want it to contain %q", c.sp, got, c.want)
+		}
+	}
+}
+
 func TestBuildKeywordFilters(t *testing.T) {
 	e := newEnv(t, true)
 	at := time.Date(2024, 7, 3, 8, 0, 0, 0, time.UTC)

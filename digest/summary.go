@@ -23,7 +23,7 @@ const (
 
 // summaryVersion names the summarising algorithm in the summary cache:
 // bump it whenever a change would pick different sentences.
-const summaryVersion = 1
+const summaryVersion = 2
 
 // Method is how summary sentences are chosen.
 type Method string
@@ -81,6 +81,10 @@ func (o Options) key() string {
 	o = o.withDefaults()
 	return fmt.Sprintf("%s/k%d/c%d", o.Method, o.Sentences, o.MaxChars)
 }
+
+// NoSummary is what is shown for an article whose summary is empty: one
+// message for the one condition, wherever a summary is shown.
+const NoSummary = "No summary: the article has no complete sentence that fits the summary's length."
 
 // Summary is an extractive summary: whole sentences of the article in
 // their original order.
@@ -201,21 +205,39 @@ func (s *Summarizer) Summarize(a corpus.Article, stats TermStats, opts Options) 
 			nodes = append(nodes, i)
 		}
 	}
-	// Candidates: complete sentences, not the title again, not a repeat.
+	// Candidates: complete sentences, not a repeat, not the title again.
+	// But the lead stays when the title is a cut-short copy of it ("A major
+	// chipmaker opened a $2 billion…"): the whole sentence is shown nowhere
+	// else and is usually the gist. And a one-sentence article's summary is
+	// that sentence, even when it is also the title.
 	title := normalizeSentence(strings.TrimSuffix(a.Title, "…"))
 	titleCut := strings.HasSuffix(a.Title, "…")
 	seen := map[string]bool{}
 	var candidates []int // indexes into nodes
+	titleAgain := -1     // the first sentence left out as the title again
+	lead := true
 	for ni, i := range nodes {
 		st := sents[i]
 		norm := normalizeSentence(st.Text)
-		if st.Kind != KindText || seen[norm] || norm == title || (titleCut && title != "" && strings.HasPrefix(norm, title)) {
+		if st.Kind != KindText || seen[norm] {
+			continue
+		}
+		isLead := lead
+		lead = false
+		cutCopy := titleCut && title != "" && strings.HasPrefix(norm, title)
+		if norm == title || (cutCopy && !isLead) {
+			if titleAgain < 0 {
+				titleAgain = ni
+			}
 			continue
 		}
 		seen[norm] = true
 		if utf8.RuneCountInString(st.Text) <= opts.MaxChars {
 			candidates = append(candidates, ni)
 		}
+	}
+	if len(candidates) == 0 && titleAgain >= 0 && utf8.RuneCountInString(sents[nodes[titleAgain]].Text) <= opts.MaxChars {
+		candidates = []int{titleAgain}
 	}
 	if len(candidates) == 0 {
 		return Summary{}

@@ -95,7 +95,7 @@ func checkSummary(t *testing.T, a corpus.Article, sum Summary, opts Options) {
 			t.Errorf("%s: out of order: %q", a.Source, s)
 		}
 		pos = i
-		if seen[s] || s == a.Title {
+		if seen[s] || (s == a.Title && len(sum.Sentences) > 1) {
 			t.Errorf("%s: repeated (or the title again): %q", a.Source, s)
 		}
 		seen[s] = true
@@ -187,6 +187,36 @@ func TestSummaryEdgeCases(t *testing.T) {
 	}
 	if got := (Summary{Sentences: []string{"甲。", "乙。", "Then B."}}).Text(); got != "甲。乙。Then B." {
 		t.Errorf("CJK join: %q", got)
+	}
+}
+
+// TestSummaryKeepsTheLead: an article without a headline is titled with
+// its first sentence, cut to 200 characters; the whole lead is its gist
+// and stays in the summary. A one-sentence article's summary is that
+// sentence, as /digest, /article and summarize all show it.
+func TestSummaryKeepsTheLead(t *testing.T) {
+	s := testSummarizer(t)
+	lead := "A major chipmaker opened a $2 billion semiconductor plant outside Columbus on Tuesday, promising three thousand jobs by 2026 and a second plant if demand for car and phone chips keeps growing through the rest of the decade."
+	rest := " The governor attended the ribbon cutting. Construction took three years and faced delays from supply shortages. Local officials said housing prices near the site have already risen. Unions welcomed the jobs but asked for training programs."
+	cases := []struct {
+		name, file string
+		want       string // the first summary sentence
+		n          int
+	}{
+		{"lead longer than a title", lead + rest, lead, 3},
+		{"headline and lead", "Chipmaker opens plant in Ohio\n\n" + lead + rest, lead, 3},
+		{"one sentence", "The harbor reopened on Friday after a week of repairs.", "The harbor reopened on Friday after a week of repairs.", 1},
+	}
+	for _, c := range cases {
+		a, err := corpus.Parse(c.name+".txt", []byte(c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := s.Summarize(a, nil, Options{})
+		if len(sum.Sentences) != c.n || sum.Sentences[0] != c.want {
+			t.Errorf("%s (title %q): summary %q, want %d sentences from %q", c.name, a.Title, sum.Sentences, c.n, c.want)
+		}
+		checkSummary(t, a, sum, Options{})
 	}
 }
 

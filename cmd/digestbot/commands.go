@@ -13,6 +13,7 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/ingest"
+	"github.com/digestbot/digestbot/internal/progress"
 	"github.com/digestbot/digestbot/internal/termsafe"
 	"github.com/digestbot/digestbot/store"
 )
@@ -67,6 +68,16 @@ type ingestLine struct {
 func (m *Main) ingest(ctx context.Context, files []corpus.File, pathErrs []error, out io.Writer, asJSON bool) (ingest.Summary, error) {
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
+	// Progress: on the terminal the file lines go to, one line kept below
+	// them; else on stderr (redrawn there when it is a terminal, a plain
+	// line every few seconds when it is a log).
+	var prog *progress.Line
+	if !asJSON && progress.IsTerminal(out) {
+		prog = progress.New(out, "ingest", "files", len(files), true, m.Now)
+	} else {
+		prog = progress.New(m.Stderr, "ingest", "files", len(files), progress.IsTerminal(m.Stderr), m.Now)
+	}
+	done := 0
 	print := func(l ingestLine) {
 		if asJSON {
 			_ = enc.Encode(l)
@@ -75,13 +86,19 @@ func (m *Main) ingest(ctx context.Context, files []corpus.File, pathErrs []error
 		// A file name may hold a newline or an escape sequence: shown
 		// quoted, it can neither split the line nor drive the terminal.
 		l.File, l.Reason = termsafe.Name(l.File), termsafe.Text(l.Reason)
+		var text string
 		switch {
 		case l.Status == string(ingest.Rejected):
-			fmt.Fprintf(out, "%-9s  %s: %s\n", l.Status, l.File, l.Reason)
+			text = fmt.Sprintf("%-9s  %s: %s", l.Status, l.File, l.Reason)
 		case l.Reason != "":
-			fmt.Fprintf(out, "%-9s  %s  %s  (%s)\n", l.Status, l.File, l.ID, l.Reason)
+			text = fmt.Sprintf("%-9s  %s  %s  (%s)", l.Status, l.File, l.ID, l.Reason)
 		default:
-			fmt.Fprintf(out, "%-9s  %s  %s  %-10s  %s\n", l.Status, l.File, l.ID, l.Date, clip(l.Title, 60))
+			text = fmt.Sprintf("%-9s  %s  %s  %-10s  %s", l.Status, l.File, l.ID, l.Date, clip(l.Title, 60))
+		}
+		if progress.IsTerminal(out) {
+			prog.Println(text)
+		} else {
+			fmt.Fprintln(out, text)
 		}
 	}
 	rejected := 0
@@ -105,7 +122,10 @@ func (m *Main) ingest(ctx context.Context, files []corpus.File, pathErrs []error
 			l.DateFrom = r.Article.Date.From.String()
 		}
 		print(l)
+		done++
+		prog.Set(done)
 	})
+	prog.Finish()
 	sum[ingest.Rejected] += rejected
 	if !asJSON {
 		fmt.Fprintln(out, summaryLine(sum))
@@ -114,7 +134,7 @@ func (m *Main) ingest(ctx context.Context, files []corpus.File, pathErrs []error
 		return sum, err
 	}
 	if n := sum[ingest.Rejected]; n > 0 {
-		return sum, fmt.Errorf("%w: %d of %d (the others were loaded)", errRejected, n, len(files)+len(pathErrs))
+		return sum, fmt.Errorf("%w: %s", errRejected, rejectedCount(n, len(files)+len(pathErrs)))
 	}
 	return sum, nil
 }
@@ -131,7 +151,27 @@ func summaryLine(sum ingest.Summary) string {
 	if total == 0 {
 		return "no files"
 	}
-	return fmt.Sprintf("%d files: %s", total, strings.Join(parts, ", "))
+	return fmt.Sprintf("%s: %s", countNoun(total, "file"), strings.Join(parts, ", "))
+}
+
+// rejectedCount says how many of the files were rejected: "all 3 files",
+// "the only file", "2 of 5 files (the other 3 were loaded)".
+func rejectedCount(n, total int) string {
+	switch {
+	case total == 1:
+		return "the only file was rejected"
+	case n == total:
+		return fmt.Sprintf("all %d files were rejected", total)
+	}
+	verb := "were"
+	if n == 1 {
+		verb = "was"
+	}
+	others := fmt.Sprintf("the other %d were loaded", total-n)
+	if total-n == 1 {
+		others = "the other one was loaded"
+	}
+	return fmt.Sprintf("%d of %d files %s rejected (%s)", n, total, verb, others)
 }
 
 // displayPath shows a path relative to the working folder when it is
@@ -164,7 +204,7 @@ func clip(s string, n int) string {
 func checkConfigCommand() command {
 	return command{
 		name: "check-config", args: "FILE",
-		summary: "Validate a configuration file and print the settings it gives and the\nschedules it would run, with their next three run times.",
+		summary: "Validate a configuration file and print every setting it gives, each digest with its next three run times, and warnings (a corpus folder that does not exist).",
 		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) error {
 			if len(args) != 1 {
 				return usageError{"check-config needs exactly one FILE"}
@@ -173,33 +213,7 @@ func checkConfigCommand() command {
 			if err != nil {
 				return err
 			}
-			db := c.Database
-			if db == "" {
-				db = "(default: $XDG_DATA_HOME/digestbot/digestbot.db)"
-			}
-			fmt.Fprintf(m.Stdout, "%s: ok\n  database        %s\n  timezone        %s\n  corpus.folders  %v\n  max_file_bytes  %d\n  log             %s, %s\n",
-				args[0], db, c.Timezone, c.Corpus.Folders, c.Corpus.MaxFileBytes, c.Log.Level, c.Log.Format)
-			token := "not set: digestbot run starts the console"
-			switch {
-			case c.Token(m.Getenv) != "":
-				token = "set"
-			case c.Discord.PublicKey != "":
-				token = "not set: digestbot run will refuse to start, since discord.public_key needs the bot's token too (to register the slash commands and post digests)"
-			}
-			fmt.Fprintf(m.Stdout, "  discord token   $%s %s\n", c.Discord.TokenEnv, token)
-			printFeedConfig(m.Stdout, c)
-			jobs := c.DigestJobs()
-			if len(jobs) == 0 {
-				fmt.Fprintln(m.Stdout, "  digests         none")
-			}
-			for _, j := range jobs {
-				fmt.Fprintf(m.Stdout, "  digest %-8s  %s to channel %s, %q in %s; next:", j.Spec.Name, j.Spec.Rule, j.Spec.Channel, j.Schedule.String(), j.Schedule.Zone())
-				for _, t := range j.Schedule.Next(m.Now(), 3) {
-					fmt.Fprintf(m.Stdout, " %s", t.In(j.Schedule.Zone()).Format("Mon 2006-01-02 15:04 MST"))
-				}
-				fmt.Fprintln(m.Stdout)
-			}
-			return nil
+			return printConfig(m.Stdout, args[0], c, m.Getenv, m.Now())
 		},
 	}
 }

@@ -134,6 +134,7 @@ func yamlError(name string, data []byte, err error) error {
 			ce.Msg = yamlLineRE.ReplaceAllString(e, "")
 			ce.Msg = yamlStructRE.ReplaceAllString(ce.Msg, "")
 		}
+		plainYAMLError(ce)
 		errs = append(errs, ce)
 	}
 	return errors.Join(errs...)

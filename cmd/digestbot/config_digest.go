@@ -32,6 +32,12 @@ type DigestConfig struct {
 	MaxArticles int `yaml:"max_articles"`
 	Sentences   int `yaml:"sentences"`
 	MaxChars    int `yaml:"max_chars"`
+	// Covers is the day a "day" digest covers: yesterday (default) or
+	// today.
+	Covers string `yaml:"covers"`
+	// LookBack bounds a channel's first "new" digest (default 24h): only
+	// articles dated within it, not the whole archive.
+	LookBack time.Duration `yaml:"look_back"`
 	// PostWhenEmpty posts "nothing new" instead of nothing.
 	PostWhenEmpty bool `yaml:"post_when_empty"`
 	// Include and Exclude are keyword lists (words, not patterns).
@@ -106,6 +112,15 @@ func (c *Config) validateDigests(bad func(key, format string, args ...any)) {
 				bad(key("select"), "%v", err)
 			}
 		}
+		covers, err := digest.ParseCovers(d.Covers)
+		if err != nil {
+			bad(key("covers"), "%v", err)
+		} else if d.Covers != "" && rule != digest.SelectDay {
+			bad(key("covers"), "only a select: day digest covers one day; remove covers: or use select: day")
+		}
+		if d.LookBack < 0 || (d.LookBack > 0 && d.LookBack < time.Hour) || d.LookBack > 366*24*time.Hour {
+			bad(key("look_back"), "must be between 1h and 8784h (366 days), got %s", d.LookBack)
+		}
 		catchUp := digest.CatchUpOnce
 		switch strings.ToLower(d.CatchUp) {
 		case "", "once":
@@ -143,6 +158,7 @@ func (c *Config) validateDigests(bad func(key, format string, args ...any)) {
 			Spec: digest.Spec{
 				Name: d.Name, Title: d.Title, Channel: d.Channel, Rule: rule, Zone: zone,
 				MaxArticles: d.MaxArticles, PostWhenEmpty: d.PostWhenEmpty, Include: d.Include, Exclude: d.Exclude,
+				Covers: covers, LookBack: d.LookBack,
 				Summary: digest.Options{Sentences: d.Sentences, MaxChars: d.MaxChars},
 			},
 			Schedule: sched,

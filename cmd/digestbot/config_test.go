@@ -30,6 +30,11 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if c.Token(env(map[string]string{"DISCORD_TOKEN": "secret"})) != "secret" || c.Discord.ApplicationID == "" || c.Bot.RescanInterval != time.Minute {
 		t.Errorf("discord: %+v, bot: %+v", c.Discord, c.Bot)
 	}
+	// An example allowed_guilds ID would refuse every real server: the
+	// example leaves it commented out.
+	if len(c.Discord.AllowedGuilds) != 0 {
+		t.Errorf("the example config restricts the bot to guilds %v", c.Discord.AllowedGuilds)
+	}
 }
 
 func TestConfigErrorsNameKeyAndLine(t *testing.T) {
@@ -37,9 +42,15 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		name, yaml string
 		want       []string // substrings of the error
 	}{
-		{"unknown top-level key", "timezone: UTC\ndatabse: x.db\n", []string{"c.yaml:2", "databse", "not found"}},
+		{"unknown top-level key", "timezone: UTC\ndatabse: x.db\n", []string{"c.yaml:2", "unknown key databse (did you mean database?)"}},
 		{"unknown nested key", "corpus:\n  folders: [a]\n  max_bytes: 10\n", []string{"c.yaml:3", "max_bytes"}},
-		{"wrong type", "corpus:\n  max_file_bytes: lots\n", []string{"c.yaml:2", "corpus.max_file_bytes", "lots"}},
+		{"unknown digest key", "digests:\n  - name: a\n    max_article: 3\n", []string{"c.yaml:3: digests[0].max_article: unknown key max_article (did you mean max_articles?)"}},
+		{"unknown key with a list", "corpus:\n  folder: [a]\n", []string{"c.yaml:2: corpus.folder: unknown key folder (did you mean folders?)"}},
+		{"unknown key, nothing close", "log:\n  colour: red\n", []string{"c.yaml:2", "unknown key colour; the keys here are format, level"}},
+		{"wrong type", "corpus:\n  max_file_bytes: lots\n", []string{"c.yaml:2", "corpus.max_file_bytes", `must be a number, got "lots"`}},
+		{"not a number", "digests:\n  - name: a\n    sentences: FRY\n", []string{"c.yaml:3", "digests[0].sentences: must be a number, got \"FRY\""}},
+		{"duration without unit", "bot:\n  rescan_interval: 5\n", []string{"c.yaml:2", "bot.rescan_interval", "5s, 5m or 5h"}},
+		{"not a bool", "digests:\n  - name: a\n    post_when_empty: maybe\n", []string{"c.yaml:3", "must be true or false"}},
 		{"list expected", "corpus:\n  folders: articles\n", []string{"c.yaml:2", "corpus.folders"}},
 		{"bad zone", "log:\n  level: info\ntimezone: Mars/Olympus\n", []string{"c.yaml:3", "timezone", "Mars/Olympus", "IANA"}},
 		{"negative size", "corpus:\n  max_file_bytes: -1\n", []string{"c.yaml:2", "corpus.max_file_bytes", "positive"}},
@@ -63,6 +74,12 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 			for _, w := range c.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			// No Go leaks into what the operator reads.
+			for _, leak := range []string{"main.", "strconv", "unmarshal", "!!", "int64", "time.Duration", "[]string"} {
+				if strings.Contains(err.Error(), leak) {
+					t.Errorf("error %q shows Go's %q", err, leak)
 				}
 			}
 		})
@@ -118,10 +135,19 @@ func TestCheckConfigPrintsSchedules(t *testing.T) {
 	}
 	// The injected clock is 2023-07-04 09:00 UTC: 11:00 in Berlin, so the
 	// morning digest runs next on the 5th at 08:00 local time.
-	for _, want := range []string{"config.example.yaml: ok", "digest morning", "Wed 2023-07-05 08:00 CEST", "digest history", "$DISCORD_TOKEN not set"} {
+	for _, want := range []string{"config.example.yaml: ok, with 1 warning", "digest morning", "digest history", "$DISCORD_TOKEN not set",
+		// Each next run on its own line.
+		"next runs        Wed 2023-07-05 08:00 CEST\n                     Thu 2023-07-06 08:00 CEST\n",
+		"include          border police, party building", "exclude          advertisement", "max_articles     10",
+		"discord.guild_ids       234567890123456789", "discord.allowed_guilds  any server the bot is in",
+		"catch_up         once, if at most 6h late", "covers           articles dated the day of each run (covers: today)",
+		"warning: corpus.folders[0]:", "articles does not exist"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check-config output lacks %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, "6h0m0s") {
+		t.Errorf("check-config shows a Go duration:\n%s", out)
 	}
 	if _, _, err := run(t, t.TempDir(), "check-config", "nonexistent.yaml"); err == nil {
 		t.Error("a missing file passed")

@@ -85,18 +85,23 @@ func summarizeCommand() command {
 					Title     string   `json:"title"`
 					Date      string   `json:"date"`
 					Source    string   `json:"source"`
+					URL       string   `json:"url,omitempty"`
 					Method    string   `json:"method"`
 					Sentences []string `json:"sentences"`
 					Summary   string   `json:"summary"`
-				}{a.ID, a.Title, a.Date.String(), a.Source, method, nonNil(sum.Sentences), sum.Text()})
+				}{a.ID, a.Title, a.Date.String(), a.Source, a.URL, method, nonNil(sum.Sentences), sum.Text()})
 			}
 			d := a.Date.String()
 			if d == "" {
 				d = "undated"
 			}
-			fmt.Fprintf(m.Stdout, "%s\n%s · %s · %s\n\n", a.Title, a.ID, d, termsafe.Name(a.Source))
+			fmt.Fprintf(m.Stdout, "%s\n%s · %s · %s\n", a.Title, a.ID, d, termsafe.Name(a.Source))
+			if a.URL != "" {
+				fmt.Fprintln(m.Stdout, a.URL)
+			}
+			fmt.Fprintln(m.Stdout)
 			if len(sum.Sentences) == 0 {
-				fmt.Fprintln(m.Stdout, "(no summary: the article has no complete sentence that fits the budget)")
+				fmt.Fprintln(m.Stdout, digest.NoSummary)
 				return nil
 			}
 			fmt.Fprintln(m.Stdout, sum.Text())
@@ -120,14 +125,15 @@ func digestCommand() command {
 		name: "digest", args: "",
 		summary: "Print the digest that would be posted, recording nothing.\n\n" +
 			"--select new (default): articles stored since the channel's previous digest (all,\n" +
-			"without --name); day: articles dated the day before; on-this-day: articles from\n" +
-			"this calendar day in earlier years. --date D builds it as on day D (in the\n" +
-			"configured time zone); --name NAME uses a configured digest's channel, title,\n" +
-			"limits and keywords.",
+			"without --name; a channel's first digest looks back only look_back, default 1\n" +
+			"day); day: articles dated one day (the day before the run, or the day itself with\n" +
+			"covers: today); on-this-day: articles from this calendar day in earlier years.\n" +
+			"--date D names the day the digest covers (in the configured time zone); --name\n" +
+			"NAME uses a configured digest's channel, title, limits, keywords and covers.",
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, "print JSON: the digest and the Discord message payloads")
 			fs.StringVar(&rule, "select", "", "new, day or on-this-day (default new, or the named digest's)")
-			fs.StringVar(&date, "date", "", "build the digest as on day `D` (2024-07-03, today, yesterday)")
+			fs.StringVar(&date, "date", "", "build the digest that covers day `D` (2024-07-03, today, yesterday)")
 			fs.StringVar(&name, "name", "", "use the configured digest `NAME`")
 			fs.IntVar(&maxArticles, "max", 0, "show at most `N` stories (default 10, or the named digest's)")
 		},
@@ -160,7 +166,7 @@ func digestCommand() command {
 			if err := spec.Validate(); err != nil {
 				return usageError{err.Error()}
 			}
-			at, err := digestMoment(m.Now(), date, spec.Zone)
+			at, err := digestMoment(m.Now(), date, spec)
 			if err != nil {
 				return usageError{err.Error()}
 			}
@@ -192,9 +198,13 @@ func digestCommand() command {
 	}
 }
 
-// digestMoment is the moment a digest is built for: now, or the end of day
-// date in zone (the last moment a digest could be posted that day).
-func digestMoment(now time.Time, date string, zone *time.Location) (time.Time, error) {
+// digestMoment is the moment a digest is built for: now, or the moment at
+// which it covers day date (in the spec's zone).
+func digestMoment(now time.Time, date string, spec digest.Spec) (time.Time, error) {
+	zone := spec.Zone
+	if zone == nil {
+		zone = time.UTC
+	}
 	if date == "" {
 		return now.In(zone), nil
 	}
@@ -205,8 +215,7 @@ func digestMoment(now time.Time, date string, zone *time.Location) (time.Time, e
 	if !r.From.Equal(r.To) {
 		return time.Time{}, fmt.Errorf("--date must be one day (2024-07-03, today, yesterday), got %q", date)
 	}
-	y, mo, d := r.From.Date()
-	return time.Date(y, mo, d, 23, 59, 59, 0, zone), nil
+	return spec.MomentCovering(r.From), nil
 }
 
 // digestArticle and digestOutput are the --json form of a digest.
@@ -215,6 +224,7 @@ type digestArticle struct {
 	Title   string   `json:"title"`
 	Date    string   `json:"date"`
 	Source  string   `json:"source"`
+	URL     string   `json:"url,omitempty"`
 	Summary string   `json:"summary"`
 	AlsoIn  []string `json:"also_in,omitempty"`
 }
@@ -239,7 +249,7 @@ func digestJSON(d digest.Digest, msgs []digest.Message) digestOutput {
 		out.Messages = []digest.Message{}
 	}
 	for _, it := range d.Items {
-		a := digestArticle{ID: it.ID, Title: it.Title, Date: it.Date.String(), Source: it.Source,
+		a := digestArticle{ID: it.ID, Title: it.Title, Date: it.Date.String(), Source: it.Source, URL: it.URL,
 			Summary: digest.Summary{Sentences: it.Summary}.Text()}
 		for _, r := range it.AlsoIn {
 			a.AlsoIn = append(a.AlsoIn, r.ID)
@@ -276,13 +286,14 @@ func scheduleCommand() command {
 				Select   string   `json:"select"`
 				Schedule string   `json:"schedule"`
 				Timezone string   `json:"timezone"`
+				Covers   string   `json:"covers"`
 				CatchUp  string   `json:"catch_up"`
 				Next     []string `json:"next"`
 			}
 			rows := []row{}
 			for _, j := range jobs {
 				r := row{Name: j.Spec.Name, Channel: j.Spec.Channel, Select: string(j.Spec.Rule), Schedule: j.Schedule.String(),
-					Timezone: j.Schedule.Zone().String(), CatchUp: string(j.CatchUp), Next: []string{}}
+					Timezone: j.Schedule.Zone().String(), Covers: coversShort(j.Spec), CatchUp: string(j.CatchUp), Next: []string{}}
 				if r.Select == "" {
 					r.Select = string(digest.SelectNew)
 				}
@@ -293,7 +304,7 @@ func scheduleCommand() command {
 					if w == 0 {
 						w = digest.DefaultCatchUpWindow
 					}
-					r.CatchUp += " within " + w.String()
+					r.CatchUp += " within " + formatDuration(w)
 				}
 				for _, t := range j.Schedule.Next(now, 3) {
 					r.Next = append(r.Next, t.In(j.Schedule.Zone()).Format(time.RFC3339))
@@ -310,18 +321,53 @@ func scheduleCommand() command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tCHANNEL\tSELECT\tSCHEDULE\tTIME ZONE\tCATCH-UP\tNEXT RUNS")
+			fmt.Fprintln(tw, "NAME\tCHANNEL\tSELECT\tCOVERS\tSCHEDULE\tTIME ZONE\tCATCH-UP\tNEXT RUNS")
 			for _, r := range rows {
 				var next []string
 				for _, s := range r.Next {
 					t, _ := time.Parse(time.RFC3339, s)
 					next = append(next, t.Format("Mon 2006-01-02 15:04 -07:00"))
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Channel, r.Select, r.Schedule, r.Timezone, r.CatchUp, strings.Join(next, ", "))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Channel, r.Select, r.Covers, r.Schedule, r.Timezone, r.CatchUp, strings.Join(next, ", "))
 			}
 			return tw.Flush()
 		},
 	}
+}
+
+// coversShort is a schedule's COVERS column: which day a "day" digest
+// covers, how far a channel's first "new" digest looks back.
+func coversShort(sp digest.Spec) string {
+	switch sp.Rule {
+	case digest.SelectDay:
+		if sp.Covers == "" {
+			return string(digest.CoversYesterday)
+		}
+		return string(sp.Covers)
+	case digest.SelectOnThisDay:
+		return "this day, earlier years"
+	}
+	lb := sp.LookBack
+	if lb <= 0 {
+		lb = digest.DefaultLookBack
+	}
+	return "since the last digest (first: " + formatDuration(lb) + ")"
+}
+
+// formatDuration writes a duration as people do: "6h", "1 day", "90m",
+// "1h30m" (never "6h0m0s").
+func formatDuration(d time.Duration) string {
+	switch {
+	case d > 0 && d%(24*time.Hour) == 0:
+		return countNoun(int(d/(24*time.Hour)), "day")
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0 && d < time.Hour:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dh%dm", d/time.Hour, (d%time.Hour)/time.Minute)
+	}
+	return d.String()
 }
 
 // runSchedules runs the digest scheduler, printing posts to standard output.

@@ -80,14 +80,15 @@ func TestDigestOnThisDay(t *testing.T) {
 	if err != nil || !strings.Contains(out, "┌ Mohe City") || !strings.Contains(out, "2023-07-03 · 000_3f43ee69d8cb5553.txt") {
 		t.Errorf("digest text: %v\n%s", err, out)
 	}
-	// day: the day before --date.
-	out, _, err = run(t, dir, "digest", "--select", "day", "--date", "2023-07-04", "--json")
+	// day: --date names the day the digest covers (a digest covering
+	// yesterday, as built the morning after).
+	out, _, err = run(t, dir, "digest", "--select", "day", "--date", "2023-07-03", "--json")
 	must(t, err)
 	must(t, json.Unmarshal([]byte(out), &res))
 	if res.Date != "2023-07-03" || len(res.Articles) != 1 || res.Articles[0].ID != mohe {
 		t.Errorf("day digest: %+v", res)
 	}
-	out, _, err = run(t, dir, "digest", "--select", "day", "--date", "2023-07-05")
+	out, _, err = run(t, dir, "digest", "--select", "day", "--date", "2023-07-04")
 	if err != nil || !strings.Contains(out, "nothing to post") {
 		t.Errorf("empty day: %v\n%s", err, out)
 	}
@@ -122,7 +123,8 @@ func TestDigestCommandNamedRecordsNothing(t *testing.T) {
 	cfg := filepath.Join(dir, "c.yaml")
 	write(t, cfg, digestsConfig)
 	dbPath := filepath.Join(dir, "d.db")
-	out, _, err := run(t, dir, "--config", cfg, "--db", dbPath, "digest", "--name", "morning", "--json")
+	// The channel's first digest looks back one day: on 2023-07-03.
+	out, _, err := run(t, dir, "--config", cfg, "--db", dbPath, "digest", "--name", "morning", "--date", "2023-07-03", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,9 +164,9 @@ func TestScheduleCommand(t *testing.T) {
 	}
 	var res struct {
 		Digests []struct {
-			Name, Select, Schedule, Timezone string
-			CatchUp                          string `json:"catch_up"`
-			Next                             []string
+			Name, Select, Schedule, Timezone, Covers string
+			CatchUp                                  string `json:"catch_up"`
+			Next                                     []string
 		}
 	}
 	must(t, json.Unmarshal([]byte(out), &res))
@@ -173,7 +175,7 @@ func TestScheduleCommand(t *testing.T) {
 	}
 	// The test clock is 2023-07-04 09:00 UTC.
 	m, h := res.Digests[0], res.Digests[1]
-	if m.Timezone != "Europe/Berlin" || m.Select != "new" || m.CatchUp != "once within 6h0m0s" ||
+	if m.Timezone != "Europe/Berlin" || m.Select != "new" || m.CatchUp != "once within 6h" || m.Covers != "since the last digest (first: 1 day)" ||
 		strings.Join(m.Next, " ") != "2023-07-05T02:30:00+02:00 2023-07-06T02:30:00+02:00 2023-07-07T02:30:00+02:00" {
 		t.Errorf("morning: %+v", m)
 	}
@@ -181,7 +183,7 @@ func TestScheduleCommand(t *testing.T) {
 		t.Errorf("history: %+v", h)
 	}
 	out, _, err = run(t, dir, "--config", cfg, "schedule")
-	if err != nil || !strings.Contains(out, "Wed 2023-07-05 02:30 +02:00") || !strings.Contains(out, "NEXT RUNS") {
+	if err != nil || !strings.Contains(out, "Wed 2023-07-05 02:30 +02:00") || !strings.Contains(out, "NEXT RUNS") || !strings.Contains(out, "COVERS") {
 		t.Errorf("schedule text: %v\n%s", err, out)
 	}
 	out, _, err = run(t, dir, "schedule")
@@ -210,6 +212,9 @@ func TestDigestConfigErrors(t *testing.T) {
 		{"missing name", "digests:\n  - channel: \"123456789\"\n    schedule: \"@daily\"\n", []string{"c.yaml:2", "digests[0].channel", "no name"}},
 		{"duplicate names", base + "  - name: a\n    channel: \"123456789\"\n    schedule: \"@daily\"\n", []string{"c.yaml:5", "digests[1].name", "unique"}},
 		{"unknown key", base + "    cron: x\n", []string{"c.yaml:5", "cron"}},
+		{"bad covers", base + "    select: day\n    covers: tomorrow\n", []string{"c.yaml:6", "digests[0].covers", "yesterday or today"}},
+		{"covers without day", base + "    covers: today\n", []string{"c.yaml:5", "digests[0].covers", "select: day"}},
+		{"look-back too short", base + "    look_back: 10m\n", []string{"c.yaml:5", "digests[0].look_back"}},
 		{"every", "digests:\n  - name: a\n    channel: \"123456789\"\n    schedule: \"@every 1h\"\n", []string{"c.yaml:4", "@every"}},
 	}
 	for _, c := range cases {
@@ -234,7 +239,7 @@ func TestDigestConfigErrors(t *testing.T) {
 		t.Errorf("jobs: %+v", jobs)
 	}
 	ex, err := LoadConfig("../../config.example.yaml", env(map[string]string{"HOME": "/home/u"}))
-	if err != nil || len(ex.DigestJobs()) != 2 || ex.DigestJobs()[0].Window != 6*60*60*1e9 {
+	if err != nil || len(ex.DigestJobs()) != 3 || ex.DigestJobs()[2].Spec.Covers != digest.CoversToday || ex.DigestJobs()[0].Window != 6*60*60*1e9 {
 		t.Errorf("example config digests: %v", err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
 
 	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/digest"
 	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
 )
@@ -26,6 +27,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
+	if v := os.Getenv("DIGESTBOT_TEST_CLOCK"); v != "" {
+		c, err := parseTestClock(v)
+		if err != nil {
+			os.Exit(exitCode(m.Stderr, err))
+		}
+		m.Now, m.clock = c.Now, c
+	}
 	err := m.Run(ctx, os.Args[1:])
 	stop()
 	os.Exit(exitCode(m.Stderr, err))
@@ -55,6 +63,7 @@ type Main struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	Now            func() time.Time
+	clock          digest.Clock // the schedules' clock; default m.Now and real waits
 
 	// Set by the global flags.
 	configPath string
@@ -71,7 +80,7 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-var errRejected = errors.New("some files were rejected")
+var errRejected = errors.New("not every file could be loaded")
 
 // command is one subcommand.
 type command struct {
@@ -86,7 +95,7 @@ type command struct {
 func (m *Main) commands() []command {
 	return []command{
 		runCommand(), ingestCommand(), listCommand(), showCommand(), dateCommand(), checkConfigCommand(), checkDBCommand(), backupCommand(), reloadCommand(), summarizeCommand(), digestCommand(), scheduleCommand(),
-		searchCommand(), reindexCommand(), fetchCommand(), feedsCommand(),
+		searchCommand(), reindexCommand(), fetchCommand(), feedsCommand(), statsCommand(), clusterCommand(),
 	}
 }
 
@@ -180,18 +189,43 @@ func (m *Main) usage(w io.Writer) {
 	fmt.Fprintln(w, "digestbot: article digests for Discord. Usage: digestbot COMMAND [flags] [args]")
 	fmt.Fprintln(w, "\ncommands:")
 	for _, c := range m.commands() {
-		fmt.Fprintf(w, "  %-13s %s\n", c.name, firstLine(c.summary))
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, wrapText(firstSentence(c.summary), 64, strings.Repeat(" ", 16)))
 	}
 	fmt.Fprintln(w, "\nRun `digestbot COMMAND --help` for a command's flags. With no command, digestbot runs the bot (the console without a Discord token).")
 }
 
-func firstLine(s string) string {
-	for i, r := range s {
-		if r == '\n' {
-			return s[:i]
+// firstSentence is the first sentence of a summary's first paragraph, its
+// lines joined: what the command list shows, never cut mid-sentence.
+func firstSentence(s string) string {
+	para, _, _ := strings.Cut(s, "\n\n")
+	para = strings.Join(strings.Fields(para), " ")
+	for i := 0; i+1 < len(para); i++ {
+		if para[i] == '.' && para[i+1] == ' ' {
+			return para[:i+1]
 		}
 	}
-	return s
+	return para
+}
+
+// wrapText breaks s into lines of at most width bytes at spaces, each line
+// after the first starting with indent.
+func wrapText(s string, width int, indent string) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(s) {
+		switch {
+		case i == 0:
+		case n+1+len(w) > width:
+			b.WriteString("\n" + indent)
+			n = 0
+		default:
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
 }
 
 // parseInterspersed parses flags that may come before, between or after

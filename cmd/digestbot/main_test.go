@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/digestbot/digestbot/internal/ingest"
+	"github.com/digestbot/digestbot/store"
 )
 
 // run runs digestbot with args against a database in dir and returns its
@@ -202,5 +205,30 @@ func TestDashWordsInSearch(t *testing.T) {
 	var ue usageError
 	if _, _, err := run(t, dir, "list", "-urumqi"); !errors.As(err, &ue) {
 		t.Errorf("an unknown flag elsewhere must stay an error: %v", err)
+	}
+}
+
+func TestCountsAndHelpRead(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{rejectedCount(1, 1), "the only file was rejected"},
+		{rejectedCount(3, 3), "all 3 files were rejected"},
+		{rejectedCount(1, 2), "1 of 2 files was rejected (the other one was loaded)"},
+		{rejectedCount(2, 5), "2 of 5 files were rejected (the other 3 were loaded)"},
+		{summaryLine(ingest.Summary{store.Added: 1}), "1 file: 1 added"},
+		{firstSentence("Check the database's consistency: every article in the date and\nhash indexes. More.\n\nDetails."),
+			"Check the database's consistency: every article in the date and hash indexes."},
+		{wrapText("aaa bbb ccc", 7, "  "), "aaa bbb\n  ccc"},
+		{formatDuration(6 * time.Hour), "6h"},
+		{formatDuration(24 * time.Hour), "1 day"},
+		{formatDuration(90 * time.Minute), "1h30m"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+	for _, c := range (&Main{}).commands() {
+		if s := firstSentence(c.summary); !strings.HasSuffix(s, ".") {
+			t.Errorf("%s: help line %q is not a whole sentence", c.name, s)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/digestbot/digestbot/internal/progress"
 	"github.com/digestbot/digestbot/internal/termsafe"
 	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
@@ -201,7 +202,7 @@ func (m *Main) openSearch(ctx context.Context) (*store.DB, *search.Index, error)
 func (m *Main) openIndex(ctx context.Context, db *store.DB, rebuild bool) (*search.Index, error) {
 	return search.Open(ctx, indexDir(db.Path()), db, search.Options{
 		Logger:   m.logger,
-		Progress: progressPrinter(m.Stderr, time.Now),
+		Progress: progressPrinter(m.Stderr, m.Now),
 		Now:      func() time.Time { return m.Now().In(m.config.Location()) },
 		Rebuild:  rebuild,
 	})
@@ -220,21 +221,23 @@ func (m *Main) catchUpIndex(ctx context.Context) error {
 	return ix.Close()
 }
 
-// progressPrinter reports indexing on w: when it starts, at most every two
-// seconds while it runs, and when it is done.
+// progressPrinter reports indexing on w: a line when it starts, the count,
+// rate and time left while it runs (redrawn in place on a terminal, a line
+// every few seconds elsewhere), and a line when it is done.
 func progressPrinter(w io.Writer, now func() time.Time) func(search.Progress) {
-	var last time.Time
+	var line *progress.Line
 	return func(p search.Progress) {
-		t := now()
 		switch {
 		case p.Finished:
-			fmt.Fprintf(w, "search index: indexed %d articles in %s\n", p.Total, p.Elapsed.Round(10*time.Millisecond))
-		case p.Done == 0:
-			fmt.Fprintf(w, "search index: %s; indexing %d articles from the database\n", p.Reason, p.Total)
-			last = t
-		case t.Sub(last) >= 2*time.Second:
-			fmt.Fprintf(w, "search index: %d of %d articles (%d%%)\n", p.Done, p.Total, 100*p.Done/max(p.Total, 1))
-			last = t
+			if line != nil {
+				line.Finish()
+			}
+			fmt.Fprintf(w, "search index: indexed %s in %s\n", countNoun(p.Total, "article"), p.Elapsed.Round(10*time.Millisecond))
+		case p.Done == 0 || line == nil:
+			fmt.Fprintf(w, "search index: %s; indexing %s from the database\n", p.Reason, countNoun(p.Total, "article"))
+			line = progress.New(w, "search index", "articles", p.Total, progress.IsTerminal(w), now)
+		default:
+			line.Set(p.Done)
 		}
 	}
 }

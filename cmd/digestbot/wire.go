@@ -34,7 +34,7 @@ func (s botSearch) Search(ctx context.Context, q bot.SearchQuery) (bot.SearchRes
 	}
 	out := bot.SearchResult{Total: res.Total}
 	for _, h := range res.Hits {
-		hit := bot.SearchHit{ID: h.ID, Title: h.Title, Source: h.Source, Date: h.Date, Snippet: h.Snippet.Text}
+		hit := bot.SearchHit{ID: h.ID, Title: h.Title, Source: h.Source, URL: h.URL, Date: h.Date, Snippet: h.Snippet.Text}
 		for _, m := range h.Snippet.Marks {
 			hit.Marks = append(hit.Marks, bot.Span{Start: m.Start, End: m.End})
 		}
@@ -78,16 +78,24 @@ func (d botDigests) spec(channel, rule string) (digest.Spec, error) {
 	return digest.Spec{Channel: channel, Rule: r, Zone: d.loc}, nil
 }
 
-func (d botDigests) Preview(ctx context.Context, channel, rule string, at time.Time) (bot.DigestPreview, error) {
+// moment is when to build the digest: now, or so that it covers day.
+func (d botDigests) moment(spec digest.Spec, day time.Time) time.Time {
+	if day.IsZero() {
+		return d.now()
+	}
+	return spec.MomentCovering(day)
+}
+
+func (d botDigests) Preview(ctx context.Context, channel, rule string, day time.Time) (bot.DigestPreview, error) {
 	spec, err := d.spec(channel, rule)
 	if err != nil {
 		return bot.DigestPreview{}, err
 	}
-	dg, err := d.svc.Build(ctx, spec, at)
+	dg, err := d.svc.Build(ctx, spec, d.moment(spec, day))
 	if err != nil {
 		return bot.DigestPreview{}, err
 	}
-	p := bot.DigestPreview{Title: dg.Title, Articles: len(dg.Items)}
+	p := bot.DigestPreview{Title: dg.Title, Articles: len(dg.Items), Covers: dg.Coverage()}
 	if dg.Empty() && !spec.PostWhenEmpty {
 		return p, nil
 	}
@@ -97,12 +105,12 @@ func (d botDigests) Preview(ctx context.Context, channel, rule string, at time.T
 	return p, nil
 }
 
-func (d botDigests) Post(ctx context.Context, channel, rule string, at time.Time) (int, error) {
+func (d botDigests) Post(ctx context.Context, channel, rule string, day time.Time) (int, error) {
 	spec, err := d.spec(channel, rule)
 	if err != nil {
 		return 0, err
 	}
-	run, err := d.sched.get().PostNow(ctx, spec, at)
+	run, err := d.sched.get().PostNow(ctx, spec, d.moment(spec, day))
 	if err != nil {
 		return 0, err
 	}
@@ -112,12 +120,12 @@ func (d botDigests) Post(ctx context.Context, channel, rule string, at time.Time
 func (d botDigests) Schedules(_ context.Context, channel string) ([]bot.ScheduleInfo, error) {
 	var out []bot.ScheduleInfo
 	for _, j := range d.sched.get().Jobs() {
-		if j.Spec.Channel != channel || j.Schedule == nil {
+		if (channel != "" && j.Spec.Channel != channel) || j.Schedule == nil {
 			continue
 		}
 		out = append(out, bot.ScheduleInfo{
-			Name: j.Spec.Name, Spec: j.Schedule.String(), Zone: j.Schedule.Zone().String(),
-			Select: string(j.Spec.Rule), Next: j.Schedule.Next(d.now(), 3),
+			Name: j.Spec.Name, Channel: j.Spec.Channel, Spec: j.Schedule.String(), Zone: j.Schedule.Zone().String(),
+			Select: string(j.Spec.Rule), Covers: j.Spec.Coverage(), Next: j.Schedule.Next(d.now(), 3),
 		})
 	}
 	return out, nil
@@ -127,7 +135,7 @@ func (d botDigests) Schedules(_ context.Context, channel string) ([]bot.Schedule
 func botMessage(m digest.Message) bot.Message {
 	out := bot.Message{Content: m.Content, Nonce: m.Nonce}
 	for _, e := range m.Embeds {
-		be := bot.Embed{Title: e.Title, Description: e.Description, Color: e.Color}
+		be := bot.Embed{Title: e.Title, URL: e.URL, Description: e.Description, Color: e.Color}
 		if e.Footer != nil {
 			be.Footer = e.Footer.Text
 		}
