@@ -311,6 +311,9 @@ func (w *walker) tree(id uint64, depth int, lo, hi []byte, first bool) error {
 	if err != nil {
 		return err
 	}
+	if first && len(els) == 0 {
+		return fmt.Errorf("page %d is empty, yet its parent names it by a key", id)
+	}
 	if err := ordered(els, name, lo, hi, first); err != nil {
 		return err
 	}
