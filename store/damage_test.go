@@ -111,7 +111,12 @@ func useEveryWay(db *store.DB) {
 	a := article("A new one", "Fresh text.", day(2024, 5, 2))
 	_, _ = db.Put(ctx, []store.File{file("/corpus/new.txt", a)})
 	_ = db.PutValue(ctx, "panel:2", []byte("more"), time.Now())
+	if ids, err := db.IDs(ctx); err == nil && len(ids) > 2 {
+		_ = db.Delete(ctx, ids[1]) // shrinks pages: bbolt merges them
+		_ = db.Delete(ctx, ids[2])
+	}
 	_, _ = db.Count(ctx)
+	_, _ = db.Check(ctx)
 }
 
 func TestSmallDBIsSound(t *testing.T) {
