@@ -271,6 +271,21 @@ func TestStructuralDamageRefused(t *testing.T) {
 	}
 }
 
+// One damaged header is no damage: bbolt keeps two, and the other serves.
+func TestOneHeaderDamaged(t *testing.T) {
+	data, err := smallDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []int{0, 4096} {
+		d := bytes.Clone(data)
+		d[at+16+56] ^= 0xFF // its checksum
+		if err := openDamaged(t, d); err != nil {
+			t.Errorf("header at %d damaged: %v", at, err)
+		}
+	}
+}
+
 // FuzzOpenDamaged opens damaged copies of a small real database: cut short
 // at cut (when cut is within the file) and with flips applied, each five
 // bytes an offset (u32, modulo the length) and a mask xor-ed in there. No

@@ -173,6 +173,10 @@ func chooseMeta(f io.ReaderAt, size int64) (m meta, foreign bool, err error) {
 		var mg bool
 		m1, mg, err1 = read(s)
 		magic1 = magic1 || mg
+		if err1 == nil && int64(m1.pageSize) != s {
+			err1 = fmt.Errorf("the header %d bytes in says pages are %d bytes", s, m1.pageSize)
+			continue
+		}
 		if err1 == nil && (err0 != nil || m1.pageSize == m0.pageSize) {
 			break
 		}
