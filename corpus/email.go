@@ -200,7 +200,8 @@ func mailBody(h textproto.MIMEHeader, r io.Reader, depth int, parts *int) (body 
 			if err != nil {
 				break
 			}
-			if disp, _, _ := mime.ParseMediaType(p.Header.Get("Content-Disposition")); disp == "attachment" {
+			disp, _, _ := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+			if ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type")); disp == "attachment" && ct != "message/rfc822" {
 				continue
 			}
 			b, isH := mailBody(p.Header, p, depth+1, parts)
@@ -212,6 +213,13 @@ func mailBody(h textproto.MIMEHeader, r io.Reader, depth int, parts *int) (body 
 			}
 		}
 		return html, html != nil
+	}
+	if mt == "message/rfc822" && depth < maxMIMEDepth { // a message forwarded as an attachment
+		inner, err := mail.ReadMessage(bufio.NewReader(transferDecoder(h.Get("Content-Transfer-Encoding"), r)))
+		if err != nil {
+			return nil, false
+		}
+		return mailBody(textproto.MIMEHeader(inner.Header), inner.Body, depth+1, parts)
 	}
 	if mt != "text/plain" && mt != "text/html" {
 		return nil, false
