@@ -287,6 +287,9 @@ var (
 	linkOnly      = regexp.MustCompile(`^(?:\[\d+\]\s*)?<?https?://\S+>?$`)
 	forwardedMark = regexp.MustCompile(`(?i)^(?:-+\s*forwarded message\s*-+|begin forwarded message:?|-+\s*original message\s*-+)$`)
 	quoteHeader   = regexp.MustCompile(`^On .{5,200} wrote:$`)
+	// inlineURL is a link a plain-text newsletter spells out after its
+	// text: "the report <https://…>", "(https://…)", "[https://…]".
+	inlineURL = regexp.MustCompile(`\s*[<(\[]https?://[^\s>)\]]*[>)\]]`)
 )
 
 // browserLink returns the "view this email in your browser" address of an
@@ -338,7 +341,7 @@ func mailText(text string) string {
 		case strings.HasPrefix(trim, ">") || quoteHeader.MatchString(trim) || linkOnly.MatchString(trim):
 			continue
 		}
-		kept = append(kept, trim)
+		kept = append(kept, strings.TrimSpace(inlineURL.ReplaceAllString(trim, "")))
 	}
 	joined := strings.Join(kept, "\n")
 	if !strings.Contains(joined, "\n\n") {
