@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/digestbot/digestbot/corpus"
@@ -71,6 +72,8 @@ type Poller struct {
 	Analyze func(string) []string
 	// Log receives a line per failed poll; default none.
 	Log *slog.Logger
+
+	polling sync.Map // feed name → *sync.Mutex: one poll of a feed at a time
 }
 
 const (
@@ -83,6 +86,9 @@ const (
 // records nothing. The items and the feed's state are stored in one
 // transaction.
 func (p *Poller) Poll(ctx context.Context, src Source) Report {
+	mu, _ := p.polling.LoadOrStore(src.Name, new(sync.Mutex))
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 	rep := Report{Feed: src.Name}
 	st, err := LoadState(ctx, p.Store, src.Name)
 	if err != nil {
