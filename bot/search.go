@@ -27,6 +27,7 @@ type SearchQuery struct {
 // SearchHit is one result.
 type SearchHit struct {
 	ID, Title, Source string
+	URL               string // the original article, or ""
 	Date              corpus.Date
 	// Snippet is a passage of the article as plain text; Marks are the
 	// byte ranges of the words that matched, in order. The bot escapes the
@@ -89,7 +90,7 @@ func (b *Bot) searchResults(ctx context.Context, q SearchQuery, update bool) (Re
 	}
 	items := make([]listItem, len(res.Hits))
 	for i, h := range res.Hits {
-		items[i] = listItem{ID: h.ID, Title: h.Title, Date: h.Date, Text: highlight(h.Snippet, h.Marks)}
+		items[i] = listItem{ID: h.ID, Title: h.Title, URL: h.URL, Date: h.Date, Text: highlight(h.Snippet, h.Marks)}
 	}
 	title := "Search: " + shown
 	if filters != "" {

@@ -85,8 +85,8 @@ func (c *Config) validateDigests(bad func(key, format string, args ...any)) {
 		}
 		if d.Channel == "" {
 			bad(item, "this digest has no channel: add channel: with the Discord channel ID to post to")
-		} else if !snowflakeRE.MatchString(d.Channel) {
-			bad(key("channel"), "%q is not a Discord channel ID (digits only)", d.Channel)
+		} else if p := snowflakeProblem(d.Channel, "channel ID"); p != "" {
+			bad(key("channel"), "%s", p)
 		}
 		zone := c.Location()
 		if d.Timezone != "" {

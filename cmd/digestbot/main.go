@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/digest"
+	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -294,6 +296,9 @@ func (m *Main) loadConfig() error {
 	} else {
 		m.logger = slog.New(slog.NewTextHandler(m.Stderr, opts))
 	}
+	// bleve's index engine logs raw lines through the standard logger.
+	log.SetFlags(0)
+	log.SetOutput(search.LogWriter(m.logger))
 	return nil
 }
 

@@ -43,6 +43,9 @@ func runCommand() command {
 // run is the run command: it opens the database and the index, builds the
 // bot with its services, and serves the configured transport.
 func (m *Main) run(ctx context.Context) error {
+	if err := m.config.needsToken(m.Getenv); err != nil {
+		return err
+	}
 	db, ix, err := m.openSearch(ctx)
 	if err != nil {
 		return err

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/digestbot/digestbot/internal/termsafe"
 	"github.com/digestbot/digestbot/internal/progress"
+	"github.com/digestbot/digestbot/internal/termsafe"
 	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
 )

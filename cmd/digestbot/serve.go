@@ -210,6 +210,17 @@ func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time))
 		_, err := s.db.Count(ctx)
 		return err
 	})
+	// A rebuild is reported, not failed: a restart would only start it
+	// over.
+	s.health.AddWarning("search", func(context.Context) error {
+		if s.ix == nil {
+			return nil
+		}
+		if p, busy := s.ix.Busy(); busy {
+			return fmt.Errorf("rebuilding the search index (%s): %d of %d articles; searches wait for it", p.Reason, p.Done, p.Total)
+		}
+		return nil
+	})
 	if gateway != nil {
 		s.health.Add("gateway", func(context.Context) error {
 			up, since := gateway()
