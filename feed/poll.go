@@ -236,7 +236,7 @@ func (p *Poller) prepare(ctx context.Context, src Source, st *State, items []Ite
 			}
 		}
 		switch {
-		case e.Article.Body == "":
+		case e.Article.Body == "" || e.Article.Title == "":
 			r.Reason = "no text"
 		case !flt.keep(e.Article):
 			filtered[e.Key] = e.RawHash
@@ -311,6 +311,9 @@ func (p *Poller) fullText(ctx context.Context, src Source, e *Entry) error {
 	}
 	if page.URL != "" {
 		e.Article.URL = page.URL // canonical, tracking parameters dropped
+	}
+	if e.Article.Title == "" {
+		e.Article.Title, e.Article.TitleFrom = page.Title, page.TitleFrom
 	}
 	e.Article = withText(e.Article, page.Body)
 	return nil

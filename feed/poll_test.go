@@ -205,12 +205,13 @@ func TestFullTextRefusesPrivateLinks(t *testing.T) {
 	doc := fmt.Sprintf(`<rss version="2.0"><channel><title>t</title><link>%[1]s/</link><description>d</description>
 <item><title>Harbour story</title><link>%[1]s/page/harbour</link><guid>h1</guid><description>Short summary.</description></item>
 <item><title>Named host</title><link>%[2]s/page/named</link><guid>h2</guid><description>A name that resolves to loopback.</description></item>
+<item><link>%[1]s/page/linkonly</link></item>
 </channel></rss>`, srv.URL, strings.Replace(srv.URL, "127.0.0.1", "localhost", 1))
 	srv.set("private.xml", []byte(doc))
 	src := Source{Name: "private", URL: srv.URL + "/f/private.xml", FullText: true}
 	p, db, _ := testPoller(t)
 	rep := p.Poll(context.Background(), src)
-	if rep.Err != nil || len(rep.Items) != 2 {
+	if rep.Err != nil || len(rep.Items) != 3 {
 		t.Fatalf("poll: %+v", rep)
 	}
 	for _, it := range rep.Items {
@@ -229,8 +230,12 @@ func TestFullTextRefusesPrivateLinks(t *testing.T) {
 	src.AllowPrivateLinks = true
 	p2, db2, _ := testPoller(t)
 	rep = p2.Poll(context.Background(), src)
-	if rep.Err != nil || len(rep.Items) != 2 || rep.Items[0].Status != Added || rep.Items[1].Status != Added {
+	if rep.Err != nil || len(rep.Items) != 3 || rep.Items[0].Status != Added || rep.Items[1].Status != Added || rep.Items[2].Status != Added {
 		t.Fatalf("with allow_private_links: %+v", rep)
+	}
+	// A bare link takes its title from its page.
+	if it := rep.Items[2]; it.Title != "The full story of linkonly" {
+		t.Errorf("bare link's title %q", it.Title)
 	}
 	a, err := db2.Article(context.Background(), rep.Items[0].ID)
 	if err != nil {
