@@ -107,6 +107,11 @@ func TestFetch(t *testing.T) {
 	if err != nil || !strings.Contains(search, "New flood gauge goes live") {
 		t.Errorf("search after fetch (%v):\n%s", err, search)
 	}
+	// A digest of feed articles links each title to the item.
+	dg, _, err := run(t, dir, "--config", cfg, "digest", "--select", "day", "--date", "2023-07-06")
+	if err != nil || !strings.Contains(dg, "New flood gauge goes live\n│ <https://river.example/notes/flood-gauge>\n│ 2023-07-06 · river") {
+		t.Errorf("digest of feed articles (%v):\n%s", err, dg)
+	}
 
 	out, _, _ = run(t, dir, "--config", cfg, "fetch", "coastal", "alpine", "river")
 	if site.conditional != 3 || !strings.Contains(out, "coastal  not modified") || !strings.Contains(out, "3 feeds: no new items") {
