@@ -414,3 +414,27 @@ func TestRestampedItemIsNotRefetched(t *testing.T) {
 		t.Errorf("page fetched %d times, want once", n)
 	}
 }
+
+// TestFirstSeenDateIsKept: an undated item is dated the day it was first
+// seen, and keeps that date when it is edited later.
+func TestFirstSeenDateIsKept(t *testing.T) {
+	srv := newFeedServer(t)
+	p, db, clock := testPoller(t)
+	src := Source{Name: "undated", URL: srv.fixture(t, "nodates.xml")}
+	if rep := p.Poll(context.Background(), src); rep.Count(Added) != 2 || rep.Items[0].Date.String() != "2023-07-10" {
+		t.Fatalf("first poll %+v", rep)
+	}
+	clock.add(72 * time.Hour)
+	srv.set("nodates.xml", []byte(strings.Replace(string(mustRead(t, "testdata/nodates.xml")), "no longer carry water", "no longer carry buckets of water", 1)))
+	rep := p.Poll(context.Background(), src)
+	if rep.Count(Updated) != 1 || rep.Count(Unchanged) != 1 {
+		t.Fatalf("poll after the edit %+v", rep)
+	}
+	a, err := db.Article(context.Background(), rep.Items[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Date.String() != "2023-07-10" || a.Date.From.String() != "first-seen" || !strings.Contains(a.Body, "buckets") {
+		t.Errorf("edited undated item: %s (%s) %q", a.Date, a.Date.From, a.Body)
+	}
+}
