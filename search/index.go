@@ -49,7 +49,7 @@ type Options struct {
 	// (a big ingest): when it starts, after each batch, and when it ends.
 	Progress func(Progress)
 	// Now is the clock for relative dates in queries (today, last-week);
-	// SearchOptions.Now overrides it. Default time.Now.
+	// Request.Now overrides it. Default time.Now.
 	Now func() time.Time
 	// BatchSize is the number of articles indexed per batch. Default 500:
 	// larger batches take more memory and were no faster (bench/search.sh).

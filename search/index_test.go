@@ -15,6 +15,7 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/ingest"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -98,7 +99,7 @@ func openLogged(t *testing.T, db Store, dir string, p *progressLog) *Index {
 
 func mustFind(t *testing.T, ix *Index, q string, want int) {
 	t.Helper()
-	res, err := ix.Search(context.Background(), q, SearchOptions{})
+	res, err := ix.Search(context.Background(), q, Request{})
 	if err != nil {
 		t.Fatalf("Search(%q): %v", q, err)
 	}
@@ -142,7 +143,7 @@ func TestOpenRebuildsOnlyWhenNeeded(t *testing.T) {
 	must(t, ix.Close())
 
 	// An index of another database is rebuilt.
-	other := openStore(t)
+	other := testenv.OpenDB(t)
 	loadText(t, other, "other.txt", " date 2024-01-02 Harbor reopens\n\nThe harbor reopened after the storm.\n")
 	ix = openLogged(t, other, dir, &p)
 	if got := p.rebuilds(); len(got) != 3 || got[2] != "the search index belongs to another database" {
@@ -256,7 +257,7 @@ func TestSearchDuringCatchUp(t *testing.T) {
 					return
 				default:
 				}
-				if _, err := ix.Search(ctx, "party history", SearchOptions{}); err != nil {
+				if _, err := ix.Search(ctx, "party history", Request{}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -276,7 +277,7 @@ func TestSearchDuringCatchUp(t *testing.T) {
 func TestSearchErrorsHideTheIndex(t *testing.T) {
 	ix := openIndex(t, sampleStore(t), "")
 	must(t, ix.Close())
-	_, err := ix.Search(context.Background(), "border", SearchOptions{})
+	_, err := ix.Search(context.Background(), "border", Request{})
 	if err == nil || strings.Contains(err.Error(), "bleve") {
 		t.Errorf("search on a closed index: %v", err)
 	}

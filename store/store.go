@@ -13,8 +13,10 @@
 //	refs      id → number of files holding that article (uvarint)
 //	changes   sequence (uint64 BE) → op byte + id: every stored change, in order
 //
-// Every method is one bbolt transaction, so a kill at any moment leaves the
-// file as it was before or after that method, never in between.
+// Every change is made in one bbolt write transaction (a method that first
+// looks, such as UpdateTermCounts, reads again inside the write), so a kill
+// at any moment leaves the file as it was before or after that change,
+// never in between. Reads see one consistent state each.
 package store
 
 import (
@@ -88,8 +90,7 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	if !created {
 		if err := checkFile(f, path); err != nil {
-			f.Close()
-			return nil, err
+			return nil, errors.Join(err, f.Close())
 		}
 	}
 	b, err := openBolt(path, f, opts)
@@ -101,8 +102,7 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	db := &DB{path: path, bolt: b}
 	if err := db.prepare(); err != nil {
-		b.Close()
-		return nil, fmt.Errorf("open database %s: %w", quoteName(path), err)
+		return nil, errors.Join(fmt.Errorf("open database %s: %w", quoteName(path), err), b.Close())
 	}
 	return db, nil
 }

@@ -310,6 +310,9 @@ type feedRunner struct {
 	// poller polls for the scheduler and for fetch requests alike, so
 	// they share its one-request-per-host rule.
 	poller *feed.Poller
+	// ready is closed once poller is set up for good (in a cluster,
+	// publishing); fetch requests wait for it.
+	ready chan struct{}
 }
 
 // loaded brings the search index up to date after polls that stored
@@ -374,9 +377,13 @@ func (s *services) pollFeeds(ctx context.Context, m *Main) {
 		}
 		s.loaded(ctx, m, r)
 	}
+	// The poller fetch requests use too (feedRoutes); in a cluster it
+	// publishes its polls to the other replicas.
 	poller := s.feeds.poller
+	share := s.shareFeeds(ctx, m, poller)
+	close(s.feeds.ready)
 	for {
-		sources := s.feeds.sources()
+		sources, claimsChanged := share.own(s.feeds.sources())
 		if len(sources) > 0 {
 			m.logger.Info("polling feeds", "feeds", len(sources))
 		}
@@ -398,6 +405,9 @@ func (s *services) pollFeeds(ctx context.Context, m *Main) {
 			stop()
 			<-done
 			s.feeds.current.Store(&next)
+		case <-claimsChanged: // this replica's share of the feeds changed
+			stop()
+			<-done
 		}
 	}
 }
@@ -409,6 +419,7 @@ func (s *services) observeFeeds(m *Main) {
 	s.feeds.current.Store(&sources)
 	s.feeds.next = make(chan []feed.Source, 1)
 	s.feeds.poller = m.newPoller(s.db)
+	s.feeds.ready = make(chan struct{})
 	lastOK := s.metrics.Gauge("digestbot_feed_last_success_timestamp_seconds", "When each feed last answered (200 or 304).", "feed")
 	failures := s.metrics.Gauge("digestbot_feed_consecutive_failures", "Polls of each feed that failed in a row (0 when its last poll succeeded).", "feed")
 	nextPoll := s.metrics.Gauge("digestbot_feed_next_poll_timestamp_seconds", "When each feed is polled next.", "feed")

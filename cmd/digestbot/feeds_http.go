@@ -46,6 +46,11 @@ func (s *services) feedRoutes(mux *http.ServeMux, m *Main, guard func(http.Handl
 			http.Error(w, "the running bot polls no feeds", http.StatusBadRequest)
 			return
 		}
+		select {
+		case <-s.feeds.ready:
+		case <-r.Context().Done():
+			return
+		}
 		reports := feed.PollAll(r.Context(), s.feeds.poller, sources, 4)
 		s.loaded(r.Context(), m, reports...)
 		var body strings.Builder
