@@ -174,11 +174,11 @@ func dateCommand() command {
 				}{when, r.From.Format("2006-01-02"), r.To.Format("2006-01-02"), rows(arts)})
 			}
 			if len(arts) == 0 {
-				fmt.Fprintf(m.Stdout, "no articles dated within %s\n", r)
+				fmt.Fprintf(m.Stdout, "no articles dated %s\n", r.Phrase())
 				return nil
 			}
 			printTable(m.Stdout, arts)
-			fmt.Fprintf(m.Stdout, "%s dated within %s\n", countNoun(len(arts), "article"), r)
+			fmt.Fprintf(m.Stdout, "%s dated %s\n", countNoun(len(arts), "article"), r.Phrase())
 			return nil
 		},
 	}
