@@ -60,7 +60,7 @@ func (b *Bot) dateResults(ctx context.Context, when string, page int, update boo
 	}
 	hits := make([]listItem, len(arts))
 	for i, a := range arts {
-		hits[i] = listItem{ID: a.ID, Title: a.Title, Date: a.Date, Text: escapeMarkdown(firstWords(firstParagraph(a.Body), 160))}
+		hits[i] = listItem{ID: a.ID, Title: a.Title, URL: a.URL, Date: a.Date, Text: escapeMarkdown(firstWords(firstParagraph(a.Body), 160))}
 	}
 	return listResponse(title, hits, len(hits), page, func(p int) string {
 		return fmt.Sprintf("d|%d|%s", p, when)
@@ -70,8 +70,24 @@ func (b *Bot) dateResults(ctx context.Context, when string, page int, update boo
 // listItem is one row of a result list.
 type listItem struct {
 	ID, Title string // Title as plain text
+	URL       string // the original article, or ""
 	Date      corpus.Date
 	Text      string // snippet or opening words, as markdown
+}
+
+// maxLinkURL bounds a URL shown as a Markdown link in a result list; a
+// longer one is left out (the article's own view still links it).
+const maxLinkURL = 512
+
+// originalLink returns " · [original](URL)" for a result list, or "" when
+// there is no URL (or it is too long to show).
+func originalLink(url string) string {
+	if url == "" || len(url) > maxLinkURL {
+		return ""
+	}
+	// Parentheses would end the Markdown link early.
+	url = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20").Replace(url)
+	return " · [original](" + url + ")"
 }
 
 // listResponse renders one page of a result list as an ephemeral embed
@@ -93,11 +109,11 @@ func listResponse(title string, items []listItem, total, page int, pageID func(i
 		if d := it.Date.String(); d != "" {
 			name += " (" + d + ")"
 		}
-		value := it.Text
-		if value != "" {
-			value += "\n"
+		ref := "ID `" + it.ID + "`" + originalLink(it.URL)
+		value := ref
+		if it.Text != "" {
+			value = clipText(it.Text, maxFieldValue-len([]rune(ref))-1) + "\n" + ref
 		}
-		value += "ID `" + it.ID + "`"
 		e.Fields = append(e.Fields, Field{Name: clipText(name, maxFieldName), Value: clipText(value, maxFieldValue)})
 		opts = append(opts, SelectOption{Label: clipText(fmt.Sprintf("%d. %s", n, it.Title), maxSelectLabel), Value: it.ID, Description: it.Date.String()})
 	}
@@ -158,7 +174,7 @@ func (b *Bot) showArticle(ctx context.Context, id string, page int, update bool)
 		}
 	}
 	desc.WriteString(escapeMarkdown(pages[page]))
-	e := Embed{Title: clipText(escapeMarkdown(a.Title), maxTitle), Description: clipText(desc.String(), maxDescription),
+	e := Embed{Title: clipText(escapeMarkdown(a.Title), maxTitle), URL: a.URL, Description: clipText(desc.String(), maxDescription),
 		Fields: []Field{{Name: "Date", Value: dateText(a.Date), Inline: true}, {Name: "Source", Value: clipText(a.Source, maxFieldValue), Inline: true}, {Name: "ID", Value: "`" + a.ID + "`", Inline: true}}}
 	if len(pages) > 1 {
 		e.Footer = fmt.Sprintf("Page %d of %d · %d words", page+1, len(pages), a.Words)
@@ -200,7 +216,7 @@ func (b *Bot) share(ctx context.Context, req Request, id string) (Response, erro
 	}
 	msg := &Message{
 		Content: fmt.Sprintf("%s shared an article:", who),
-		Embeds: []Embed{{Title: clipText(escapeMarkdown(a.Title), maxTitle), Description: clipText(escapeMarkdown(text), maxDescription),
+		Embeds: []Embed{{Title: clipText(escapeMarkdown(a.Title), maxTitle), URL: a.URL, Description: clipText(escapeMarkdown(text), maxDescription),
 			Fields: []Field{{Name: "Date", Value: dateText(a.Date), Inline: true}, {Name: "ID", Value: "`" + a.ID + "`", Inline: true}}}},
 	}
 	return Response{Content: "Shared in this channel.", Ephemeral: true, Public: msg}, nil
@@ -282,12 +298,13 @@ func dateText(d corpus.Date) string {
 	return d.String()
 }
 
-// pageText splits text into pages of at most n characters at paragraph or
-// word boundaries.
+// pageText splits text into pages of at most n characters (as Len
+// counts) at paragraph or word boundaries.
 func pageText(text string, n int) []string {
 	var pages []string
-	for utf8.RuneCountInString(text) > n {
-		cut := byteIndexOfRune(text, n)
+	text = strings.TrimSpace(text)
+	for Len(text) > n {
+		cut := byteIndexOfUnits(text, n)
 		head := text[:cut]
 		if i := strings.LastIndex(head, "\n\n"); i > cut/2 {
 			cut = i
@@ -300,24 +317,14 @@ func pageText(text string, n int) []string {
 	return append(pages, text)
 }
 
-func byteIndexOfRune(s string, n int) int {
-	i := 0
-	for j := range s {
-		if i == n {
-			return j
-		}
-		i++
-	}
-	return len(s)
-}
-
-// clipText shortens s to at most n characters at a word boundary, marking
-// the cut with "…".
+// clipText trims s and shortens it to at most n characters (as Len
+// counts) at a word boundary, marking the cut with "…".
 func clipText(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+	s = strings.TrimSpace(s)
+	if Len(s) <= n {
 		return s
 	}
-	cut := s[:byteIndexOfRune(s, n-1)]
+	cut := s[:byteIndexOfUnits(s, n-1)]
 	if i := strings.LastIndexAny(cut, " \n"); i > len(cut)/2 {
 		cut = cut[:i]
 	}

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/digestbot/digestbot/corpus"
 )
@@ -246,7 +245,7 @@ func checkOptions(spec CommandSpec, req Request) error {
 		if err := checkText(o.Name, v); err != nil {
 			return err
 		}
-		if n := utf8.RuneCountInString(v); o.MaxLength > 0 && n > o.MaxLength {
+		if n := Len(v); o.MaxLength > 0 && n > o.MaxLength {
 			return Errorf("The %s option is %d characters long; keep it to %d.", o.Name, n, o.MaxLength)
 		}
 	}

@@ -157,7 +157,12 @@ func (b *Bot) scheduleCommand(ctx context.Context, req Request) (Response, error
 		return Response{Content: "No digests are scheduled " + where + ".", Ephemeral: true}, nil
 	}
 	e := Embed{Title: "Digests scheduled " + where}
-	for _, s := range infos {
+	// An embed holds at most 25 fields and 6,000 characters in all
+	// (resources/message#embed-object-embed-limits); the footer says what
+	// did not fit.
+	const maxFields, maxEmbed, footerRoom = 25, 6000, 64
+	used := Len(e.Title) + footerRoom
+	for i, s := range infos {
 		var next []string
 		for _, t := range s.Next {
 			next = append(next, fmt.Sprintf("<t:%d:F> (<t:%d:R>)", t.Unix(), t.Unix()))
@@ -173,10 +178,16 @@ func (b *Bot) scheduleCommand(ctx context.Context, req Request) (Response, error
 		if s.Covers != "" {
 			value += "Covers " + s.Covers + "\n"
 		}
-		e.Fields = append(e.Fields, Field{
+		f := Field{
 			Name:  clipText(name, maxFieldName),
 			Value: clipText(value+"Next: "+strings.Join(next, ", "), maxFieldValue),
-		})
+		}
+		if len(e.Fields) == maxFields || used+Len(f.Name)+Len(f.Value) > maxEmbed {
+			e.Footer = fmt.Sprintf("%d more not shown.", len(infos)-i)
+			break
+		}
+		used += Len(f.Name) + Len(f.Value)
+		e.Fields = append(e.Fields, f)
 	}
 	return Response{Embeds: []Embed{e}, Ephemeral: true}, nil
 }

@@ -27,6 +27,7 @@ type SearchQuery struct {
 // SearchHit is one result.
 type SearchHit struct {
 	ID, Title, Source string
+	URL               string // the original article, or ""
 	Date              corpus.Date
 	// Snippet is a passage of the article as plain text; Marks are the
 	// byte ranges of the words that matched, in order. The bot escapes the
@@ -58,7 +59,7 @@ func (b *Bot) searchCommand(ctx context.Context, req Request) (Response, error) 
 	if q.Text == "" {
 		return Response{}, Errorf("Type some words to search for, e.g. /search query:border police.")
 	}
-	if n := len([]rune(q.Text)); n > maxQueryLen {
+	if n := Len(q.Text); n > maxQueryLen {
 		return Response{}, Errorf("That query is %d characters long; keep it under %d.", n, maxQueryLen)
 	}
 	return b.searchResults(ctx, q, false)
@@ -82,13 +83,14 @@ func (b *Bot) searchResults(ctx context.Context, q SearchQuery, update bool) (Re
 		}
 		return Response{Content: msg, Ephemeral: true, Update: update}, nil
 	}
-	key, err := b.searchKey(ctx, q)
+	lastPage := (res.Total+pageSize-1)/pageSize - 1
+	key, err := b.searchKey(ctx, q, max(lastPage, q.Page)+1) // the Next button names one past
 	if err != nil {
 		return Response{}, err
 	}
 	items := make([]listItem, len(res.Hits))
 	for i, h := range res.Hits {
-		items[i] = listItem{ID: h.ID, Title: h.Title, Date: h.Date, Text: highlight(h.Snippet, h.Marks)}
+		items[i] = listItem{ID: h.ID, Title: h.Title, URL: h.URL, Date: h.Date, Text: highlight(h.Snippet, h.Marks)}
 	}
 	title := "Search: " + shown
 	if filters != "" {
@@ -98,11 +100,11 @@ func (b *Bot) searchResults(ctx context.Context, q SearchQuery, update bool) (Re
 }
 
 // searchKey returns how the buttons of a result list name their search:
-// inline in the custom ID when it fits ("=" + JSON), else a key into the
-// store ("#" + hash).
-func (b *Bot) searchKey(ctx context.Context, q SearchQuery) (string, error) {
+// inline in the custom ID when it fits with any page up to lastPage
+// ("=" + JSON), else a key into the store ("#" + hash).
+func (b *Bot) searchKey(ctx context.Context, q SearchQuery, lastPage int) (string, error) {
 	data, _ := json.Marshal(q)
-	if len(data)+len("s|999|=") <= maxCustomID {
+	if utf16Len(fmt.Sprintf("s|%d|=%s", lastPage, data)) <= maxCustomID {
 		return "=" + string(data), nil
 	}
 	sum := sha256.Sum256(data)

@@ -92,6 +92,9 @@ func FormatText(m Message) string {
 	}
 	for _, e := range m.Embeds {
 		fmt.Fprintf(&b, "┌ %s\n", dates(e.Title))
+		if e.URL != "" {
+			fmt.Fprintf(&b, "│ <%s>\n", e.URL)
+		}
 		for _, line := range strings.Split(dates(e.Description), "\n") {
 			b.WriteString("│ ")
 			b.WriteString(line)

@@ -230,8 +230,10 @@ func (d Digest) Empty() bool { return len(d.Items) == 0 }
 // Item is one story of a digest.
 type Item struct {
 	ID, Title, Source string
-	Date              corpus.Date
-	Summary           []string
+	// URL is the original article's address, or "".
+	URL     string
+	Date    corpus.Date
+	Summary []string
 	// AlsoIn lists near-duplicates: the same story stored again.
 	AlsoIn []Ref
 }
@@ -304,7 +306,7 @@ func (s *Service) Build(ctx context.Context, spec Spec, at time.Time) (Digest, e
 	}
 	for i, g := range groups {
 		a := cands[g[0]].art
-		it := Item{ID: a.ID, Title: a.Title, Source: a.Source, Date: a.Date, Summary: sums[i].Sentences}
+		it := Item{ID: a.ID, Title: a.Title, Source: a.Source, URL: a.URL, Date: a.Date, Summary: sums[i].Sentences}
 		for _, j := range g[1:] {
 			o := cands[j].art
 			it.AlsoIn = append(it.AlsoIn, Ref{ID: o.ID, Title: o.Title, Source: o.Source})

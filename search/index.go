@@ -22,6 +22,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -93,6 +94,12 @@ type Index struct {
 	bi    bleve.Index
 	seq   uint64
 	stats corpusStats
+
+	// healed is the index heal last built (guarded by write): one that
+	// fails at once is not rebuilt again.
+	healed bleve.Index
+	// busy is the progress of a rebuild or long catch-up, nil when none.
+	busy atomic.Pointer[Progress]
 }
 
 // corpusStats are the average title and body lengths (in tokens) that

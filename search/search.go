@@ -126,9 +126,7 @@ func (ix *Index) Search(ctx context.Context, q string, o Request) (Results, erro
 	}
 	res.Ignored, res.Within = p.ignored, p.dates
 
-	ix.mu.RLock()
-	matches, total, anyWords, err := ix.run(ctx, p, res)
-	ix.mu.RUnlock()
+	matches, total, anyWords, err := ix.runOrHeal(ctx, p, res)
 	if err != nil {
 		return res, err
 	}
@@ -153,6 +151,24 @@ func (ix *Index) Search(ctx context.Context, q string, o Request) (Results, erro
 		res.Hits = append(res.Hits, h)
 	}
 	return res, nil
+}
+
+// runOrHeal runs p; when the index fails it (damage found by the query)
+// it rebuilds the index and runs p again on the new one.
+func (ix *Index) runOrHeal(ctx context.Context, p plan, res Results) ([]*blevesearch.DocumentMatch, int, bool, error) {
+	ix.mu.RLock()
+	bi := ix.bi
+	matches, total, anyWords, err := ix.run(ctx, p, res)
+	ix.mu.RUnlock()
+	if !failedIndex(err) {
+		return matches, total, anyWords, err
+	}
+	if err := ix.heal(ctx, bi, "a search found the search index damaged"); err != nil {
+		return nil, 0, false, err
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.run(ctx, p, res)
 }
 
 // run asks the index for one page of p: all units first, any of them when

@@ -19,13 +19,23 @@ import (
 // CatchUp applies the database's changes since the index last did: new
 // articles become searchable, deleted ones unfindable. Call it after
 // loading articles; Open calls it too.
+// An index found damaged is rebuilt.
 func (ix *Index) CatchUp(ctx context.Context) error {
 	ix.write.Lock()
-	defer ix.write.Unlock()
 	if ix.closed {
+		ix.write.Unlock()
 		return errClosed
 	}
-	return ix.catchUp(ctx)
+	ix.mu.RLock()
+	bi := ix.bi
+	ix.mu.RUnlock()
+	err := ix.catchUp(ctx)
+	ix.write.Unlock()
+	if failedIndex(err) {
+		ix.opts.Logger.Warn("search index cannot be updated", "error", err)
+		return ix.heal(ctx, bi, "the search index could not be updated")
+	}
+	return err
 }
 
 // Rebuild builds the index anew from the database and swaps it in; the old
@@ -69,6 +79,9 @@ func (ix *Index) catchUp(ctx context.Context) error {
 		progress(0)
 	}
 	seq, stats, err := ix.apply(ctx, bi, changes, workers, origin, stats, progress)
+	if progress != nil {
+		defer ix.setBusy(nil)
+	}
 	if err != nil {
 		return err
 	}
@@ -92,13 +105,16 @@ func rebuildWorkers() int { return min(max(runtime.GOMAXPROCS(0), 2), 4) }
 // reporter returns a function reporting progress through opts.Progress.
 func (ix *Index) reporter(reason string, total int, start time.Time) func(done int) {
 	return func(done int) {
+		p := Progress{Reason: reason, Done: done, Total: total, Elapsed: time.Since(start)}
+		ix.setBusy(&p)
 		if ix.opts.Progress != nil {
-			ix.opts.Progress(Progress{Reason: reason, Done: done, Total: total, Elapsed: time.Since(start)})
+			ix.opts.Progress(p)
 		}
 	}
 }
 
 func (ix *Index) finished(reason string, total int, start time.Time) {
+	ix.setBusy(nil)
 	if ix.opts.Progress != nil {
 		ix.opts.Progress(Progress{Reason: reason, Done: total, Total: total, Finished: true, Elapsed: time.Since(start)})
 	}
@@ -109,6 +125,8 @@ func (ix *Index) finished(reason string, total int, start time.Time) {
 // which the next Open rebuilds again.
 func (ix *Index) rebuild(ctx context.Context, reason string) error {
 	start := time.Now()
+	ix.setBusy(&Progress{Reason: reason})
+	defer ix.setBusy(nil)
 	tmp := ix.dir + ".new"
 	if err := os.RemoveAll(tmp); err != nil {
 		return fmt.Errorf("search index: remove the unfinished rebuild %s: %w", tmp, err)

@@ -212,11 +212,15 @@ func migrate(tx *bolt.Tx, from int) error {
 			return nil
 		},
 		// Version 3 articles may carry a source URL and say where their
-		// title came from (article codec 2).
-		// Values of codec 1 are still read as they are, with no URL, so
-		// nothing is rewritten; the version only keeps older builds, which
-		// cannot read codec 2, from opening the file.
-		2: func(*bolt.Tx) error { return nil },
+		// title came from (article codec 2). Values of codec 1 are still
+		// read as they are, with no URL; the version keeps older builds,
+		// which cannot read codec 2, from opening the file. The files'
+		// recorded raw hashes and times are forgotten so that the next
+		// ingest reads every file again: articles stored before had no URL
+		// even when their file names one, and HTML, Markdown and email
+		// files were read as plain text. A file whose article comes out the
+		// same is reported unchanged.
+		2: forgetRawHashes,
 	}
 	for v := from; v < SchemaVersion; v++ {
 		step, ok := steps[v]
@@ -228,6 +232,31 @@ func migrate(tx *bolt.Tx, from int) error {
 		}
 	}
 	return setSchema(tx, SchemaVersion)
+}
+
+// forgetRawHashes clears the raw hash and modification time of every file
+// record, keeping its size and article, so the next ingest re-reads it.
+func forgetRawHashes(tx *bolt.Tx) error {
+	files := tx.Bucket(bucketFiles)
+	updated := map[string][]byte{}
+	err := files.ForEach(func(k, v []byte) error {
+		r, err := decodeFile(v)
+		if err != nil {
+			return err
+		}
+		r.RawHash, r.ModTime = "", 0
+		updated[string(k)] = encodeFile(r)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for k, v := range updated {
+		if err := files.Put([]byte(k), v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // view runs fn in a read transaction unless ctx is already done.

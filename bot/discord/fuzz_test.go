@@ -1,13 +1,17 @@
 package discord
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"mime"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -48,23 +52,66 @@ func FuzzInteraction(f *testing.F) {
 		if ir.Data.AllowedMentions == nil || len(ir.Data.AllowedMentions.Parse) != 0 {
 			t.Fatal("a response that may ping")
 		}
-		if n := utf8.RuneCountInString(ir.Data.Content); n > 2000 {
+		if n := bot.Len(ir.Data.Content); n > 2000 {
 			t.Fatalf("content of %d characters", n)
 		}
 		if strings.Contains(ir.Data.Content, "@everyone") || strings.Contains(ir.Data.Content, "@here") {
 			t.Fatalf("mention echoed unescaped: %q", ir.Data.Content)
 		}
 		for _, e := range ir.Data.Embeds {
-			if utf8.RuneCountInString(e.Title) > 256 || utf8.RuneCountInString(e.Description) > 4096 {
-				t.Fatalf("embed over Discord's limits: %d/%d", utf8.RuneCountInString(e.Title), utf8.RuneCountInString(e.Description))
+			if bot.Len(e.Title) > 256 || bot.Len(e.Description) > 4096 {
+				t.Fatalf("embed over Discord's limits: %d/%d", bot.Len(e.Title), bot.Len(e.Description))
 			}
 		}
 		for _, c := range resp.Components {
 			for _, comp := range c {
-				if len(comp.CustomID) > 100 {
+				if bot.Len(comp.CustomID) > 100 || len(comp.CustomID) > 400 {
 					t.Fatalf("custom ID of %d characters", len(comp.CustomID))
 				}
 			}
+		}
+	})
+}
+
+// FuzzRateLimitAnswer feeds arbitrary 429 answers (headers and body) to
+// the REST gate: nothing may panic, no pause may be negative, an answer
+// that is not JSON is always a Cloudflare ban (never retried), and a
+// "shared" one is never counted as invalid.
+func FuzzRateLimitAnswer(f *testing.F) {
+	f.Add("application/json", "1", "true", "global", []byte(`{"message":"You are being rate limited.","retry_after":0.5,"global":true}`))
+	f.Add("application/json", "65", "", "user", []byte(`{"retry_after":64.57,"global":false}`))
+	f.Add("application/json", "1337", "", "shared", []byte(`{"retry_after":1336.57}`))
+	f.Add("text/html; charset=UTF-8", "", "", "", []byte("<!DOCTYPE html><h1>Error 1015</h1>"))
+	f.Add("application/json", "-5", "true", "", []byte(`{"retry_after":-1e308}`))
+	f.Add("", "NaN", "yes", "global", []byte(`{"retry_after":"soon"}`))
+	f.Add("application/json", "1e308", "true", "global", []byte(`{"retry_after":1e308}`))
+	f.Fuzz(func(t *testing.T, ct, retry, global, scope string, body []byte) {
+		g := &restGate{next: http.DefaultTransport, RESTLimits: NewRESTLimits(0, nil)}
+		h := http.Header{}
+		for k, v := range map[string]string{"Content-Type": ct, "Retry-After": retry, "X-RateLimit-Global": global, "X-RateLimit-Scope": scope} {
+			if v != "" {
+				h.Set(k, v)
+			}
+		}
+		resp := &http.Response{StatusCode: http.StatusTooManyRequests, Header: h, Body: io.NopCloser(bytes.NewReader(body))}
+		out, err := g.tooMany(resp)
+		mt, _, _ := mime.ParseMediaType(ct)
+		switch {
+		case mt != "application/json":
+			if !errors.Is(err, ErrBanned) || out != nil {
+				t.Fatalf("content type %q: %v, want ErrBanned", ct, err)
+			}
+		case err != nil:
+			t.Fatalf("JSON 429: %v", err)
+		}
+		if w := retryAfter(h, body); w < 0 || w > 24*time.Hour {
+			t.Fatalf("retry after %v", w)
+		}
+		if wait := time.Until(g.globalUntil); wait > 0 && !(global == "true" || scope == "global") {
+			t.Fatalf("a global pause of %v from a non-global 429", wait)
+		}
+		if scope == "shared" && g.total != 0 {
+			t.Fatal("a shared 429 counted as invalid")
 		}
 	})
 }

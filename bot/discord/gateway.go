@@ -2,12 +2,13 @@ package discord
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
 )
 
@@ -50,19 +51,62 @@ func (t *Transport) Reconnects() int64 { return t.gw.reconnects.Load() }
 // token, say); the caller should stop.
 func (t *Transport) Fatal() <-chan error { return t.gw.fatal }
 
-// onDisconnect starts reconnecting, unless we are closing. discordgo's own
-// reconnect loop is off: it retries forever, even after Discord rejected
-// the token, and cannot be stopped once running.
-func (t *Transport) onDisconnect(_ *discordgo.Session, _ *discordgo.Disconnect) {
+// gateway is the connection to Discord's gateway and the session it
+// resumes. One gateway is one shard (ShardID of ShardCount).
+type gateway struct {
+	token               string
+	intents             int
+	shardID, shardCount int
+	dialer              *websocket.Dialer
+	jitter              func() float64 // in [0, 1): the first heartbeat's delay
+	gatewayURL          func(context.Context) (string, error)
+	events              gatewayEvents
+
+	mu         sync.Mutex
+	connectURL string // from GET /gateway, cached
+	sess       gwSession
+	conn       *gwConn
+}
+
+// gatewayEvents is what the gateway tells its owner.
+type gatewayEvents interface {
+	gatewayReady(data json.RawMessage)
+	gatewayEvent(name string, data json.RawMessage)
+	// disconnected: an established connection ended; reconnect.
+	disconnected(why error)
+}
+
+// disconnected starts reconnecting, unless we are closing or the close
+// code says reconnecting cannot help.
+func (t *Transport) disconnected(why error) {
 	t.gw.set(false, t.opts.Now())
-	if t.ctx.Err() != nil || !t.gw.reconnecting.CompareAndSwap(false, true) {
+	if t.ctx.Err() != nil {
 		return
 	}
-	t.log.Warn("discord gateway disconnected; reconnecting")
+	if err := fatalClose(why); err != nil {
+		t.giveUp(err)
+		return
+	}
+	if !t.gw.reconnecting.CompareAndSwap(false, true) {
+		return
+	}
+	t.log.Warn("discord gateway disconnected; reconnecting", "reason", why)
 	go func() {
 		defer t.gw.reconnecting.Store(false)
 		t.reconnect(t.ctx)
 	}()
+}
+
+// fatalClose returns the error to give up with when err is a close code
+// after which reconnecting cannot help.
+func fatalClose(err error) error {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		if why, ok := fatalCloseCodes[ce.Code]; ok {
+			return fmt.Errorf("discord closed the gateway with code %d: %s", ce.Code, why)
+		}
+	}
+	return nil
 }
 
 // reconnect reopens the gateway with capped exponential backoff until it
@@ -73,22 +117,19 @@ func (t *Transport) reconnect(ctx context.Context) {
 		if sleep(ctx, wait) != nil {
 			return
 		}
-		err := t.s.Open()
-		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
-			// Mark it here, not only in the READY/RESUMED handlers:
-			// discordgo runs handlers on goroutines, so those may run after
-			// later events have been answered.
+		err := t.conn.connect(ctx)
+		if err == nil {
 			t.gw.set(true, t.opts.Now())
 			t.gw.reconnects.Add(1)
 			t.log.Info("discord gateway reconnected", "attempts", attempt)
 			return
 		}
-		var ce *websocket.CloseError
-		if errors.As(err, &ce) {
-			if why, ok := fatalCloseCodes[ce.Code]; ok {
-				t.giveUp(fmt.Errorf("discord closed the gateway with code %d: %s", ce.Code, why))
-				return
-			}
+		if ctx.Err() != nil {
+			return
+		}
+		if fatal := fatalClose(err); fatal != nil {
+			t.giveUp(fatal)
+			return
 		}
 		t.log.Warn("discord gateway reconnect failed", "attempt", attempt, "retry_in", wait, "error", err)
 		wait = min(wait*2, t.opts.ReconnectMax)

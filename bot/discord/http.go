@@ -132,6 +132,9 @@ func verify(r *http.Request, key ed25519.PublicKey, now time.Time) ([]byte, int,
 // writeResponse writes an interaction response as the HTTP reply,
 // multipart when it carries files.
 func writeResponse(w http.ResponseWriter, resp *discordgo.InteractionResponse) error {
+	if resp.Type == discordgo.InteractionApplicationCommandAutocompleteResult {
+		return writeJSON(w, autocompleteBody(resp))
+	}
 	if resp.Data != nil && len(resp.Data.Files) > 0 {
 		ct, body, err := discordgo.MultipartBodyWithJSON(resp, resp.Data.Files)
 		if err != nil {

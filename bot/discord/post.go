@@ -149,6 +149,9 @@ func (t *Transport) Post(ctx context.Context, channelID string, m bot.Message) (
 // classify says whether a failed post is worth retrying and how long
 // Discord asked us to wait (0: not said; back off).
 func classify(err error) (time.Duration, bool) {
+	if errors.Is(err, ErrBanned) || errors.Is(err, ErrInvalidBudget) {
+		return 0, false // retrying makes it worse
+	}
 	var rl *discordgo.RateLimitError
 	if errors.As(err, &rl) {
 		if rl.RateLimit != nil && rl.TooManyRequests != nil && rl.RetryAfter > 0 {

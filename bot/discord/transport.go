@@ -1,15 +1,13 @@
-// Package discord is the bot's Discord transport. It registers the slash
-// commands, receives interactions over the gateway (a discordgo session
-// whose reconnects and 429 retries are ours, see gateway.go and http.go) or
-// over the HTTP interactions endpoint (verified with the application's
-// public key), turns them into bot requests and responses back into
-// interaction callbacks (deferring slow ones), and posts scheduled messages
-// to channels with our own payload and nonce (post.go). It is the only
-// package that imports discordgo.
+// Package discord is the bot's Discord gateway transport: it connects with
+// discordgo, registers the slash commands, turns interactions into bot
+// requests and responses back into interaction callbacks, and posts
+// scheduled messages to channels. It is the only package that imports
+// discordgo.
 package discord
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -47,6 +45,12 @@ type Options struct {
 	HandlerTimeout time.Duration
 	// Post tunes retries of channel posts.
 	Post PostPolicy
+	// ShardID and ShardCount name the gateway shard this transport is
+	// (topics/gateway#sharding); ShardCount 0 or 1: no sharding.
+	ShardID, ShardCount int
+	// DMs makes global commands usable in direct messages with the bot
+	// too; by default they are offered in servers only.
+	DMs bool
 	// ReconnectMin and ReconnectMax bound the wait between gateway
 	// reconnection attempts (doubling from min to max); defaults 1 s and
 	// 2 min.
@@ -58,6 +62,18 @@ type Options struct {
 	// Now is the clock Connected's times come from: the caller's, so a
 	// health check compares like with like. Default time.Now.
 	Now func() time.Time
+	// OnInvalidRequest, when set, is told of every invalid request (a 401,
+	// 403, or 429 not of scope "shared"): Discord bans an IP at 10,000 in
+	// 10 minutes. (For metrics.)
+	OnInvalidRequest func(status int)
+	// InvalidRequestBudget is how many invalid requests in 10 minutes
+	// make the transport stop sending (ErrInvalidBudget) until they age
+	// out; default 1000, a tenth of Discord's limit.
+	InvalidRequestBudget int
+	// RESTLimits, when set, is shared with the other transports of the
+	// process (shards): a global 429 or a ban seen by one holds them all.
+	// It then replaces InvalidRequestBudget and OnInvalidRequest.
+	RESTLimits *RESTLimits
 }
 
 // Transport connects one bot to Discord.
@@ -74,12 +90,12 @@ type Transport struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // in-flight interactions
 
-	gw gatewayState
+	gw   gatewayState
+	conn *gateway
+	rest *RESTLimits
 
 	mu    sync.Mutex
 	appID string
-	ready chan struct{} // closed at the first READY
-	once  sync.Once
 }
 
 // New returns a transport for b. It does no I/O; Open connects.
@@ -109,8 +125,9 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discord: %w", err)
 	}
-	s.Identify.Intents = discordgo.IntentsGuilds
-	s.ShouldReconnectOnError = false // see onDisconnect
+	if opts.ShardCount > 1 && (opts.ShardID < 0 || opts.ShardID >= opts.ShardCount) {
+		return nil, fmt.Errorf("discord: shard %d of %d: want 0 ≤ shard < count", opts.ShardID, opts.ShardCount)
+	}
 	s.StateEnabled = true
 	s.MaxRestRetries = 2
 	s.LogLevel = discordgo.LogError
@@ -134,17 +151,26 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 		c.Transport = rt
 		client = &c
 	}
-	s.Client = client
+	if opts.RESTLimits == nil {
+		opts.RESTLimits = NewRESTLimits(opts.InvalidRequestBudget, opts.OnInvalidRequest)
+	}
+	gate := &restGate{next: client.Transport, RESTLimits: opts.RESTLimits}
+	if gate.next == nil {
+		gate.next = http.DefaultTransport
+	}
+	c := *client
+	c.Transport = gate
+	s.Client = &c
 	ctx, cancel := context.WithCancel(context.Background())
-	t := &Transport{bot: b, opts: opts, s: s, log: opts.Log, ownHTTP: own, ctx: ctx, cancel: cancel, appID: opts.AppID, ready: make(chan struct{})}
+	t := &Transport{bot: b, opts: opts, s: s, log: opts.Log, ownHTTP: own, ctx: ctx, cancel: cancel, appID: opts.AppID, rest: opts.RESTLimits}
 	t.gw.fatal = make(chan error, 1)
-	s.AddHandler(t.onReady)
-	s.AddHandler(t.onInteraction)
-	s.AddHandler(t.onDisconnect)
-	s.AddHandler(func(_ *discordgo.Session, r *discordgo.Resumed) {
-		t.gw.set(true, t.opts.Now())
-		t.log.Info("discord gateway resumed")
-	})
+	t.conn = &gateway{
+		token: "Bot " + opts.Token, intents: int(discordgo.IntentsGuilds),
+		shardID: opts.ShardID, shardCount: opts.ShardCount,
+		dialer: &websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: 10 * time.Second},
+		jitter: randomJitter, events: t,
+		gatewayURL: func(ctx context.Context) (string, error) { return s.Gateway(discordgo.WithContext(ctx)) },
+	}
 	s.AddHandler(func(_ *discordgo.Session, r *discordgo.RateLimit) {
 		t.log.Warn("discord rate limit", "url", r.URL, "retry_after", r.RetryAfter)
 		t.rateLimited(r.URL, r.RetryAfter)
@@ -155,18 +181,14 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 // Open connects to the gateway, waits for READY and registers the slash
 // commands. ctx bounds the wait.
 func (t *Transport) Open(ctx context.Context) error {
-	if err := t.s.Open(); err != nil {
+	if err := t.conn.connect(ctx); err != nil {
 		var ce *websocket.CloseError
 		if errors.As(err, &ce) && fatalCloseCodes[ce.Code] != "" {
 			return fmt.Errorf("discord: connect to the gateway: code %d, %s", ce.Code, fatalCloseCodes[ce.Code])
 		}
 		return fmt.Errorf("discord: connect to the gateway: %w", err)
 	}
-	select {
-	case <-t.ready:
-	case <-ctx.Done():
-		return errors.Join(fmt.Errorf("discord: waiting for READY: %w", ctx.Err()), t.s.Close())
-	}
+	t.gw.set(true, t.opts.Now())
 	if err := t.Register(ctx); err != nil {
 		return err
 	}
@@ -182,12 +204,25 @@ func (t *Transport) Register(ctx context.Context) error {
 	if appID == "" {
 		return errors.New("discord: no application ID (set discord.application_id)")
 	}
-	cmds := commands(t.bot.Commands())
 	guilds := t.opts.GuildIDs
 	if len(guilds) == 0 {
 		guilds = []string{""}
 	}
+	var cmds []*discordgo.ApplicationCommand
 	for _, g := range guilds {
+		cmds = commands(t.bot.Commands())
+		if g == "" {
+			// Global commands show wherever the app is installed, DMs
+			// included, unless contexts says otherwise
+			// (interactions/application-commands#interaction-contexts).
+			ctxs := []discordgo.InteractionContextType{discordgo.InteractionContextGuild}
+			if t.opts.DMs {
+				ctxs = append(ctxs, discordgo.InteractionContextBotDM)
+			}
+			for _, c := range cmds {
+				c.Contexts = &ctxs
+			}
+		}
 		if _, err := t.s.ApplicationCommandBulkOverwrite(appID, g, cmds, discordgo.WithContext(ctx)); err != nil {
 			where := "globally"
 			if g != "" {
@@ -210,15 +245,12 @@ func (t *Transport) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		t.log.Warn("closing with interactions still in flight")
 	}
-	t.cancel() // before closing: the Disconnect it emits must not reconnect
-	err := t.s.Close()
+	t.cancel() // before closing: losing the connection must not reconnect
+	t.conn.close()
 	if t.ownHTTP != nil {
 		// Else each idle keep-alive connection lingers, with two
 		// goroutines, until it times out.
 		t.ownHTTP.CloseIdleConnections()
-	}
-	if err != nil {
-		return fmt.Errorf("discord: close: %w", err)
 	}
 	return nil
 }
@@ -229,7 +261,14 @@ func (t *Transport) rateLimited(url string, wait time.Duration) {
 	}
 }
 
-func (t *Transport) onReady(_ *discordgo.Session, r *discordgo.Ready) {
+// gatewayReady handles READY: the application ID, the guilds (for role
+// names) and the connection state.
+func (t *Transport) gatewayReady(data json.RawMessage) {
+	var r discordgo.Ready
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.log.Warn("discord: undecodable READY", "error", err)
+	}
+	t.s.State.OnInterface(t.s, &r)
 	t.mu.Lock()
 	if t.appID == "" && r.Application != nil {
 		t.appID = r.Application.ID
@@ -241,7 +280,41 @@ func (t *Transport) onReady(_ *discordgo.Session, r *discordgo.Ready) {
 	}
 	t.gw.set(true, t.opts.Now())
 	t.log.Info("discord gateway ready", "user", user, "guilds", len(r.Guilds))
-	t.once.Do(func() { close(t.ready) })
+}
+
+// gatewayEvent handles a dispatch: interactions are answered (each on its
+// own goroutine), guild and role events kept for role names.
+func (t *Transport) gatewayEvent(name string, data json.RawMessage) {
+	var ev any
+	switch name {
+	case "INTERACTION_CREATE":
+		var ic discordgo.InteractionCreate
+		if err := json.Unmarshal(data, &ic); err != nil || ic.Interaction == nil {
+			t.log.Warn("discord: undecodable interaction", "error", err)
+			return
+		}
+		go t.onInteraction(t.s, &ic)
+		return
+	case "GUILD_CREATE":
+		ev = &discordgo.GuildCreate{}
+	case "GUILD_UPDATE":
+		ev = &discordgo.GuildUpdate{}
+	case "GUILD_DELETE":
+		ev = &discordgo.GuildDelete{}
+	case "GUILD_ROLE_CREATE":
+		ev = &discordgo.GuildRoleCreate{}
+	case "GUILD_ROLE_UPDATE":
+		ev = &discordgo.GuildRoleUpdate{}
+	case "GUILD_ROLE_DELETE":
+		ev = &discordgo.GuildRoleDelete{}
+	default:
+		return
+	}
+	if err := json.Unmarshal(data, ev); err != nil {
+		t.log.Warn("discord: undecodable event", "event", name, "error", err)
+		return
+	}
+	t.s.State.OnInterface(t.s, ev)
 }
 
 func (t *Transport) roleName(guildID, roleID string) string {
@@ -273,6 +346,11 @@ func (t *Transport) onInteraction(s *discordgo.Session, i *discordgo.Interaction
 	window := time.Now().Add(discordgo.InteractionDeadline)
 	t.serve(i.Interaction, req, func(ctx context.Context, r *discordgo.InteractionResponse) error {
 		return t.waitOutRateLimits(ctx, window, func(opts ...discordgo.RequestOption) error {
+			if r.Type == discordgo.InteractionApplicationCommandAutocompleteResult {
+				endpoint := discordgo.EndpointInteractionResponse(i.ID, i.Token)
+				_, err := s.RequestWithBucketID(http.MethodPost, endpoint, autocompleteBody(r), endpoint, opts...)
+				return err
+			}
 			if r.Data != nil {
 				rewind(r.Data.Files)
 			}
@@ -306,6 +384,24 @@ func (t *Transport) waitOutRateLimits(ctx context.Context, until time.Time, call
 			return fmt.Errorf("waiting out a rate limit: %w", err)
 		}
 	}
+}
+
+// autocompleteBody is an autocomplete answer as Discord requires it:
+// "choices" always present, [] when nothing matches
+// (interactions/receiving-and-responding#interaction-response-object-autocomplete).
+// discordgo's InteractionResponseData omits an empty list.
+func autocompleteBody(r *discordgo.InteractionResponse) any {
+	cs := []*discordgo.ApplicationCommandOptionChoice{}
+	if r.Data != nil && r.Data.Choices != nil {
+		cs = r.Data.Choices
+	}
+	type data struct {
+		Choices []*discordgo.ApplicationCommandOptionChoice `json:"choices"`
+	}
+	return struct {
+		Type discordgo.InteractionResponseType `json:"type"`
+		Data data                              `json:"data"`
+	}{r.Type, data{cs}}
 }
 
 // rewind moves attachments back to their start for another try.

@@ -120,8 +120,8 @@ func (d *DigestConfig) checkIdentity(k digestKeys, names map[string]int, bad fun
 	}
 	if d.Channel == "" {
 		bad(k.item, "this digest has no channel: add channel: with the Discord channel ID to post to")
-	} else if !snowflakeRE.MatchString(d.Channel) {
-		bad(k.key("channel"), "%q is not a Discord channel ID (digits only)", d.Channel)
+	} else if p := snowflakeProblem(d.Channel, "channel ID"); p != "" {
+		bad(k.key("channel"), "%s", p)
 	}
 }
 

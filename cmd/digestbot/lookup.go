@@ -115,10 +115,11 @@ func showCommand() command {
 			if asJSON {
 				return writeJSON(m.Stdout, struct {
 					articleRow
-					DateFrom string   `json:"date_from"`
-					Hash     string   `json:"hash"`
-					Body     []string `json:"paragraphs"`
-				}{rows([]corpus.Article{a})[0], a.Date.From.String(), a.Hash, a.Paragraphs()})
+					TitleFrom string   `json:"title_from"`
+					DateFrom  string   `json:"date_from"`
+					Hash      string   `json:"hash"`
+					Body      []string `json:"paragraphs"`
+				}{rows([]corpus.Article{a})[0], a.TitleFrom.String(), a.Date.From.String(), a.Hash, a.Paragraphs()})
 			}
 			d := a.Date.String()
 			if d == "" {

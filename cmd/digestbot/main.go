@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -23,12 +24,21 @@ import (
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
 
 	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/digest"
+	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
+	if v := os.Getenv("DIGESTBOT_TEST_CLOCK"); v != "" {
+		c, err := parseTestClock(v)
+		if err != nil {
+			os.Exit(exitCode(m.Stderr, err))
+		}
+		m.Now, m.clock = c.Now, c
+	}
 	err := m.Run(ctx, os.Args[1:])
 	stop()
 	os.Exit(exitCode(m.Stderr, err))
@@ -58,6 +68,7 @@ type Main struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	Now            func() time.Time
+	clock          digest.Clock // the schedules' clock; default m.Now and real waits
 
 	// Set by the global flags.
 	configPath string
@@ -89,7 +100,7 @@ type command struct {
 func (m *Main) commands() []command {
 	return []command{
 		runCommand(), ingestCommand(), listCommand(), showCommand(), dateCommand(), checkConfigCommand(), checkDBCommand(), backupCommand(), reloadCommand(), summarizeCommand(), digestCommand(), scheduleCommand(),
-		searchCommand(), reindexCommand(), fetchCommand(), feedsCommand(), statsCommand(),
+		searchCommand(), reindexCommand(), fetchCommand(), feedsCommand(), statsCommand(), clusterCommand(),
 	}
 }
 
@@ -294,6 +305,9 @@ func (m *Main) loadConfig() error {
 	} else {
 		m.logger = slog.New(slog.NewTextHandler(m.Stderr, opts))
 	}
+	// bleve's index engine logs raw lines through the standard logger.
+	log.SetFlags(0)
+	log.SetOutput(search.LogWriter(m.logger))
 	return nil
 }
 

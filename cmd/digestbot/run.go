@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -28,6 +29,7 @@ func runCommand() command {
 			"`/date 2023-07` or `/help` and see the answers as Discord would show them;\n" +
 			"`click N` presses a button, `select N` opens a menu entry. Reads standard input,\n" +
 			"so it can be scripted; ends at end of input or on quit.\n" +
+			"Either way it posts the scheduled digests and polls the feeds of corpus.feeds.\n" +
 			"A bare `digestbot` runs this.",
 		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) error {
 			if len(args) > 0 {
@@ -41,6 +43,9 @@ func runCommand() command {
 // run is the run command: it opens the database and the index, builds the
 // bot with its services, and serves the configured transport.
 func (m *Main) run(ctx context.Context) (err error) {
+	if err := m.config.needsToken(m.Getenv); err != nil {
+		return err
+	}
 	db, ix, err := m.openSearch(ctx)
 	if err != nil {
 		return err
@@ -58,7 +63,12 @@ func (m *Main) run(ctx context.Context) (err error) {
 	// The scheduler posts through whichever transport runs; it is known only
 	// below, so it posts through this indirection.
 	poster := &lazyPoster{}
-	srv := &services{db: db, ix: ix, svc: svc, poster: digestPoster{poster}, started: m.Now(), reload: make(chan struct{}, 1)}
+	srv := &services{db: db, ix: ix, svc: svc, poster: digestPoster{poster}, runs: db, history: db, started: m.Now(), reload: make(chan struct{}, 1)}
+	leave, err := m.joinCluster(srv)
+	if err != nil {
+		return err
+	}
+	defer leave()
 	sched, err := srv.newScheduler(m, m.config)
 	if err != nil {
 		return err
@@ -162,6 +172,8 @@ func (m *Main) runDiscord(ctx context.Context, deps bot.Deps, srv *services, pos
 	})
 	rateLimits := srv.metrics.Counter("digestbot_discord_rate_limits_total", "429 answers from Discord.")
 	rateWait := srv.metrics.Counter("digestbot_discord_rate_limit_wait_seconds_total", "Time Discord asked us to wait.")
+	invalid := srv.metrics.Counter("digestbot_discord_invalid_requests_total",
+		"Invalid requests (401, 403, 429 not of scope shared); Discord bans an IP at 10,000 in 10 minutes.", "status")
 	b := bot.New(m.observed(deps, srv))
 	t, err := discord.New(b, discord.Options{
 		Token:      token,
@@ -175,10 +187,15 @@ func (m *Main) runDiscord(ctx context.Context, deps bot.Deps, srv *services, pos
 			rateLimits.Inc()
 			rateWait.Add(wait.Seconds())
 		},
+		OnInvalidRequest: func(status int) { invalid.Inc(strconv.Itoa(status)) },
 	})
 	if err != nil {
 		return err
 	}
+	srv.metrics.GaugeFunc("digestbot_discord_invalid_requests_10m", "Invalid requests in the last 10 minutes.", func() float64 {
+		_, n := t.InvalidRequests()
+		return float64(n)
+	})
 	srv.metrics.GaugeFunc("digestbot_discord_gateway_reconnects", "Gateway reconnections since start.", func() float64 { return float64(t.Reconnects()) })
 	if token != "" {
 		openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)

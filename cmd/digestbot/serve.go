@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/bot/discord"
+	"github.com/digestbot/digestbot/cluster"
 	"github.com/digestbot/digestbot/digest"
 	"github.com/digestbot/digestbot/internal/observe"
 	"github.com/digestbot/digestbot/search"
@@ -25,6 +26,9 @@ type services struct {
 	ix      *search.Index
 	svc     *digest.Service
 	poster  digest.Poster
+	runs    digest.RunLog // the store, or etcd in a cluster
+	history runHistory    // likewise
+	node    *cluster.Node // nil when not in a cluster
 	sched   schedHolder
 	metrics *observe.Registry
 	health  *observe.Health
@@ -54,7 +58,11 @@ func (h *schedHolder) set(s *digest.Scheduler) {
 
 // newScheduler builds a scheduler for the digests of cfg.
 func (s *services) newScheduler(m *Main, cfg Config) (*digest.Scheduler, error) {
-	return digest.NewScheduler(cfg.DigestJobs(), s.svc, s.db, s.poster, clockFunc(m.Now), m.logger)
+	var clock digest.Clock = clockFunc(m.Now)
+	if m.clock != nil {
+		clock = m.clock
+	}
+	return digest.NewScheduler(cfg.DigestJobs(), s.svc, s.runs, s.poster, clock, m.logger)
 }
 
 // start runs the scheduler and the rescan until the returned stop is
@@ -75,7 +83,7 @@ func (s *services) start(ctx context.Context, m *Main) (stop func()) {
 				defer close(done)
 				s.sched.alive.Store(true)
 				defer s.sched.alive.Store(false)
-				if err := sched.Run(runCtx); err != nil && runCtx.Err() == nil {
+				if err := s.runSchedules(runCtx, sched); err != nil && runCtx.Err() == nil {
 					m.logger.Error("digest scheduler stopped", "error", err)
 				}
 			}()
@@ -165,13 +173,16 @@ func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time))
 	nextRun := reg.Gauge("digestbot_digest_next_run_timestamp_seconds", "When each digest runs next.", "digest")
 	failed := reg.Gauge("digestbot_digest_failed_runs", "Runs of each digest that could not be delivered, among those kept.", "digest")
 	reg.OnScrape(func() {
+		if !s.recordsReadable() {
+			return
+		}
 		ctx := context.Background()
 		for _, j := range s.sched.get().Jobs() {
 			name := j.Spec.Name
 			if next := j.Schedule.Next(m.Now(), 1); len(next) == 1 {
 				nextRun.Set(float64(next[0].Unix()), name)
 			}
-			runs, err := s.db.Runs(ctx, name)
+			runs, err := s.runHistory().Runs(ctx, name)
 			if err != nil {
 				continue
 			}
@@ -199,6 +210,17 @@ func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time))
 		_, err := s.db.Count(ctx)
 		return err
 	})
+	// A rebuild is reported, not failed: a restart would only start it
+	// over.
+	s.health.AddWarning("search", func(context.Context) error {
+		if s.ix == nil {
+			return nil
+		}
+		if p, busy := s.ix.Busy(); busy {
+			return fmt.Errorf("rebuilding the search index (%s): %d of %d articles; searches wait for it", p.Reason, p.Done, p.Total)
+		}
+		return nil
+	})
 	if gateway != nil {
 		s.health.Add("gateway", func(context.Context) error {
 			up, since := gateway()
@@ -208,6 +230,7 @@ func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time))
 			return nil
 		})
 	}
+	s.observeCluster()
 	s.health.Add("scheduler", func(context.Context) error {
 		if !s.sched.alive.Load() {
 			return errors.New("the digest scheduler is not running")
@@ -215,6 +238,9 @@ func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time))
 		return nil
 	})
 	s.health.Add("digests", func(ctx context.Context) error {
+		if !s.recordsReadable() {
+			return nil // the cluster check says why
+		}
 		var late []error
 		now := m.Now()
 		for _, j := range s.sched.get().Jobs() {
@@ -240,11 +266,11 @@ func (s *services) overdue(ctx context.Context, j digest.Job, now time.Time) err
 		return nil
 	}
 	slot := due.In(j.Schedule.Zone()).Format("2006-01-02T15:04")
-	last, ok, err := s.db.LastRun(ctx, j.Spec.Name)
+	runs, err := s.runHistory().Runs(ctx, j.Spec.Name)
 	if err != nil {
 		return fmt.Errorf("digest %s: %w", j.Spec.Name, err)
 	}
-	if !ok || last.Slot < slot {
+	if len(runs) == 0 || runs[len(runs)-1].Slot < slot {
 		return fmt.Errorf("digest %s overdue: due %s, not run", j.Spec.Name, due.In(j.Schedule.Zone()).Format("2006-01-02 15:04 MST"))
 	}
 	return nil

@@ -28,7 +28,7 @@ func (s botSearch) Search(ctx context.Context, q bot.SearchQuery) (bot.SearchRes
 	}
 	out := bot.SearchResult{Total: res.Total}
 	for _, h := range res.Hits {
-		hit := bot.SearchHit{ID: h.ID, Title: h.Title, Source: h.Source, Date: h.Date, Snippet: h.Snippet.Text}
+		hit := bot.SearchHit{ID: h.ID, Title: h.Title, Source: h.Source, URL: h.URL, Date: h.Date, Snippet: h.Snippet.Text}
 		for _, m := range h.Snippet.Marks {
 			hit.Marks = append(hit.Marks, bot.Span{Start: m.Start, End: m.End})
 		}
@@ -129,7 +129,7 @@ func (d botDigests) Schedules(_ context.Context, channel string) ([]bot.Schedule
 func botMessage(m digest.Message) bot.Message {
 	out := bot.Message{Content: m.Content, Nonce: m.Nonce}
 	for _, e := range m.Embeds {
-		be := bot.Embed{Title: e.Title, Description: e.Description, Color: e.Color}
+		be := bot.Embed{Title: e.Title, URL: e.URL, Description: e.Description, Color: e.Color}
 		if e.Footer != nil {
 			be.Footer = e.Footer.Text
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"time"
-	"unicode/utf8"
 )
 
 // tokenLifetime is how long an interaction token accepts follow-ups.
@@ -47,8 +46,12 @@ func (f *Server) handleCallback(w http.ResponseWriter, r *http.Request, rec *Req
 		st.callbacks = append(st.callbacks, cb)
 		f.notifyLocked()
 	}
-	if late := f.now().Sub(st.created); f.opts.CallbackDeadline > 0 && late > f.opts.CallbackDeadline {
-		refuse(http.StatusNotFound, fmt.Sprintf("answered %v after dispatch, past the %v deadline", late, f.opts.CallbackDeadline))
+	// interactions/receiving-and-responding#responding-to-an-interaction:
+	// "Interaction tokens are valid for 15 minutes, but the initial
+	// response must be sent within 3 seconds". Measured in real time: a
+	// test moving Options.Clock cannot make a slow bot look quick.
+	if late := time.Since(st.dispatched); st.deadline > 0 && late > st.deadline {
+		refuse(http.StatusNotFound, fmt.Sprintf("answered %v after dispatch, past the %v deadline", late.Round(time.Millisecond), st.deadline))
 		writeError(w, http.StatusNotFound, codeUnknownInteraction, "Unknown interaction")
 		return
 	}
@@ -58,6 +61,11 @@ func (f *Server) handleCallback(w http.ResponseWriter, r *http.Request, rec *Req
 		return
 	}
 	errs := validateCallback(st.typ, resp.Type, p, len(pb.Files))
+	if c, ok := fields["choices"]; resp.Type == CallbackAutocomplete && (!ok || string(c) == "null") {
+		// interactions/receiving-and-responding#interaction-response-object-autocomplete:
+		// choices is required; no matches is "choices": [].
+		errs = append(errs, fieldError{Path: "data.choices", Code: "BASE_TYPE_REQUIRED", Message: "This field is required"})
+	}
 	var component *Message
 	if resp.Type == CallbackUpdateMessage || resp.Type == CallbackDeferredUpdate {
 		if component = f.messageByID[st.componentMsg]; component == nil || component.Deleted {
@@ -137,10 +145,10 @@ func validateCallback(it InteractionType, ct int, p Payload, files int) []fieldE
 			return bad("autocomplete interactions only take type 8")
 		}
 		var errs []fieldError
-		if p.CustomID == "" || utf8.RuneCountInString(p.CustomID) > 100 {
+		if p.CustomID == "" || unitLen(p.CustomID) > 100 {
 			errs = append(errs, fieldError{Path: "data.custom_id", Code: "BASE_TYPE_BAD_LENGTH", Message: "Must be between 1 and 100 in length."})
 		}
-		if n := utf8.RuneCountInString(p.Title); n < 1 || n > 45 {
+		if n := textLen(p.Title); n < 1 || n > 45 {
 			errs = append(errs, fieldError{Path: "data.title", Code: "BASE_TYPE_BAD_LENGTH", Message: "Must be between 1 and 45 in length."})
 		}
 		if len(p.Components) < 1 || len(p.Components) > 5 {

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // Command is a registered application command as the fake stores it.
@@ -21,7 +20,10 @@ type Command struct {
 	Name          string
 	Description   string
 	Options       []CommandOption
-	Raw           json.RawMessage // the JSON the fake answers with
+	// Contexts where a global command may be used: 0 guild, 1 the bot's
+	// DM, 2 other private channels; nil when the command did not say (all).
+	Contexts []int
+	Raw      json.RawMessage // the JSON the fake answers with
 }
 
 // CommandOption is an option declared by a command.
@@ -66,6 +68,7 @@ type commandJSON struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description"`
 	Options     []CommandOption `json:"options"`
+	Contexts    []int           `json:"contexts"`
 }
 
 // Commands returns the commands registered in a scope: "" for global, or a
@@ -293,7 +296,7 @@ func (f *Server) buildCommandLocked(scope string, raw []byte, id string) (*Comma
 		id = f.newIDLocked()
 	}
 	c := &Command{ID: id, ApplicationID: f.opts.ApplicationID, GuildID: scope, Version: f.newIDLocked(),
-		Type: cj.Type, Name: cj.Name, Description: cj.Description, Options: cj.Options}
+		Type: cj.Type, Name: cj.Name, Description: cj.Description, Options: cj.Options, Contexts: cj.Contexts}
 	set := func(k string, v any) { b, _ := json.Marshal(v); fields[k] = b }
 	set("id", c.ID)
 	set("application_id", c.ApplicationID)
@@ -340,11 +343,11 @@ func validateCommand(c commandJSON) []fieldError {
 		if !validName(c.Name) {
 			add("name", fmt.Sprintf("Command name %q is invalid: 1-32 lowercase letters, digits, - or _", c.Name))
 		}
-		if n := utf8.RuneCountInString(c.Description); n < 1 || n > 100 {
+		if n := textLen(c.Description); n < 1 || n > 100 {
 			add("description", "Must be between 1 and 100 in length.")
 		}
 	case 2, 3:
-		if n := utf8.RuneCountInString(c.Name); n < 1 || n > 32 {
+		if n := textLen(c.Name); n < 1 || n > 32 {
 			add("name", "Must be between 1 and 32 in length.")
 		}
 		if c.Description != "" {
@@ -357,7 +360,7 @@ func validateCommand(c commandJSON) []fieldError {
 		add("type", fmt.Sprintf("Value %d is not a valid command type", c.Type))
 	}
 	errs = append(errs, validateOptions(c.Options, "options", 0)...)
-	total := utf8.RuneCountInString(c.Name) + utf8.RuneCountInString(c.Description) + optionChars(c.Options)
+	total := textLen(c.Name) + textLen(c.Description) + optionChars(c.Options)
 	if total > 4000 {
 		add("", fmt.Sprintf("Command is %d characters long; the limit is 4000", total))
 	}
@@ -367,9 +370,9 @@ func validateCommand(c commandJSON) []fieldError {
 func optionChars(opts []CommandOption) int {
 	n := 0
 	for _, o := range opts {
-		n += utf8.RuneCountInString(o.Name) + utf8.RuneCountInString(o.Description) + optionChars(o.Options)
+		n += textLen(o.Name) + textLen(o.Description) + optionChars(o.Options)
 		for _, ch := range o.Choices {
-			n += utf8.RuneCountInString(ch.Name) + utf8.RuneCountInString(fmt.Sprint(ch.Value))
+			n += textLen(ch.Name) + textLen(fmt.Sprint(ch.Value))
 		}
 	}
 	return n
@@ -394,7 +397,7 @@ func validateOptions(opts []CommandOption, path string, depth int) []fieldError 
 			add(p+".name", "Option names must be unique")
 		}
 		seen[o.Name] = true
-		if n := utf8.RuneCountInString(o.Description); n < 1 || n > 100 {
+		if n := textLen(o.Description); n < 1 || n > 100 {
 			add(p+".description", "Must be between 1 and 100 in length.")
 		}
 		if o.Type < OptSubCommand || o.Type > OptAttachment {
@@ -441,10 +444,10 @@ func validateOptions(opts []CommandOption, path string, depth int) []fieldError 
 			add(p+".choices", "Must be 25 or fewer in length.")
 		}
 		for j, ch := range o.Choices {
-			if n := utf8.RuneCountInString(ch.Name); n < 1 || n > 100 {
+			if n := textLen(ch.Name); n < 1 || n > 100 {
 				add(p+".choices."+strconv.Itoa(j)+".name", "Must be between 1 and 100 in length.")
 			}
-			if s, ok := ch.Value.(string); ok && (o.Type != OptString || utf8.RuneCountInString(s) > 100) {
+			if s, ok := ch.Value.(string); ok && (o.Type != OptString || textLen(s) > 100) {
 				add(p+".choices."+strconv.Itoa(j)+".value", "Choice value must match the option type and be at most 100 characters")
 			}
 			if _, ok := ch.Value.(float64); ok && o.Type == OptString {

@@ -1,7 +1,9 @@
 // Package fakediscord is a Discord stand-in for tests: it listens on
 // 127.0.0.1 only and speaks enough of Discord's REST API (v9/v10) and
-// gateway for the real github.com/bwmarrin/discordgo v0.29.0 client, records
-// everything it receives, and misbehaves on demand.
+// gateway for a client that follows Discord's documentation (and for
+// github.com/bwmarrin/discordgo v0.29.0's REST calls), records everything it
+// receives, holds the client to the documented rules, and misbehaves on
+// demand.
 //
 // # Pointing discordgo at it
 //
@@ -42,10 +44,53 @@
 // recorded and answered 404 JSON.
 //
 // Gateway (/ws): HELLO first; IDENTIFY → READY (session_id,
-// resume_gateway_url, user, application, unavailable guilds) and a
-// GUILD_CREATE per guild; heartbeat → ACK; RESUME → replay of missed
-// dispatches then RESUMED, or op 9 when the session cannot be resumed.
-// Frames are plain JSON text unless Options.CompressPayloads.
+// resume_gateway_url — /resume on the host the client dialled, not /ws —,
+// user, application, unavailable guilds) and a GUILD_CREATE per guild;
+// heartbeat → ACK; RESUME on the resume URL → replay of missed dispatches
+// then RESUMED, or op 9 when the session cannot be resumed. Frames are
+// plain JSON text unless Options.CompressPayloads.
+//
+// HTTP interactions: after SetInteractionsURL, Interact POSTs each
+// interaction to the bot's endpoint (loopback only) signed with Ed25519
+// (PublicKey), and the HTTP answer is its callback; PingEndpoint checks the
+// endpoint as Discord does when the URL is saved.
+//
+// # Discord's documented rules it enforces
+//
+// The fake follows discord-api-docs, not discordgo; each rule cites its
+// section in the code. Breaches Discord answers are answered the same way;
+// breaches Discord only punishes indirectly are recorded (Violations), and
+// StartT fails the test on any (Options.TolerateViolations to allow them):
+//
+//   - A client closing with 1000/1001 ends its session: RESUME → op 9
+//     (topics/gateway#initiating-a-disconnect).
+//   - RESUME only on READY's resume_gateway_url; elsewhere op 9 and a
+//     violation (topics/gateway#preparing-to-resume).
+//   - After op 9 a new connection: IDENTIFY or RESUME on the same one is
+//     closed with 4000 and recorded (topics/gateway#resuming).
+//   - The first heartbeat waits interval × jitter: sent at once on three
+//     connections in a row, or any heartbeat later than the interval (plus
+//     2 s slack), is recorded (topics/gateway#heartbeat-interval);
+//     HeartbeatJitters reports each connection's.
+//   - 429s as documented per scope: "global" with only Retry-After,
+//     X-RateLimit-Global and X-RateLimit-Scope; "shared" not counted
+//     against the client (topics/rate-limits#exceeding-a-rate-limit). A
+//     request during a global limit (interaction endpoints excepted) is
+//     recorded (#global-rate-limit).
+//   - Invalid requests (401, 403, 429 not shared) are counted; over
+//     Options.InvalidRequestLimit in 10 minutes (default 10,000) the client
+//     is banned: Cloudflare's HTML 429 for everything, and requests during
+//     a ban are recorded (#invalid-request-limit-aka-cloudflare-bans).
+//   - Lengths in UTF-16 code units after trimming, required embed fields
+//     non-blank after trimming (resources/message#embed-object-embed-limits).
+//   - An autocomplete answer carries "choices", [] when empty
+//     (interactions/receiving-and-responding).
+//   - The initial response within 3 s of real time, whatever Options.Clock
+//     says; Interaction.AnswerWithin asks for another window
+//     (interactions/receiving-and-responding#responding-to-an-interaction).
+//   - A global command listing contexts is offered only there: a DM
+//     interaction for a guild-only command is refused
+//     (interactions/application-commands#interaction-contexts).
 //
 // # Driving the bot
 //
@@ -77,15 +122,15 @@
 // # Misbehaviour
 //
 // AddFault, FailNext, RateLimitNext, FailFor and SlowDown inject 429s (with
-// retry_after in the body and Retry-After, X-RateLimit-* headers, per route
-// or global), 5xx (502/504 as Cloudflare HTML), delays and dropped
+// retry_after in the body and the headers of Fault.Scope: "user", "global"
+// or "shared"; Fault.CloudflareBan for the HTML ban page), 5xx (502/504 as Cloudflare HTML), delays and dropped
 // connections; LimitRoute enforces real buckets; DenyChannel and
 // RemoveChannel give 403 Missing Permissions and 404 Unknown Channel.
 // On the gateway: DropGateway, Reconnect (op 7), InvalidateSession (op 9),
 // CloseGateway (close codes such as 4004), RejectHandshakes and
 // SetHeartbeatAcks(false).
 //
-// # discordgo v0.29.0 behaviour the bot must bound itself
+// # discordgo v0.29.0 behaviour the bot must bound or replace
 //
 //   - On 429 it sleeps retry_after (time.Sleep, no context) and retries
 //     without limit while Session.ShouldRetryOnRateLimit is true. The only
@@ -97,8 +142,15 @@
 //   - After a gateway error it reconnects forever (1 s doubling to 10 min)
 //     with no way to stop the loop, even by Session.Close, and a close code
 //     such as 4004 (bad token) does not stop it.
-//   - It ignores op 9's d and resume_gateway_url: it always re-IDENTIFYs on
-//     op 9 and always resumes at the URL from GET /gateway.
+//   - Its gateway breaks the rules above: it closes a zombie connection
+//     with 1000 and then resumes, resumes at the URL from GET /gateway,
+//     sends the first heartbeat at once and re-IDENTIFYs on the connection
+//     that got op 9. Against this fake its reconnects fail; bot/discord has
+//     its own gateway client.
+//   - It pauses for a global 429 only with X-RateLimit-Reset-After, which
+//     Discord's global 429 lacks, and a Cloudflare ban (HTML 429) comes
+//     back as a JSON decoding error.
+//   - InteractionResponseData omits an empty "choices".
 //   - Session.Close (and every reconnect) sleeps 1 s holding the session
 //     lock.
 //   - MessageSend has no nonce/enforce_nonce fields: send them with

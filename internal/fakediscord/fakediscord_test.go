@@ -322,6 +322,9 @@ func TestDeferredResponseAndFollowups(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
+// The 3-second window is real time: moving the fake's clock does not make
+// a callback late, taking longer than the window (here asked for as
+// 100 ms) does.
 func TestLateCallbackRefused(t *testing.T) {
 	t.Parallel()
 	clock := &fakediscord.ManualClock{T: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
@@ -331,13 +334,25 @@ func TestLateCallbackRefused(t *testing.T) {
 	s := session(t, f, "tok")
 	respErr := make(chan error, 1)
 	s.AddHandler(func(s *discordgo.Session, i *discordgo.InteractionCreate) {
-		clock.Advance(4 * time.Second) // the bot "took" longer than Discord's 3 s
+		if strings.Contains(i.ApplicationCommandData().GetOption("query").StringValue(), "quick") {
+			clock.Advance(time.Hour) // the fake's clock, not the window's
+		} else {
+			time.Sleep(150 * time.Millisecond)
+		}
 		respErr <- s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
 			Data: &discordgo.InteractionResponseData{Content: "late"}})
 	})
 	open(t, f, s)
 	register(t, f, s)
-	_, err := f.Exchange(testCtx(t), fakediscord.SlashCommand("search", fakediscord.Str("query", "q")))
+	if _, err := f.Exchange(testCtx(t), fakediscord.SlashCommand("search", fakediscord.Str("query", "quick"))); err != nil {
+		t.Errorf("a quick callback after the clock moved an hour: %v", err)
+	}
+	if err := <-respErr; err != nil {
+		t.Error(err)
+	}
+	slow := fakediscord.SlashCommand("search", fakediscord.Str("query", "q"))
+	slow.AnswerWithin = 100 * time.Millisecond
+	_, err := f.Exchange(testCtx(t), slow)
 	if err == nil || !strings.Contains(err.Error(), "deadline") {
 		t.Errorf("Exchange error = %v, want a deadline refusal", err)
 	}
@@ -513,7 +528,11 @@ func TestGoroutinesCleanedUp(t *testing.T) {
 		if _, err := f.Exchange(ctx, fakediscord.SlashCommand("search", fakediscord.Str("query", "q"))); err != nil {
 			t.Fatal(err)
 		}
-		f.DropGateway()
+		// A second client whose connection drops (discordgo's own cannot
+		// be dropped here: it would resume against the rules, forever).
+		c := dialRaw(t, f, f.GatewayURL())
+		identifyRaw(c)
+		c.ws.Close()
 		if err := f.WaitHandshakes(ctx, 2); err != nil {
 			t.Fatal(err)
 		}

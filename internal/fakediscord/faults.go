@@ -34,9 +34,17 @@ type Fault struct {
 	// Retry-After header (whole seconds, rounded up, as Discord sends) and
 	// X-RateLimit-Reset-After.
 	RetryAfter time.Duration
-	// Global marks a 429 as the global limit (X-RateLimit-Global: true,
-	// "global": true in the body).
+	// Global marks a 429 as the global limit, answered as documented:
+	// Retry-After, X-RateLimit-Global: true and X-RateLimit-Scope: global,
+	// no bucket headers; "global": true in the body. Same as Scope "global".
 	Global bool
+	// Scope of a 429: "user" (default), "global" or "shared" (a busy
+	// resource; Discord does not count it against the client).
+	Scope string
+	// CloudflareBan answers 429 with Cloudflare's HTML page instead of
+	// Discord's JSON: the IP is banned for RetryAfter (default 10 s), and a
+	// request during the ban is recorded as a violation.
+	CloudflareBan bool
 	// Code and Message form the JSON error body; defaults depend on Status.
 	Code    int
 	Message string
@@ -68,8 +76,17 @@ func (f *Server) AddFault(ft Fault) FaultHandle {
 	if ft.For > 0 {
 		r.until = f.now().Add(ft.For)
 	}
+	if r.CloudflareBan {
+		r.Status = http.StatusTooManyRequests
+		if r.RetryAfter <= 0 {
+			r.RetryAfter = 10 * time.Second
+		}
+	}
 	if r.Status == http.StatusTooManyRequests && r.RetryAfter <= 0 {
 		r.RetryAfter = 50 * time.Millisecond
+	}
+	if r.Global {
+		r.Scope = "global"
 	}
 	f.faults = append(f.faults, r)
 	f.faultByID[r.id] = r
@@ -163,9 +180,17 @@ func (f *Server) takeFaultLocked(method, path string) *faultRule {
 }
 
 // writeFault answers a request with the fault's status and body.
-func writeFault(w http.ResponseWriter, r *faultRule, now time.Time) {
-	if r.Status == http.StatusTooManyRequests {
-		writeRateLimited(w, r.RetryAfter, r.Global, bucketHash(r.Route), now)
+func (f *Server) writeFault(w http.ResponseWriter, r *faultRule, now time.Time) {
+	switch {
+	case r.CloudflareBan:
+		f.ban(r.RetryAfter)
+		writeBanned(w, r.RetryAfter)
+		return
+	case r.Status == http.StatusTooManyRequests:
+		if r.Scope == "global" {
+			f.globalLimited(r.RetryAfter)
+		}
+		writeRateLimited(w, r.RetryAfter, r.Scope, bucketHash(r.Route), now)
 		return
 	}
 	msg, code := r.Message, r.Code
@@ -194,26 +219,35 @@ func writeFault(w http.ResponseWriter, r *faultRule, now time.Time) {
 	writeError(w, r.Status, code, msg)
 }
 
-// writeRateLimited answers 429 the way Discord does.
-func writeRateLimited(w http.ResponseWriter, retryAfter time.Duration, global bool, bucket string, now time.Time) {
+// writeRateLimited answers 429 the way Discord does, by scope
+// (topics/rate-limits#exceeding-a-rate-limit, its three examples): "user"
+// and "shared" with the bucket headers, "global" with only Retry-After,
+// X-RateLimit-Global and X-RateLimit-Scope.
+func writeRateLimited(w http.ResponseWriter, retryAfter time.Duration, scope, bucket string, now time.Time) {
+	if scope == "" {
+		scope = "user"
+	}
 	secs := retryAfter.Seconds()
 	h := w.Header()
 	h.Set("Retry-After", strconv.Itoa(int(math.Ceil(secs))))
-	h.Set("X-RateLimit-Limit", "1")
-	h.Set("X-RateLimit-Remaining", "0")
-	h.Set("X-RateLimit-Reset", formatEpoch(now.Add(retryAfter)))
-	h.Set("X-RateLimit-Reset-After", strconv.FormatFloat(secs, 'f', 3, 64))
-	h.Set("X-RateLimit-Bucket", bucket)
-	scope := "user"
-	if global {
+	if scope != "global" {
+		h.Set("X-RateLimit-Limit", "1")
+		h.Set("X-RateLimit-Remaining", "0")
+		h.Set("X-RateLimit-Reset", formatEpoch(now.Add(retryAfter)))
+		h.Set("X-RateLimit-Reset-After", strconv.FormatFloat(secs, 'f', 3, 64))
+		h.Set("X-RateLimit-Bucket", bucket)
+	} else {
 		h.Set("X-RateLimit-Global", "true")
-		scope = "global"
 	}
 	h.Set("X-RateLimit-Scope", scope)
+	msg := "You are being rate limited."
+	if scope == "shared" {
+		msg = "The resource is being rate limited."
+	}
 	writeJSON(w, http.StatusTooManyRequests, map[string]any{
-		"message":     "You are being rate limited.",
+		"message":     msg,
 		"retry_after": math.Round(secs*1000) / 1000,
-		"global":      global,
+		"global":      scope == "global",
 		"code":        0,
 	})
 }

@@ -62,6 +62,7 @@ type gatewayState struct {
 	rejectCode                                   int
 	rejectReason                                 string
 	noAck                                        bool
+	jitters                                      []float64 // first-heartbeat delay / interval, per connection
 }
 
 func newGatewayState() gatewayState {
@@ -96,12 +97,19 @@ type wsConn struct {
 	ws          *websocket.Conn
 	sess        *session // guarded by Server.mu
 	compress    bool     // guarded by Server.mu
-	invalidated bool     // op 9 sent: a new IDENTIFY is allowed
-	readDone    chan struct{}
-	stop        chan struct{}
-	kick        chan struct{}
-	qmu         sync.Mutex
-	q           []outItem
+	invalidated bool     // op 9 sent: the client must reconnect (guarded by Server.mu)
+	resumeURL   bool     // opened on the resume_gateway_url
+	host        string   // the Host the client dialled, for resume_gateway_url
+	hello       time.Time
+	lastBeat    time.Time // real time of the last heartbeat; zero before the first
+	// serverClosed: the fake sent a close frame (guarded by Server.mu); a
+	// close frame from the client is then its echo.
+	serverClosed bool
+	readDone     chan struct{}
+	stop         chan struct{}
+	kick         chan struct{}
+	qmu          sync.Mutex
+	q            []outItem
 }
 
 type outItem struct {
@@ -142,8 +150,12 @@ func (f *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "fakediscord speaks encoding=json only", http.StatusBadRequest)
 		return
 	}
+	route := "GET /ws"
+	if r.URL.Path == resumePath {
+		route = "GET " + resumePath
+	}
 	rec := Request{Time: f.now(), Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
-		Header: r.Header.Clone(), Route: "GET /ws", Status: http.StatusSwitchingProtocols}
+		Header: r.Header.Clone(), Route: route, Status: http.StatusSwitchingProtocols}
 	ws, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		rec.Status, rec.Note = http.StatusBadRequest, "websocket upgrade failed: "+err.Error()
@@ -151,13 +163,19 @@ func (f *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.record(&rec, rec.Status, time.Now())
-	c := &wsConn{ws: ws, readDone: make(chan struct{}), stop: make(chan struct{}), kick: make(chan struct{}, 1)}
+	c := &wsConn{ws: ws, readDone: make(chan struct{}), stop: make(chan struct{}), kick: make(chan struct{}, 1),
+		resumeURL: r.URL.Path == resumePath, host: r.Host, hello: time.Now()}
 	f.mu.Lock()
 	if f.closed {
 		f.mu.Unlock()
 		ws.Close()
 		return
 	}
+	ws.SetCloseHandler(func(code int, text string) error {
+		f.clientClosed(c, code, text)
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
+		return nil
+	})
 	f.gw.nextConn++
 	c.id = f.gw.nextConn
 	f.gw.conns[c] = struct{}{}
@@ -253,6 +271,7 @@ func (f *Server) readLoop(c *wsConn) {
 		f.recordFrameLocked(c.id, true, op, "", 0, p.D)
 		switch op {
 		case 1:
+			f.heartbeatLocked(c)
 			if !f.gw.noAck {
 				f.sendLocked(c, 11, nil)
 			}
@@ -285,6 +304,7 @@ func (f *Server) sendLocked(c *wsConn, op int, d any) {
 }
 
 func (f *Server) closeLocked(c *wsConn, code int, reason string) {
+	c.serverClosed = true
 	f.recordFrameLocked(c.id, false, -1, "CLOSE", 0, json.RawMessage(fmt.Sprintf(`{"code":%d,"reason":%q}`, code, reason)))
 	c.enqueue(outItem{closeCode: code, closeText: reason})
 }
@@ -338,6 +358,9 @@ func (f *Server) identifyLocked(c *wsConn, d json.RawMessage) {
 		return
 	}
 	f.gw.identifies++
+	if f.refuseAfterInvalidLocked(c, "IDENTIFY") {
+		return
+	}
 	if f.gw.rejectCode != 0 {
 		f.closeLocked(c, f.gw.rejectCode, f.gw.rejectReason)
 		return
@@ -346,7 +369,7 @@ func (f *Server) identifyLocked(c *wsConn, d json.RawMessage) {
 		f.closeLocked(c, CloseAuthenticationFailed, "Authentication failed.")
 		return
 	}
-	if c.sess != nil && c.sess.valid && !c.invalidated {
+	if c.sess != nil && c.sess.valid {
 		f.closeLocked(c, CloseAlreadyAuthenticated, "Already authenticated.")
 		return
 	}
@@ -366,7 +389,7 @@ func (f *Server) identifyLocked(c *wsConn, d json.RawMessage) {
 	}
 	ready := map[string]any{
 		"v": 9, "user": f.botUser(), "guilds": guilds, "session_id": s.id, "session_type": "normal",
-		"resume_gateway_url": f.GatewayURL(), "application": map[string]any{"id": f.opts.ApplicationID, "flags": 0},
+		"resume_gateway_url": "ws://" + c.host + resumePath, "application": map[string]any{"id": f.opts.ApplicationID, "flags": 0},
 		"private_channels": []any{}, "relationships": []any{}, "presences": []any{},
 		"geo_ordered_rtc_regions": []any{}, "_trace": []string{"fakediscord-gateway"},
 	}
@@ -401,6 +424,9 @@ func (f *Server) resumeLocked(c *wsConn, d json.RawMessage) {
 		return
 	}
 	f.gw.resumes++
+	if f.refuseAfterInvalidLocked(c, "RESUME") {
+		return
+	}
 	if f.gw.rejectCode != 0 {
 		f.closeLocked(c, f.gw.rejectCode, f.gw.rejectReason)
 		return
@@ -410,6 +436,16 @@ func (f *Server) resumeLocked(c *wsConn, d json.RawMessage) {
 		return
 	}
 	s := f.gw.sessions[rp.SessionID]
+	if !c.resumeURL {
+		// topics/gateway#preparing-to-resume: "open a new connection using
+		// resume_gateway_url rather than the URL used to initially
+		// connect". The fake refuses a RESUME anywhere else (Discord only
+		// disconnects such clients more often) so that the mistake shows.
+		f.violateLocked("gateway#preparing-to-resume", fmt.Sprintf("RESUME on connection %d, opened on the connect URL, not on READY's resume_gateway_url", c.id))
+		c.invalidated = true
+		f.sendLocked(c, 9, false)
+		return
+	}
 	replayable := s != nil && s.valid && rp.Seq <= s.seq &&
 		(len(s.buf) == 0 && rp.Seq == s.seq || len(s.buf) > 0 && s.buf[0].seq <= rp.Seq+1)
 	if !replayable {

@@ -50,6 +50,10 @@ type Interaction struct {
 	// Unregistered skips the registered-command check (made-up command ID,
 	// options unchecked).
 	Unregistered bool
+	// AnswerWithin overrides Options.CallbackDeadline for this interaction:
+	// a test that needs a slow (or an especially quick) callback asks for
+	// it here; negative: no deadline.
+	AnswerWithin time.Duration
 }
 
 // Opt is an option value in a command interaction.
@@ -141,7 +145,9 @@ type interactionState struct {
 	typ                InteractionType
 	channelID, guildID string
 	componentMsg       string
-	created            time.Time
+	created            time.Time     // Options.Clock: the token's 15 minutes
+	dispatched         time.Time     // real time: the 3-second answer window
+	deadline           time.Duration // ≤ 0: none
 	callbacks          []Callback
 	acked              bool
 	originalID         string
@@ -151,7 +157,15 @@ type interactionState struct {
 // Interact sends an INTERACTION_CREATE to the bot, waiting (bounded by ctx)
 // for a valid gateway session if there is none. While the bot is
 // disconnected the dispatch is buffered for its RESUME, as on Discord.
+// After SetInteractionsURL it is POSTed, signed, to the bot's endpoint
+// instead, and the HTTP answer is its callback.
 func (f *Server) Interact(ctx context.Context, in Interaction) (Sent, error) {
+	f.mu.Lock()
+	viaHTTP := f.interactionsURL != ""
+	f.mu.Unlock()
+	if viaHTTP {
+		return f.interactHTTP(in)
+	}
 	for {
 		var payload map[string]any
 		var st *interactionState
@@ -177,9 +191,7 @@ func (f *Server) Interact(ctx context.Context, in Interaction) (Sent, error) {
 			}
 			continue // the session went away meanwhile: build again
 		}
-		st.created = f.now()
-		f.interactions[st.id] = st
-		f.byToken[st.token] = st
+		f.registerLocked(st, in)
 		seq := f.dispatchRawLocked(s, "INTERACTION_CREATE", db)
 		f.notifyLocked()
 		f.mu.Unlock()
@@ -290,6 +302,18 @@ func (f *Server) WaitFollowups(ctx context.Context, interactionID string, n int)
 		return len(out) >= n
 	})
 	return out, err
+}
+
+// registerLocked records a dispatched interaction; its answer window
+// starts now.
+func (f *Server) registerLocked(st *interactionState, in Interaction) {
+	st.created, st.dispatched = f.now(), time.Now()
+	st.deadline = f.opts.CallbackDeadline
+	if in.AnswerWithin != 0 {
+		st.deadline = in.AnswerWithin
+	}
+	f.interactions[st.id] = st
+	f.byToken[st.token] = st
 }
 
 func randomToken() string {

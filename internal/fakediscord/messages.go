@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // MessageKind says how a message came to be.
@@ -244,7 +243,7 @@ func (f *Server) handleChannelPost(w http.ResponseWriter, r *http.Request, rec *
 		return
 	}
 	errs := validatePayload(p, len(pb.Files), true)
-	if utf8.RuneCountInString(nonce) > 25 {
+	if unitLen(nonce) > 25 {
 		errs = append(errs, fieldError{Path: "nonce", Code: "BASE_TYPE_MAX_LENGTH", Message: "Must be 25 or fewer in length."})
 	}
 	key := channelID + "\x00" + nonce
@@ -263,6 +262,9 @@ func (f *Server) handleChannelPost(w http.ResponseWriter, r *http.Request, rec *
 	m.Nonce = nonce
 	if enforce && nonce != "" {
 		f.nonces[key] = m
+	}
+	if f.opts.OnChannelMessage != nil {
+		f.opts.OnChannelMessage(m.copy())
 	}
 	f.notifyLocked()
 	writeJSON(w, http.StatusOK, f.messageJSON(m))

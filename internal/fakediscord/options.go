@@ -1,6 +1,9 @@
 package fakediscord
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // commandDataLocked fills data for a command or autocomplete interaction.
 func (f *Server) commandDataLocked(in Interaction, data map[string]any) error {
@@ -14,6 +17,18 @@ func (f *Server) commandDataLocked(in Interaction, data map[string]any) error {
 	cmd := f.lookupCommandLocked(in.GuildID, in.Name)
 	if cmd == nil {
 		return fmt.Errorf("fakediscord: command %q is not registered for guild %q or globally", in.Name, in.GuildID)
+	}
+	// interactions/application-commands#interaction-contexts: a global
+	// command is offered only in the contexts it lists (all when it lists
+	// none); the Discord client does not show it elsewhere.
+	if cmd.GuildID == "" && cmd.Contexts != nil {
+		ctx := 0
+		if in.DM {
+			ctx = 1
+		}
+		if !slices.Contains(cmd.Contexts, ctx) {
+			return fmt.Errorf("fakediscord: /%s is not offered in this context (%d); its contexts are %v", in.Name, ctx, cmd.Contexts)
+		}
 	}
 	data["id"] = cmd.ID
 	if cmd.GuildID != "" {
@@ -119,7 +134,7 @@ func checkOptValue(spec CommandOption, v any, lenient bool) (any, error) {
 		if !ok {
 			return nil, fmt.Errorf("want a string, got %T", v)
 		}
-		n := len([]rune(s))
+		n := textLen(s)
 		if !lenient && spec.MinLength != nil && n < *spec.MinLength {
 			return nil, fmt.Errorf("%d characters, declared min_length %d", n, *spec.MinLength)
 		}

@@ -3,8 +3,27 @@ package fakediscord
 import (
 	"fmt"
 	"strconv"
-	"unicode/utf8"
+	"strings"
+	"unicode/utf16"
 )
+
+// textLen is a length as Discord checks it against a limit: UTF-16 code
+// units (how its JavaScript clients count: an emoji outside the BMP is 2)
+// after leading and trailing white space is trimmed
+// (resources/message#embed-object-embed-limits: "Leading and trailing
+// whitespace characters are not included (they are trimmed
+// automatically)").
+func textLen(s string) int { return unitLen(strings.TrimSpace(s)) }
+
+// unitLen is the length in UTF-16 code units, untrimmed: for identifiers
+// (custom_id, values), which Discord keeps as sent.
+func unitLen(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
 
 // Payload is the message-like body of a channel message, an interaction
 // callback's data, a follow-up or an edit, decoded for assertions.
@@ -163,12 +182,18 @@ type File struct {
 	Data        []byte
 }
 
-// validatePayload applies Discord's message limits. creating requires a
+// validatePayload applies Discord's message limits, every length counted
+// by textLen (UTF-16 units after trimming): content ≤ 2000
+// (resources/message#create-message-jsonform-params), the embed limits
+// (resources/message#embed-object-embed-limits: title 256, description
+// 4096, 25 fields, field name 256 and value 1024, footer 2048, author 256,
+// 6000 in all, and fields required after trimming), and components
+// (components/reference: 5 rows, custom_id ≤ 100). creating requires a
 // non-empty message (edits may clear fields).
 func validatePayload(p Payload, files int, creating bool) []fieldError {
 	var errs []fieldError
 	add := func(path, code, msg string) { errs = append(errs, fieldError{Path: path, Code: code, Message: msg}) }
-	if n := utf8.RuneCountInString(p.Content); n > 2000 {
+	if n := textLen(p.Content); n > 2000 {
 		add("content", "BASE_TYPE_MAX_LENGTH", fmt.Sprintf("Must be 2000 or fewer in length (got %d).", n))
 	}
 	if len(p.Embeds) > 10 {
@@ -181,7 +206,7 @@ func validatePayload(p Payload, files int, creating bool) []fieldError {
 	for i, e := range p.Embeds {
 		ep := "embeds." + strconv.Itoa(i)
 		maxLen := func(field, s string, limit int) {
-			n := utf8.RuneCountInString(s)
+			n := textLen(s)
 			total += n
 			if n > limit {
 				add(ep+"."+field, "BASE_TYPE_MAX_LENGTH", fmt.Sprintf("Must be %d or fewer in length (got %d).", limit, n))
@@ -200,10 +225,10 @@ func validatePayload(p Payload, files int, creating bool) []fieldError {
 		}
 		for j, fl := range e.Fields {
 			fp := "fields." + strconv.Itoa(j)
-			if fl.Name == "" {
+			if strings.TrimSpace(fl.Name) == "" {
 				add(ep+"."+fp+".name", "BASE_TYPE_REQUIRED", "This field is required")
 			}
-			if fl.Value == "" {
+			if strings.TrimSpace(fl.Value) == "" {
 				add(ep+"."+fp+".value", "BASE_TYPE_REQUIRED", "This field is required")
 			}
 			maxLen(fp+".name", fl.Name, 256)
@@ -245,14 +270,14 @@ func validateComponents(rows []Component) []fieldError {
 					add(cp+".custom_id", "Component custom id cannot be duplicated")
 				}
 				ids[c.CustomID] = true
-				if utf8.RuneCountInString(c.CustomID) > 100 {
+				if unitLen(c.CustomID) > 100 {
 					add(cp+".custom_id", "Must be 100 or fewer in length.")
 				}
 			}
 			switch c.Type {
 			case ComponentButton:
 				buttons++
-				if utf8.RuneCountInString(c.Label) > 80 {
+				if textLen(c.Label) > 80 {
 					add(cp+".label", "Must be 80 or fewer in length.")
 				}
 				if c.Style == 5 {
@@ -271,7 +296,7 @@ func validateComponents(rows []Component) []fieldError {
 				if c.CustomID == "" {
 					add(cp+".custom_id", "This field is required")
 				}
-				if utf8.RuneCountInString(c.Placeholder) > 150 {
+				if textLen(c.Placeholder) > 150 {
 					add(cp+".placeholder", "Must be 150 or fewer in length.")
 				}
 				if c.Type == ComponentStringSelect && (len(c.Options) < 1 || len(c.Options) > 25) {
@@ -286,13 +311,13 @@ func validateComponents(rows []Component) []fieldError {
 				seen := map[string]bool{}
 				for k, o := range c.Options {
 					op := cp + ".options." + strconv.Itoa(k)
-					if n := utf8.RuneCountInString(o.Label); n < 1 || n > 100 {
+					if n := textLen(o.Label); n < 1 || n > 100 {
 						add(op+".label", "Must be between 1 and 100 in length.")
 					}
-					if n := utf8.RuneCountInString(o.Value); n < 1 || n > 100 {
+					if n := unitLen(o.Value); n < 1 || n > 100 {
 						add(op+".value", "Must be between 1 and 100 in length.")
 					}
-					if utf8.RuneCountInString(o.Description) > 100 {
+					if textLen(o.Description) > 100 {
 						add(op+".description", "Must be 100 or fewer in length.")
 					}
 					if seen[o.Value] {
@@ -323,10 +348,10 @@ func validateChoices(cs []Choice) []fieldError {
 	}
 	for i, c := range cs {
 		p := "data.choices." + strconv.Itoa(i)
-		if n := utf8.RuneCountInString(c.Name); n < 1 || n > 100 {
+		if n := textLen(c.Name); n < 1 || n > 100 {
 			errs = append(errs, fieldError{Path: p + ".name", Code: "BASE_TYPE_BAD_LENGTH", Message: "Must be between 1 and 100 in length."})
 		}
-		if s, ok := c.Value.(string); ok && utf8.RuneCountInString(s) > 100 {
+		if s, ok := c.Value.(string); ok && unitLen(s) > 100 {
 			errs = append(errs, fieldError{Path: p + ".value", Code: "BASE_TYPE_MAX_LENGTH", Message: "Must be 100 or fewer in length."})
 		}
 	}

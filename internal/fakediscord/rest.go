@@ -64,7 +64,7 @@ func (f *Server) record(rec *Request, status int, start time.Time) {
 }
 
 func (f *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/ws" || strings.HasPrefix(r.URL.Path, "/ws/") {
+	if r.URL.Path == "/ws" || strings.HasPrefix(r.URL.Path, "/ws/") || r.URL.Path == resumePath {
 		f.serveGateway(w, r)
 		return
 	}
@@ -80,6 +80,7 @@ func (f *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if rw.status == 0 {
 			rw.status = http.StatusOK
 		}
+		f.countInvalid(rw.status, rw.header)
 		f.record(rec, rw.status, start)
 		w.WriteHeader(rw.status)
 		w.Write(rw.body.Bytes())
@@ -89,6 +90,15 @@ func (f *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	f.mu.Lock()
+	banned := f.checkLimitsLocked(r.Method, r.URL.Path)
+	left := time.Until(f.rl.bannedUntil)
+	f.mu.Unlock()
+	if banned {
+		rec.Fault = "ban"
+		writeBanned(rw, left)
+		return
+	}
 	var fault *faultRule
 	if f.armed.Load() {
 		f.mu.Lock()
@@ -117,7 +127,7 @@ func (f *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			panic(http.ErrAbortHandler)
 		case fault.Status != 0:
 			rec.Fault = strconv.Itoa(fault.Status)
-			writeFault(rw, fault, f.now())
+			f.writeFault(rw, fault, f.now())
 			return
 		}
 	}
@@ -138,7 +148,7 @@ func (f *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if limited {
 		rec.Fault = "429"
 		rec.Note = "route limit"
-		writeRateLimited(rw, retry, false, bucket, f.now())
+		writeRateLimited(rw, retry, "user", bucket, f.now())
 		return
 	}
 	f.route(rw, r, rec, body)

@@ -2,6 +2,8 @@ package fakediscord
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -61,15 +63,17 @@ type Options struct {
 	// Guilds are announced in READY and GUILD_CREATE. Default: one guild
 	// DefaultGuildID with one text channel DefaultChannelID.
 	Guilds []Guild
-	// Clock supplies "now" for timestamps, snowflakes, the nonce window, the
-	// interaction deadline, token expiry and Fault.For. Default time.Now.
+	// Clock supplies "now" for timestamps, snowflakes, the nonce window,
+	// token expiry and Fault.For. Default time.Now.
 	// Delays and retry_after are always real time (the client sleeps them).
 	Clock func() time.Time
 	// NonceWindow is how long an enforced nonce deduplicates channel
 	// messages (default 3 min; Discord says "a few minutes").
 	NonceWindow time.Duration
 	// CallbackDeadline is how long after dispatch an interaction may be
-	// answered (default 3 s, as Discord); negative disables the check.
+	// answered (default 3 s, as Discord), in real time whatever Clock says;
+	// negative disables the check. Interaction.AnswerWithin overrides it
+	// for one interaction.
 	CallbackDeadline time.Duration
 	// ReplayLimit bounds the dispatches kept per session for RESUME
 	// (default 1000).
@@ -80,6 +84,23 @@ type Options struct {
 	CompressPayloads bool
 	// Logger receives debug logs; default discards.
 	Logger *slog.Logger
+	// Listen is the loopback address to listen on (default 127.0.0.1:0);
+	// any other address is refused.
+	Listen string
+	// OnChannelMessage, when set, is called with each channel message
+	// created (POST /channels/{id}/messages; not a nonce repeat), in
+	// creation order, with the server's lock held: keep it short.
+	OnChannelMessage func(Message)
+	// InvalidRequestLimit is how many invalid requests (401, 403, 429 not
+	// of scope "shared") in 10 minutes get the client banned: every request
+	// answered by Cloudflare's HTML 429 for BanFor. Defaults: Discord's
+	// 10,000, and an hour.
+	InvalidRequestLimit int
+	BanFor              time.Duration
+	// TolerateViolations keeps StartT from failing a test whose client
+	// broke a documented rule (see Violations). For tests of clients known
+	// to depart from the docs, such as discordgo's own gateway.
+	TolerateViolations bool
 }
 
 // Guild is a guild the fake knows.
@@ -117,7 +138,15 @@ type Server struct {
 
 	requests   []Request
 	frames     []Frame
-	transports []*http.Transport
+	violations []Violation
+	rl         restLimits
+
+	// HTTP interactions: the application's key pair and where to POST.
+	pub             ed25519.PublicKey
+	priv            ed25519.PrivateKey
+	endpointClient  *http.Client
+	interactionsURL string // guarded by mu
+	transports      []*http.Transport
 
 	commands     map[string][]*Command // scope: "" global, else guild ID
 	messages     []*Message
@@ -165,13 +194,21 @@ func New(opts Options) *Server {
 	if opts.CallbackDeadline == 0 {
 		opts.CallbackDeadline = discordgo.InteractionDeadline
 	}
+	if opts.InvalidRequestLimit <= 0 {
+		opts.InvalidRequestLimit = defaultInvalidLimit
+	}
+	if opts.BanFor <= 0 {
+		opts.BanFor = defaultBanFor
+	}
 	if opts.ReplayLimit <= 0 {
 		opts.ReplayLimit = 1000
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	return &Server{
+		pub: pub, priv: priv, endpointClient: endpointHTTPClient(),
 		opts:         opts,
 		done:         make(chan struct{}),
 		changed:      make(chan struct{}),
@@ -193,7 +230,14 @@ func (f *Server) Start() error {
 	if f.srv != nil || f.closed {
 		return errors.New("fakediscord: Start called twice or after Close")
 	}
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	addr := f.opts.Listen
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	if host, _, err := net.SplitHostPort(addr); err != nil || net.ParseIP(host) == nil || !net.ParseIP(host).IsLoopback() {
+		return fmt.Errorf("fakediscord: listen address %q: want a loopback address such as 127.0.0.1:0", addr)
+	}
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("fakediscord: listening on loopback: %w", err)
 	}
@@ -215,7 +259,15 @@ func StartT(tb testing.TB, opts Options) *Server {
 	if err := f.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { f.Close() })
+	tb.Cleanup(func() {
+		f.Close()
+		if f.opts.TolerateViolations {
+			return
+		}
+		for _, v := range f.Violations() {
+			tb.Errorf("fakediscord: the client broke a documented rule: %v", v)
+		}
+	})
 	return f
 }
 
@@ -241,6 +293,7 @@ func (f *Server) Close() error {
 		for _, t := range transports {
 			t.CloseIdleConnections()
 		}
+		f.endpointClient.CloseIdleConnections()
 	})
 	return nil
 }
