@@ -228,3 +228,16 @@ func TestCountsAndHelpRead(t *testing.T) {
 		}
 	}
 }
+
+// TestShowIDsAnyCase: an ID prefix matches in any case; one too short says
+// how long it must be.
+func TestShowIDsAnyCase(t *testing.T) {
+	dir := t.TempDir()
+	out, _, err := run(t, dir, "show", "AD0293")
+	if err != nil || !strings.Contains(out, "ID:      ad0293d1ae8f") {
+		t.Errorf("show AD0293: %v\n%s", err, out)
+	}
+	if _, _, err := run(t, dir, "show", "ad"); err == nil || !strings.Contains(err.Error(), "give at least 4 characters") {
+		t.Errorf("show ad: %v", err)
+	}
+}
