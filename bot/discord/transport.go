@@ -1,7 +1,12 @@
-// Package discord is the bot's Discord gateway transport: it connects with
-// discordgo, registers the slash commands, turns interactions into bot
-// requests and responses back into interaction callbacks, and posts
-// scheduled messages to channels. It is the only package that imports
+// Package discord is the bot's Discord transport. It registers the slash
+// commands, receives interactions over its own gateway connection (one
+// shard each; session resume, heartbeats and reconnects follow Discord's
+// gateway docs, see gateway.go) or over the HTTP interactions endpoint
+// (verified with the application's public key), turns them into bot
+// requests and responses back into interaction callbacks (deferring slow
+// ones), and posts scheduled messages to channels with our own payload and
+// nonce (post.go), every REST call passing one rate-limit gate (global 429s,
+// bans, the invalid-request budget). It is the only package that imports
 // discordgo.
 package discord
 

@@ -32,6 +32,10 @@ type DiscordConfig struct {
 	// AllowedGuilds, when set, are the only guilds whose interactions the
 	// bot answers.
 	AllowedGuilds []string `yaml:"allowed_guilds"`
+	// Shards is how many gateway shards the replicas of a cluster share:
+	// a number, or auto (Discord's recommendation, the default in a
+	// cluster). Needs a cluster: section.
+	Shards string `yaml:"shards"`
 }
 
 // HTTPConfig is the http: section.

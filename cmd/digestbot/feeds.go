@@ -348,8 +348,9 @@ func (s *services) pollFeeds(ctx context.Context, m *Main) {
 		m.logger.Info("feed loaded new articles", "feed", r.Feed, "added", r.Count(feed.Added), "updated", r.Count(feed.Updated))
 	}
 	poller := m.newPoller(s.db)
+	share := s.shareFeeds(ctx, m, poller)
 	for {
-		sources := s.feeds.sources()
+		sources, claimsChanged := share.own(s.feeds.sources())
 		if len(sources) > 0 {
 			m.logger.Info("polling feeds", "feeds", len(sources))
 		}
@@ -371,6 +372,9 @@ func (s *services) pollFeeds(ctx context.Context, m *Main) {
 			stop()
 			<-done
 			s.feeds.current.Store(&next)
+		case <-claimsChanged: // this replica's share of the feeds changed
+			stop()
+			<-done
 		}
 	}
 }

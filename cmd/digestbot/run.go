@@ -77,7 +77,7 @@ func (m *Main) run(ctx context.Context) (err error) {
 	token := m.config.Token(m.Getenv)
 	deps := bot.Deps{
 		Articles:     db,
-		State:        db,
+		State:        srv.botState(m.logger),
 		Search:       botSearch{ix: ix, now: now},
 		Summaries:    botSummaries{svc},
 		Digests:      botDigests{svc: svc, sched: &srv.sched, loc: m.config.Location(), now: now},
@@ -163,19 +163,19 @@ const shutdownGrace = 10 * time.Second
 // transport gives up: over the gateway when there is a token, and over the
 // HTTP interactions endpoint when there is a public key.
 func (m *Main) runDiscord(ctx context.Context, deps bot.Deps, srv *services, poster *lazyPoster, token string) error {
-	var t *discord.Transport
+	var gw gatewayConn
 	srv.setUpObservability(m, func() (bool, time.Time) {
-		if t == nil || token == "" {
+		if gw == nil || token == "" {
 			return true, m.Now()
 		}
-		return t.Connected()
+		return gw.Connected()
 	})
 	rateLimits := srv.metrics.Counter("digestbot_discord_rate_limits_total", "429 answers from Discord.")
 	rateWait := srv.metrics.Counter("digestbot_discord_rate_limit_wait_seconds_total", "Time Discord asked us to wait.")
 	invalid := srv.metrics.Counter("digestbot_discord_invalid_requests_total",
 		"Invalid requests (401, 403, 429 not of scope shared); Discord bans an IP at 10,000 in 10 minutes.", "status")
 	b := bot.New(m.observed(deps, srv))
-	t, err := discord.New(b, discord.Options{
+	opts := discord.Options{
 		Token:      token,
 		AppID:      m.config.Discord.ApplicationID,
 		GuildIDs:   m.config.Discord.GuildIDs,
@@ -187,21 +187,20 @@ func (m *Main) runDiscord(ctx context.Context, deps bot.Deps, srv *services, pos
 			rateLimits.Inc()
 			rateWait.Add(wait.Seconds())
 		},
-		OnInvalidRequest: func(status int) { invalid.Inc(strconv.Itoa(status)) },
-	})
+	}
+	opts.RESTLimits = discord.NewRESTLimits(0, func(status int) { invalid.Inc(strconv.Itoa(status)) })
+	t, err := discord.New(b, opts)
 	if err != nil {
 		return err
 	}
+	gw = t
 	srv.metrics.GaugeFunc("digestbot_discord_invalid_requests_10m", "Invalid requests in the last 10 minutes.", func() float64 {
 		_, n := t.InvalidRequests()
 		return float64(n)
 	})
 	srv.metrics.GaugeFunc("digestbot_discord_gateway_reconnects", "Gateway reconnections since start.", func() float64 { return float64(t.Reconnects()) })
 	if token != "" {
-		openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err = t.Open(openCtx)
-		cancel()
-		if err != nil {
+		if gw, err = srv.openGateway(ctx, m, b, t, opts); err != nil {
 			return err
 		}
 	}
@@ -215,14 +214,14 @@ func (m *Main) runDiscord(ctx context.Context, deps bot.Deps, srv *services, pos
 	var fatal error
 	select {
 	case <-ctx.Done():
-	case fatal = <-t.Fatal():
+	case fatal = <-gw.Fatal():
 	}
 	m.logger.Info("shutting down")
 	stop() // the scheduler and rescan first: no post starts on a closing gateway
 	stopHTTP()
 	closeCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	err = t.Close(closeCtx)
+	err = gw.Close(closeCtx)
 	if fatal != nil {
 		return fatal
 	}
