@@ -165,4 +165,38 @@ if [ "${COLD:-0}" = 1 ] && [ -w /proc/sys/vm/drop_caches ]; then
 	"$sb" open -db "$WORK/digestbot.db" -queries "$WORK/queries.txt" -out "$WORK/open_cold.json"
 fi
 
+# 6. One-shot commands, each a new process: `digestbot search` against the
+# sqlite3 shell for the same queries (the first ONESHOT of them, top 10 with
+# titles and snippets), and `digestbot --help`. The median of each is
+# reported; the best of 20 for --help.
+go build -o "$WORK/digestbot" ./cmd/digestbot
+ONESHOT=${ONESHOT:-30}
+ms_of() { # ms_of CMD…: wall time of one run in seconds
+	local t0 t1
+	t0=$(date +%s%N)
+	"$@" >/dev/null 2>&1
+	t1=$(date +%s%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.5f\n", (b - a) / 1e9 }'
+}
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+: >"$WORK/oneshot_db.txt"
+: >"$WORK/oneshot_fts.txt"
+head -n "$ONESHOT" "$WORK/queries.txt" | while read -r q; do
+	# shellcheck disable=SC2086 # the query's words are separate arguments
+	ms_of "$WORK/digestbot" search --db "$WORK/digestbot.db" $q >>"$WORK/oneshot_db.txt"
+	sql=$(echo "$q" | awk '{ q = ""; for (i = 1; i <= NF; i++) q = q (i > 1 ? " " : "") "\"" $i "\"";
+		printf "SELECT rowid, title, snippet(docs, 1, %c**%c, %c**%c, %c…%c, 30) FROM docs WHERE docs MATCH %c%s%c ORDER BY rank LIMIT 10;", 39, 39, 39, 39, 39, 39, 39, q, 39 }')
+	ms_of sqlite3 "$WORK/fts.db" "$sql" >>"$WORK/oneshot_fts.txt"
+done
+: >"$WORK/help.txt"
+for _ in $(seq 1 20); do ms_of "$WORK/digestbot" --help >>"$WORK/help.txt"; done
+cat >"$WORK/oneshot.json" <<JSON
+{
+  "queries": $(wc -l <"$WORK/oneshot_db.txt"),
+  "search_median_seconds": $(median <"$WORK/oneshot_db.txt"),
+  "sqlite_median_seconds": $(median <"$WORK/oneshot_fts.txt"),
+  "help_seconds": $(sort -n "$WORK/help.txt" | head -n 1)
+}
+JSON
+
 "$sb" report -work "$WORK" -runs "$RUNS"

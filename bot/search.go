@@ -187,21 +187,28 @@ func highlight(text string, marks []Span) string {
 			i++
 			m.End = marks[i].End
 		}
-		sb.WriteString(escapeMarkdown(text[at:m.Start]))
-		sb.WriteString("**" + escapeMarkdown(text[m.Start:m.End]) + "**")
+		sb.WriteString(escapeAt(text, at, m.Start))
+		sb.WriteString("**" + escapeAt(text, m.Start, m.End) + "**")
 		at = m.End
 	}
-	sb.WriteString(escapeMarkdown(text[at:]))
+	sb.WriteString(escapeAt(text, at, len(text)))
 	return sb.String()
+}
+
+// escapeAt escapes text[from:to], knowing whether it starts a line.
+func escapeAt(text string, from, to int) string {
+	return escapeText(text[from:to], from == 0 || text[from-1] == '\n')
 }
 
 // escapeMarkdown makes text show literally in Discord markdown, escaping
 // each special character once: emphasis, code, spoilers and links
 // anywhere, quotes, headings and list markers at the start of a line.
 // Mentions are defused (allowed_mentions also stops any ping).
-func escapeMarkdown(s string) string {
+func escapeMarkdown(s string) string { return escapeText(s, true) }
+
+// escapeText is escapeMarkdown for s that starts a line or not.
+func escapeText(s string, lineStart bool) string {
 	var sb strings.Builder
-	lineStart := true
 	for _, r := range s {
 		switch r {
 		case '\\', '*', '_', '~', '`', '|', '[', ']':

@@ -41,7 +41,7 @@ func TestSearchHealsDamagedSegment(t *testing.T) {
 	want := map[string][]string{}
 	ix := openIndex(t, db, clean)
 	for _, q := range queries {
-		res, err := ix.Search(ctx, q, SearchOptions{})
+		res, err := ix.Search(ctx, q, Request{})
 		must(t, err)
 		want[q] = hitIDs(res)
 	}
@@ -65,7 +65,7 @@ func TestSearchHealsDamagedSegment(t *testing.T) {
 		var p progressLog
 		ix := openLogged(t, db, dir, &p)
 		for _, q := range queries {
-			res, err := ix.Search(ctx, q, SearchOptions{})
+			res, err := ix.Search(ctx, q, Request{})
 			if err != nil {
 				t.Errorf("damage at %d, search %q: %v", off, q, err)
 				continue

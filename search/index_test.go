@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/ingest"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -98,7 +100,7 @@ func openLogged(t *testing.T, db Store, dir string, p *progressLog) *Index {
 
 func mustFind(t *testing.T, ix *Index, q string, want int) {
 	t.Helper()
-	res, err := ix.Search(context.Background(), q, SearchOptions{})
+	res, err := ix.Search(context.Background(), q, Request{})
 	if err != nil {
 		t.Fatalf("Search(%q): %v", q, err)
 	}
@@ -142,7 +144,7 @@ func TestOpenRebuildsOnlyWhenNeeded(t *testing.T) {
 	must(t, ix.Close())
 
 	// An index of another database is rebuilt.
-	other := openStore(t)
+	other := testenv.OpenDB(t)
 	loadText(t, other, "other.txt", " date 2024-01-02 Harbor reopens\n\nThe harbor reopened after the storm.\n")
 	ix = openLogged(t, other, dir, &p)
 	if got := p.rebuilds(); len(got) != 3 || got[2] != "the search index belongs to another database" {
@@ -256,7 +258,7 @@ func TestSearchDuringCatchUp(t *testing.T) {
 					return
 				default:
 				}
-				if _, err := ix.Search(ctx, "party history", SearchOptions{}); err != nil {
+				if _, err := ix.Search(ctx, "party history", Request{}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -276,7 +278,7 @@ func TestSearchDuringCatchUp(t *testing.T) {
 func TestSearchErrorsHideTheIndex(t *testing.T) {
 	ix := openIndex(t, sampleStore(t), "")
 	must(t, ix.Close())
-	_, err := ix.Search(context.Background(), "border", SearchOptions{})
+	_, err := ix.Search(context.Background(), "border", Request{})
 	if err == nil || strings.Contains(err.Error(), "bleve") {
 		t.Errorf("search on a closed index: %v", err)
 	}
@@ -297,4 +299,99 @@ func must(t testing.TB, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A searching-only open of an up-to-date index writes nothing and refuses
+// changes; one that is behind is caught up as usual.
+func TestOpenReadOnly(t *testing.T) {
+	ctx := context.Background()
+	db := sampleStore(t)
+	dir := filepath.Join(t.TempDir(), "index")
+	must(t, openIndex(t, db, dir).Close())
+	root := filepath.Join(dir, "store", "root.bolt")
+	before, err := os.ReadFile(root)
+	must(t, err)
+	files, err := os.ReadDir(filepath.Join(dir, "store"))
+	must(t, err)
+
+	opts := Options{Logger: testLogger(t), Now: func() time.Time { return testNow }, ReadOnly: true}
+	ix, err := Open(ctx, dir, db, opts)
+	must(t, err)
+	if !ix.readOnly {
+		t.Fatal("an up-to-date index was not opened read-only")
+	}
+	mustFind(t, ix, "border police", 1)
+	time.Sleep(200 * time.Millisecond) // bleve's background writer would run meanwhile
+	if err := ix.CatchUp(ctx); !errors.Is(err, errReadOnly) {
+		t.Errorf("CatchUp on a read-only index: %v, want errReadOnly", err)
+	}
+	if err := ix.Rebuild(ctx); !errors.Is(err, errReadOnly) {
+		t.Errorf("Rebuild on a read-only index: %v, want errReadOnly", err)
+	}
+	must(t, ix.Close())
+	after, err := os.ReadFile(root)
+	must(t, err)
+	if !bytes.Equal(before, after) {
+		t.Error("opening and closing read-only changed root.bolt")
+	}
+	again, err := os.ReadDir(filepath.Join(dir, "store"))
+	must(t, err)
+	if len(again) != len(files) {
+		t.Errorf("files in the index: %d before, %d after", len(files), len(again))
+	}
+
+	// Behind the database: caught up, and writable.
+	loadText(t, db, "harbor.txt", " date 2024-03-15 Harbor reopens after storm\n\nThe harbor reopened on Friday.\n")
+	ix, err = Open(ctx, dir, db, opts)
+	must(t, err)
+	defer ix.Close()
+	if ix.readOnly {
+		t.Error("an index behind the database was opened read-only")
+	}
+	mustFind(t, ix, "harbor", 1)
+}
+
+func TestBulkLoad(t *testing.T) {
+	for _, tc := range []struct {
+		changes int
+		docs    int64
+		want    bool
+	}{
+		{10, 0, false},      // a few new articles: caught up
+		{1001, 0, true},     // a first big ingest: rebuilt
+		{1001, 5000, false}, // many, but fewer than the index holds
+		{6000, 5000, true},
+		{1000, 0, false}, // not more than 4 batches
+	} {
+		if got := bulkLoad(tc.changes, tc.docs, 250); got != tc.want {
+			t.Errorf("bulkLoad(%d changes, %d docs) = %v, want %v", tc.changes, tc.docs, got, tc.want)
+		}
+	}
+}
+
+// A backlog bigger than the index is applied by a rebuild.
+func TestCatchUpBulkLoadRebuilds(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.OpenDB(t)
+	var p progressLog
+	ix, err := Open(ctx, filepath.Join(t.TempDir(), "index"), db, Options{Logger: testLogger(t), Progress: p.report, BatchSize: 1})
+	must(t, err)
+	defer ix.Close()
+	_, err = ingest.Run(ctx, db, corpus.Sample(), ingest.Options{}, func(ingest.Result) {})
+	must(t, err)
+	must(t, ix.CatchUp(ctx))
+	if got := p.rebuilds(); len(got) != 2 || got[1] != "many new articles in the database" {
+		t.Errorf("rebuilds %q, want the first build and then a bulk load", got)
+	}
+	mustFind(t, ix, "border police", 1)
+	if ix.stats.Docs != int64(len(corpus.Sample())) {
+		t.Errorf("stats count %d articles, want %d", ix.stats.Docs, len(corpus.Sample()))
+	}
+	// A few more are caught up in place.
+	loadText(t, db, "harbor.txt", " date 2024-03-15 Harbor reopens after storm\n\nThe harbor reopened on Friday.\n")
+	must(t, ix.CatchUp(ctx))
+	if got := p.rebuilds(); len(got) != 2 {
+		t.Errorf("one new article rebuilt the index: %q", got)
+	}
+	mustFind(t, ix, "harbor", 1)
 }

@@ -26,9 +26,9 @@ const (
 	maxExpansions = 128
 )
 
-// SearchOptions narrow and page a search. The zero value asks for the
-// first DefaultLimit results.
-type SearchOptions struct {
+// Request narrows and pages a search (its query text is Search's q). The
+// zero value asks for the first DefaultLimit results.
+type Request struct {
 	// From and To are WHEN expressions, as for `digestbot date`
 	// (2023-07-03, 2023-07, 2023, 2023-01..2023-03, today, last-week, …):
 	// results are dated within the start of From and the end of To. Empty
@@ -94,7 +94,7 @@ func (r Results) Pages() int {
 // -excluded words, prefix* words and the filters from:WHEN, to:WHEN and
 // date:WHEN. A query that cannot be run gives a *QueryError whose message
 // is meant for the user; other errors are the index's or the database's.
-func (ix *Index) Search(ctx context.Context, q string, o SearchOptions) (Results, error) {
+func (ix *Index) Search(ctx context.Context, q string, o Request) (Results, error) {
 	res := Results{Query: q, Page: max(o.Page, 1), Limit: o.Limit}
 	if res.Limit <= 0 {
 		res.Limit = DefaultLimit
@@ -327,7 +327,11 @@ func (ix *Index) expand(field, prefix string) ([]string, error) {
 		ix.opts.Logger.Error("search index dictionary", "field", field, "error", err)
 		return nil, errIndexFailed
 	}
-	defer d.Close()
+	defer func() {
+		if err := d.Close(); err != nil {
+			ix.opts.Logger.Warn("search index dictionary: close", "field", field, "error", err)
+		}
+	}()
 	type entry struct {
 		term  string
 		count uint64

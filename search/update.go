@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/index/scorch"
 
 	"github.com/digestbot/digestbot/store"
 )
@@ -22,9 +21,13 @@ import (
 // An index found damaged is rebuilt.
 func (ix *Index) CatchUp(ctx context.Context) error {
 	ix.write.Lock()
-	if ix.closed {
+	switch {
+	case ix.closed:
 		ix.write.Unlock()
 		return errClosed
+	case ix.readOnly:
+		ix.write.Unlock()
+		return errReadOnly
 	}
 	ix.mu.RLock()
 	bi := ix.bi
@@ -43,8 +46,11 @@ func (ix *Index) CatchUp(ctx context.Context) error {
 func (ix *Index) Rebuild(ctx context.Context) error {
 	ix.write.Lock()
 	defer ix.write.Unlock()
-	if ix.closed {
+	switch {
+	case ix.closed:
 		return errClosed
+	case ix.readOnly:
+		return errReadOnly
 	}
 	return ix.rebuild(ctx, "rebuild requested")
 }
@@ -63,6 +69,12 @@ func (ix *Index) catchUp(ctx context.Context) error {
 	}
 	if len(changes) == 0 {
 		return nil
+	}
+	if bulkLoad(len(changes), stats.Docs, ix.opts.BatchSize) {
+		// Indexing this many articles into the live index would hold them
+		// in memory until bleve's writer catches up; a rebuild holds one
+		// batch at a time, and the old index answers searches meanwhile.
+		return ix.rebuild(ctx, "many new articles in the database")
 	}
 	origin, err := firstChange(ctx, ix.st)
 	if err != nil {
@@ -95,6 +107,14 @@ func (ix *Index) catchUp(ctx context.Context) error {
 	ix.mu.Unlock()
 	ix.opts.Logger.Debug("search index caught up", "changes", len(changes), "seq", seq, "took", time.Since(start))
 	return nil
+}
+
+// bulkLoad reports whether a backlog of changes is better applied by
+// rebuilding an index of docs articles: when it holds more changes than
+// the index holds articles (a first big ingest), rebuilding costs at most
+// twice the work and keeps memory bounded.
+func bulkLoad(changes int, docs int64, batch int) bool {
+	return changes > 4*batch && int64(changes) > docs
 }
 
 // rebuildWorkers is how many batches a rebuild indexes at once: turning a
@@ -156,32 +176,17 @@ func (ix *Index) rebuild(ctx context.Context, reason string) error {
 	if err != nil && !errors.Is(err, errStop) {
 		return fmt.Errorf("search index: read the change log: %w", err)
 	}
-	puts := make([]store.Change, 0, len(order))
+	ids := make([]string, 0, len(order))
 	for _, id := range order {
 		if live[id] {
-			puts = append(puts, store.Change{Seq: last, ID: id})
+			ids = append(ids, id)
 		}
 	}
 
-	ix.opts.Logger.Debug("rebuilding the search index", "reason", reason, "articles", len(puts), "dir", ix.dir)
-	report := ix.reporter(reason, len(puts), start)
+	ix.opts.Logger.Debug("rebuilding the search index", "reason", reason, "articles", len(ids), "dir", ix.dir)
+	report := ix.reporter(reason, len(ids), start)
 	report(0)
-	bi, err := bleve.NewUsing(tmp, ix.im, scorch.Name, scorch.Name, runtimeConfig())
-	if err != nil {
-		ix.opts.Logger.Error("create search index", "dir", tmp, "error", err)
-		return fmt.Errorf("search index: create %s: %w", tmp, errIndexFailed)
-	}
-	_, stats, err := ix.apply(ctx, bi, puts, rebuildWorkers(), origin, corpusStats{}, report)
-	if len(puts) == 0 && err == nil {
-		// Nothing to index: still record what the index is.
-		b := bi.NewBatch()
-		setMeta(b, last, origin, stats)
-		err = ix.commit(bi, b, true)
-	}
-	if cerr := closeBleve(bi); err == nil && cerr != nil {
-		ix.opts.Logger.Error("close new search index", "dir", tmp, "error", cerr)
-		err = fmt.Errorf("search index: close %s: %w", tmp, errIndexFailed)
-	}
+	stats, err := ix.build(ctx, tmp, ids, last, origin, report)
 	if err != nil {
 		_ = os.RemoveAll(tmp)
 		return err
@@ -208,8 +213,8 @@ func (ix *Index) rebuild(ctx context.Context, reason string) error {
 		return fmt.Errorf("search index: open %s: %w", ix.dir, errIndexFailed)
 	}
 	ix.bi, ix.seq, ix.stats = nbi, last, stats
-	ix.finished(reason, len(puts), start)
-	ix.opts.Logger.Debug("search index rebuilt", "articles", len(puts), "took", time.Since(start).Round(time.Millisecond))
+	ix.finished(reason, len(ids), start)
+	ix.opts.Logger.Debug("search index rebuilt", "articles", len(ids), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -232,51 +237,90 @@ func (ix *Index) apply(ctx context.Context, bi bleve.Index, changes []store.Chan
 	changes = latest(changes)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type pending struct {
-		b    *bleve.Batch
-		size int
-	}
-	batches := make(chan pending, workers)
+	batches := make(chan pendingBatch, workers)
 	var readErr error
 	go func() {
 		defer close(batches)
-		for start := 0; start < len(changes); start += ix.opts.BatchSize {
-			chunk := changes[start:min(start+ix.opts.BatchSize, len(changes))]
-			b := bi.NewBatch()
-			for _, c := range chunk {
-				id := c.ID
-				a, ok, err := ix.article(ctx, id)
-				if err != nil {
-					readErr = err
-					return
-				}
-				if !ok {
-					b.Delete(id)
-					if wasStored[id] {
-						stats.remove()
-					}
-					continue
-				}
-				if err := b.IndexAdvanced(ix.docs.document(a)); err != nil {
-					ix.opts.Logger.Error("add article to the search index batch", "id", id, "error", err)
-					readErr = fmt.Errorf("search index: article %s: %w", id, errIndexFailed)
-					return
-				}
-				if !wasStored[id] {
-					stats.add(a)
-				}
-			}
-			if workers == 1 {
-				setMeta(b, chunk[len(chunk)-1].Seq, origin, stats)
-			}
-			select {
-			case batches <- pending{b: b, size: len(chunk)}:
-			case <-ctx.Done():
-				return
+		readErr = ix.makeBatches(ctx, bi, changes, wasStored, workers == 1, origin, &stats, batches)
+	}()
+	err := ix.commitBatches(bi, batches, workers, cancel, progress)
+	if err == nil {
+		err = readErr // set before batches closed, so before the commits ended
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return 0, stats, err
+	}
+	// A last batch records where the index stands and, once on disk, means
+	// all before it are too.
+	b := bi.NewBatch()
+	setMeta(b, seq, origin, stats)
+	if err := ix.commit(bi, b, true); err != nil {
+		return 0, stats, err
+	}
+	return seq, stats, nil
+}
+
+// pendingBatch is a batch of size changes, ready to commit.
+type pendingBatch struct {
+	b    *bleve.Batch
+	size int
+}
+
+// makeBatches reads the articles of changes into batches of BatchSize,
+// keeping stats up to date, and sends them on out until done or ctx ends.
+// With inOrder (one committer) each batch also records how far it goes.
+func (ix *Index) makeBatches(ctx context.Context, bi bleve.Index, changes []store.Change, wasStored map[string]bool, inOrder bool, origin string, stats *corpusStats, out chan<- pendingBatch) error {
+	for start := 0; start < len(changes); start += ix.opts.BatchSize {
+		chunk := changes[start:min(start+ix.opts.BatchSize, len(changes))]
+		b := bi.NewBatch()
+		for _, c := range chunk {
+			if err := ix.addChange(ctx, b, c.ID, wasStored[c.ID], stats); err != nil {
+				return err
 			}
 		}
-	}()
+		if inOrder {
+			setMeta(b, chunk[len(chunk)-1].Seq, origin, *stats)
+		}
+		select {
+		case out <- pendingBatch{b: b, size: len(chunk)}:
+		case <-ctx.Done():
+			return nil // the caller reports ctx's error
+		}
+	}
+	return nil
+}
 
+// addChange puts article id into b as it is now in the store: its
+// document, or a deletion when it is gone.
+func (ix *Index) addChange(ctx context.Context, b *bleve.Batch, id string, wasStored bool, stats *corpusStats) error {
+	a, ok, err := ix.article(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		b.Delete(id)
+		if wasStored {
+			stats.remove()
+		}
+		return nil
+	}
+	if err := b.IndexAdvanced(ix.docs.document(a)); err != nil {
+		ix.opts.Logger.Error("add article to the search index batch", "id", id, "error", err)
+		return fmt.Errorf("search index: article %s: %w", id, errIndexFailed)
+	}
+	if !wasStored {
+		stats.add(a)
+	}
+	return nil
+}
+
+// commitBatches commits the batches from in with workers committers,
+// reporting the changes done to progress. On the first failure it cancels
+// the batch maker and drains the rest.
+func (ix *Index) commitBatches(bi bleve.Index, in <-chan pendingBatch, workers int, cancel func(), progress func(done int)) error {
 	var (
 		mu   sync.Mutex
 		err  error
@@ -287,7 +331,7 @@ func (ix *Index) apply(ctx context.Context, bi bleve.Index, changes []store.Chan
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for p := range batches {
+			for p := range in {
 				mu.Lock()
 				failed := err != nil
 				mu.Unlock()
@@ -309,23 +353,7 @@ func (ix *Index) apply(ctx context.Context, bi bleve.Index, changes []store.Chan
 		}()
 	}
 	wg.Wait()
-	if err == nil {
-		err = readErr
-	}
-	if err == nil {
-		err = ctx.Err()
-	}
-	if err != nil {
-		return 0, stats, err
-	}
-	// A last batch records where the index stands and, once on disk, means
-	// all before it are too.
-	b := bi.NewBatch()
-	setMeta(b, seq, origin, stats)
-	if err := ix.commit(bi, b, true); err != nil {
-		return 0, stats, err
-	}
-	return seq, stats, nil
+	return err
 }
 
 // latest keeps the last change of each ID, in log order. What an ID's

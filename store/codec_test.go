@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/gob"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -60,6 +61,55 @@ func TestCodecRoundTrip(t *testing.T) {
 	}
 }
 
+// Bodies are stored compressed when that is smaller, as they are when not,
+// and a damaged compressed body is an error.
+func TestCodecBodies(t *testing.T) {
+	long := sampleArticles(t)[0]
+	short := long
+	short.Body = "Too short to compress."
+	random := long
+	rng := rand.New(rand.NewPCG(1, 2))
+	noise := make([]byte, 4000)
+	for i := range noise {
+		noise[i] = byte(' ' + rng.IntN(95))
+	}
+	random.Body = string(noise)
+	for _, tc := range []struct {
+		name string
+		a    corpus.Article
+		enc  byte
+	}{
+		{"news text", long, bodyZstd},
+		{"short", short, bodyPlain},
+		{"incompressible", random, bodyPlain},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			buf := encodeArticle(nil, tc.a)
+			got, err := decodeArticle(buf)
+			if err != nil || got != tc.a {
+				t.Fatalf("round trip: %v", err)
+			}
+			head, _ := decodeArticleBody(buf, false)
+			// The body is last: its encoding byte is right after the header.
+			headLen := len(encodeArticle(nil, corpus.Article{ID: head.ID, Title: head.Title, Source: head.Source,
+				Hash: head.Hash, Date: head.Date, TitleFrom: head.TitleFrom, Words: head.Words, URL: head.URL}))
+			if enc := buf[headLen-2]; enc != tc.enc {
+				t.Fatalf("body encoding %d, want %d", enc, tc.enc)
+			}
+			if tc.enc == bodyZstd {
+				if len(buf) >= len(tc.a.Body) {
+					t.Fatalf("compressed value is %d bytes for a %d-byte body", len(buf), len(tc.a.Body))
+				}
+				damaged := bytes.Clone(buf)
+				damaged[len(damaged)-10] ^= 0xff
+				if _, err := decodeArticle(damaged); err == nil {
+					t.Fatal("decoded a damaged compressed body")
+				}
+			}
+		})
+	}
+}
+
 // encodeArticleV1 is the codec-1 encoder of earlier builds (no URL), kept
 // to check that their values still decode.
 func encodeArticleV1(a corpus.Article) []byte {
@@ -95,7 +145,7 @@ func TestCodecReadsVersion1(t *testing.T) {
 			}
 		}
 	}
-	if _, err := decodeArticle([]byte{3, 0}); err == nil {
+	if _, err := decodeArticle([]byte{articleCodecV3 + 1, 0}); err == nil {
 		t.Fatal("decoded an unknown codec version")
 	}
 }
@@ -230,4 +280,28 @@ func BenchmarkCodec(b *testing.B) {
 		js += len(j)
 	}
 	b.Logf("sizes: binary %d bytes, JSON %d bytes for %d articles", bin, js, len(arts))
+}
+
+// FuzzDecodeArticle: any bytes decode to an article or an error, never a
+// panic, and what decodes encodes back to a value that decodes the same.
+func FuzzDecodeArticle(f *testing.F) {
+	for _, a := range sampleArticles(f) {
+		f.Add(encodeArticle(nil, a))
+		f.Add(encodeArticleV1(a))
+	}
+	f.Add([]byte{articleCodecV3})
+	f.Fuzz(func(t *testing.T, buf []byte) {
+		a, err := decodeArticle(buf)
+		head, herr := decodeArticleBody(buf, false)
+		if err != nil {
+			return
+		}
+		if herr != nil || head.ID != a.ID || head.Title != a.Title || head.URL != a.URL {
+			t.Fatalf("header decode differs: %+v, %v", head, herr)
+		}
+		again, err := decodeArticle(encodeArticle(nil, a))
+		if err != nil || again != a {
+			t.Fatalf("re-encoded article decodes as %+v, %v", again, err)
+		}
+	})
 }

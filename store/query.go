@@ -51,7 +51,20 @@ func (db *DB) Article(ctx context.Context, id string) (corpus.Article, error) {
 	return a, nil
 }
 
-// Count returns the number of stored articles.
+// Empty reports whether no article is stored. Unlike Count, it reads one
+// page rather than the whole articles bucket.
+func (db *DB) Empty(ctx context.Context) (bool, error) {
+	var empty bool
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bucketArticles).Cursor().First()
+		empty = k == nil
+		return nil
+	})
+	return empty, err
+}
+
+// Count returns the number of stored articles. It reads the whole articles
+// bucket; Empty is cheaper when that is all the caller wants to know.
 func (db *DB) Count(ctx context.Context) (int, error) {
 	var n int
 	err := db.view(ctx, func(tx *bolt.Tx) error {

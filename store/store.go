@@ -1,20 +1,22 @@
 // Package store keeps digestbot's articles, their indexes and the bot's state
 // in one bbolt file.
 //
-// Layout (schema version 3):
+// Layout (schema version 4):
 //
 //	meta      "schema" → uint32 schema version
-//	articles  id → article (binary codec, see codec.go; version 3 added
-//	          the source URL and the title's source, so an older build
-//	          must not read the file)
+//	articles  id → article (binary codec, see codec.go; schema 3 added
+//	          the source URL and the title's source, schema 4 bodies
+//	          compressed with zstd, so an older build must not read the file)
 //	by_date   YYYYMMDD of the date's first day + precision byte + id → empty
 //	by_hash   content hash → id
 //	files     file path → raw-bytes hash, size and article id
 //	refs      id → number of files holding that article (uvarint)
 //	changes   sequence (uint64 BE) → op byte + id: every stored change, in order
 //
-// Every method is one bbolt transaction, so a kill at any moment leaves the
-// file as it was before or after that method, never in between.
+// Every change is made in one bbolt write transaction (a method that first
+// looks, such as UpdateTermCounts, reads again inside the write), so a kill
+// at any moment leaves the file as it was before or after that change,
+// never in between. Reads see one consistent state each.
 package store
 
 import (
@@ -31,7 +33,7 @@ import (
 )
 
 // SchemaVersion is the layout this build reads and writes.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // Errors callers can test for with errors.Is. The first three carry an
 // apperr code, so callers outside the store can tell them apart without
@@ -88,8 +90,7 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	if !created {
 		if err := checkFile(f, path); err != nil {
-			f.Close()
-			return nil, err
+			return nil, errors.Join(err, f.Close())
 		}
 	}
 	b, err := openBolt(path, f, opts)
@@ -101,8 +102,7 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	db := &DB{path: path, bolt: b}
 	if err := db.prepare(); err != nil {
-		b.Close()
-		return nil, fmt.Errorf("open database %s: %w", quoteName(path), err)
+		return nil, errors.Join(fmt.Errorf("open database %s: %w", quoteName(path), err), b.Close())
 	}
 	return db, nil
 }
@@ -221,6 +221,10 @@ func migrate(tx *bolt.Tx, from int) error {
 		// files were read as plain text. A file whose article comes out the
 		// same is reported unchanged.
 		2: forgetRawHashes,
+		// Version 4 articles may have their body compressed (article codec
+		// 3). Older values are read as they are; the version keeps older
+		// builds, which cannot read codec 3, from opening the file.
+		3: func(*bolt.Tx) error { return nil },
 	}
 	for v := from; v < SchemaVersion; v++ {
 		step, ok := steps[v]

@@ -76,6 +76,9 @@ func TestRoundTrip(t *testing.T) {
 	a := article("Border police patrol", "First paragraph.\n\nSecond paragraph with 无人机.", day(2023, 7, 3))
 	a.Date.From = corpus.FromMetadata
 	a.Words = 7
+	if empty, err := db.Empty(ctx); err != nil || !empty {
+		t.Fatalf("new database: Empty = %v, %v; want true", empty, err)
+	}
 	out := put(t, db, file("/c/a.txt", a))
 	if out[0].Status != store.Added || out[0].ID != a.ID {
 		t.Fatalf("put: got %+v", out[0])
@@ -101,6 +104,9 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if n, _ := db.Count(ctx); n != 1 {
 		t.Fatalf("count = %d", n)
+	}
+	if empty, err := db.Empty(ctx); err != nil || empty {
+		t.Fatalf("one article: Empty = %v, %v; want false", empty, err)
 	}
 	mustCheck(t, db)
 }

@@ -97,15 +97,19 @@ func gen(args []string) error {
 	return nil
 }
 
-// memWatch samples the Go heap until stopped and reports its peak.
+// memWatch samples the Go heap until stopped and reports its peak. With
+// a profile path, it writes a heap profile each time the peak grows by a
+// tenth, so the last one shows what the heap held at its largest.
 type memWatch struct {
-	stop chan struct{}
-	done sync.WaitGroup
-	peak uint64
+	stop    chan struct{}
+	done    sync.WaitGroup
+	peak    uint64
+	anon    uint64 // peak anonymous resident memory (RssAnon), bytes
+	profile string
 }
 
-func watchMem() *memWatch {
-	w := &memWatch{stop: make(chan struct{})}
+func watchMem(profile string) *memWatch {
+	w := &memWatch{stop: make(chan struct{}), profile: profile}
 	w.done.Add(1)
 	go func() {
 		defer w.done.Done()
@@ -114,7 +118,11 @@ func watchMem() *memWatch {
 		for {
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
+			if w.profile != "" && ms.HeapInuse > w.peak+w.peak/10 {
+				writeHeapProfile(w.profile)
+			}
 			w.peak = max(w.peak, ms.HeapInuse)
+			w.anon = max(w.anon, procStatus("RssAnon:"))
 			select {
 			case <-w.stop:
 				return
@@ -125,20 +133,34 @@ func watchMem() *memWatch {
 	return w
 }
 
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	pprof.Lookup("heap").WriteTo(f, 0)
+}
+
 func (w *memWatch) Stop() uint64 {
 	close(w.stop)
 	w.done.Wait()
 	return w.peak
 }
 
-// peakRSS is the process's peak resident set (VmHWM) in bytes.
-func peakRSS() uint64 {
+// peakRSS is the process's peak resident set (VmHWM) in bytes: its own
+// memory and the pages of files it maps (bbolt's database, bleve's
+// segments) that it has touched.
+func peakRSS() uint64 { return procStatus("VmHWM:") }
+
+// procStatus returns a value in kB of /proc/self/status, in bytes.
+func procStatus(key string) uint64 {
 	data, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, key); ok {
 			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
 			return kb << 10
 		}
@@ -164,11 +186,13 @@ type LoadResult struct {
 	Articles     int     `json:"articles"`
 	StoreSeconds float64 `json:"store_seconds"`
 	IndexSeconds float64 `json:"index_seconds"`
+	StoreCPU     float64 `json:"store_cpu_seconds"`
 	TotalSeconds float64 `json:"total_seconds"`
 	DBBytes      int64   `json:"db_bytes"`
 	IndexBytes   int64   `json:"index_bytes"`
 	PeakHeap     uint64  `json:"peak_heap_bytes"`
 	PeakRSS      uint64  `json:"peak_rss_bytes"`
+	PeakAnonRSS  uint64  `json:"peak_anon_rss_bytes"`
 	CPUSeconds   float64 `json:"cpu_seconds"`
 }
 
@@ -192,6 +216,8 @@ func load(args []string) error {
 	out := fs.String("out", "", "JSON result file")
 	batch := fs.Int("batch", 0, "index batch size (0: the default)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the indexing to this file")
+	memprofile := fs.String("memprofile", "", "write heap profiles of the load's peak to this file")
+	allocprofile := fs.String("allocprofile", "", "write an allocation profile of the load to this file")
 	fs.Parse(args)
 	if *dir == "" || *dbPath == "" {
 		return errors.New("load needs -dir and -db")
@@ -201,7 +227,7 @@ func load(args []string) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	mem := watchMem()
+	mem := watchMem(*memprofile)
 	start := time.Now()
 	db, err := store.Open(*dbPath, store.Options{})
 	if err != nil {
@@ -213,6 +239,7 @@ func load(args []string) error {
 		return err
 	}
 	stored := time.Since(start)
+	storeCPU := cpuSeconds()
 	progress := func(p search.Progress) {
 		if p.Finished || p.Done%10000 == 0 {
 			fmt.Fprintf(os.Stderr, "  indexing: %d/%d articles, %s\n", p.Done, p.Total, p.Elapsed.Round(time.Millisecond))
@@ -234,17 +261,28 @@ func load(args []string) error {
 		return err
 	}
 	total := time.Since(start)
+	peakHeap := mem.Stop()
 	r := LoadResult{
 		Articles:     sum[store.Added],
 		StoreSeconds: stored.Seconds(),
+		StoreCPU:     storeCPU,
 		IndexSeconds: (total - stored).Seconds(),
 		TotalSeconds: total.Seconds(),
-		PeakHeap:     mem.Stop(),
+		PeakHeap:     peakHeap,
+		PeakAnonRSS:  mem.anon,
 		PeakRSS:      peakRSS(),
 		CPUSeconds:   cpuSeconds(),
 	}
 	if err := db.Close(); err != nil {
 		return err
+	}
+	if *allocprofile != "" {
+		f, err := os.Create(*allocprofile)
+		if err != nil {
+			return err
+		}
+		pprof.Lookup("allocs").WriteTo(f, 0)
+		f.Close()
 	}
 	r.DBBytes = dirSize(*dbPath)
 	r.IndexBytes = dirSize(*dbPath + ".index")
@@ -293,7 +331,7 @@ func openFirst(args []string) error {
 		return err
 	}
 	defer db.Close()
-	ix, err := search.Open(ctx, *dbPath+".index", db, search.Options{Logger: logger(), Progress: func(p search.Progress) {
+	ix, err := search.Open(ctx, *dbPath+".index", db, search.Options{Logger: logger(), ReadOnly: true, Progress: func(p search.Progress) {
 		fmt.Fprintf(os.Stderr, "unexpected rebuild: %s\n", p.Reason)
 	}})
 	if err != nil {
@@ -301,7 +339,7 @@ func openFirst(args []string) error {
 	}
 	defer ix.Close()
 	opened := time.Since(start)
-	res, err := ix.Search(ctx, qs[0], search.SearchOptions{})
+	res, err := ix.Search(ctx, qs[0], search.Request{})
 	if err != nil {
 		return err
 	}
@@ -347,12 +385,12 @@ func queries(args []string) error {
 		return err
 	}
 	defer db.Close()
-	ix, err := search.Open(ctx, *dbPath+".index", db, search.Options{Logger: logger()})
+	ix, err := search.Open(ctx, *dbPath+".index", db, search.Options{Logger: logger(), ReadOnly: true})
 	if err != nil {
 		return err
 	}
 	defer ix.Close()
-	opts := search.SearchOptions{Limit: 10, NoSnippets: !*snippets}
+	opts := search.Request{Limit: 10, NoSnippets: !*snippets}
 	var best QueryResult
 	for run := 0; run < max(*runs, 1); run++ {
 		lat := make([]float64, len(qs))

@@ -30,6 +30,15 @@ type FTSResult struct {
 	Version          string  `json:"version"`
 }
 
+// OneShotResult is what bench/search.sh measured of one-shot commands
+// (seconds).
+type OneShotResult struct {
+	Queries int     `json:"queries"`
+	Search  float64 `json:"search_median_seconds"`
+	SQLite  float64 `json:"sqlite_median_seconds"`
+	Help    float64 `json:"help_seconds"`
+}
+
 func readJSON(path string, v any) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -87,10 +96,13 @@ func report(args []string) error {
 	fmt.Fprintf(tw, "  store (bbolt: read, parse, store)\t%s\t\t\t\t\n", sec(load.StoreSeconds))
 	fmt.Fprintf(tw, "  index (bleve)\t%s\t\t\t\t\n", sec(load.IndexSeconds))
 	fmt.Fprintf(tw, "load, CPU (user+sys)\t%s\t%s\t%s\t\t\n", sec(load.CPUSeconds), sec(fts.LoadCPU), ratio(load.CPUSeconds, fts.LoadCPU))
-	fmt.Fprintf(tw, "load, peak RSS\t%s\t%s\t\t\t\n", mb(load.PeakRSS), mb(fts.LoadPeakRSS))
+	fmt.Fprintf(tw, "  store (CPU)\t%s\t\t\t\t\n", sec(load.StoreCPU))
+	fmt.Fprintf(tw, "load, peak RSS\t%s\t%s\t\t<= 400 MB: %s\t\n", mb(load.PeakRSS), mb(fts.LoadPeakRSS), check(load.PeakRSS <= 400e6))
+	fmt.Fprintf(tw, "  of it anonymous (heap, stacks; the rest is mapped files' pages)\t%s\t\t\t\t\n", mb(load.PeakAnonRSS))
 	fmt.Fprintf(tw, "load, peak Go heap (in use)\t%s\t\t\t\t\n", mb(load.PeakHeap))
-	fmt.Fprintf(tw, "size on disk\t%s + %s index\t%s\t%s\t\t\n", mb(uint64(load.DBBytes)), mb(uint64(load.IndexBytes)),
-		mb(uint64(fts.Bytes)), ratio(float64(load.DBBytes+load.IndexBytes), float64(fts.Bytes)))
+	size := float64(load.DBBytes + load.IndexBytes)
+	fmt.Fprintf(tw, "size on disk\t%s + %s index\t%s\t%s\t<= 1.5x: %s\t\n", mb(uint64(load.DBBytes)), mb(uint64(load.IndexBytes)),
+		mb(uint64(fts.Bytes)), ratio(size, float64(fts.Bytes)), check(size <= 1.5*float64(fts.Bytes)))
 	fmt.Fprintf(tw, "%d queries (ids, titles), total\t%s\t%s\t%s\t<= 1x: %s\t\n", q0.Queries, sec(q0.Total), sec(fts.QueryTotal),
 		ratio(q0.Total, fts.QueryTotal), check(q0.Total <= fts.QueryTotal))
 	fmt.Fprintf(tw, "  median\t%s\t%s\t\t<= 1 ms: %s\t\n", ms(q0.Median), ms(fts.QueryMedian), check(q0.Median <= 0.001))
@@ -99,7 +111,8 @@ func report(args []string) error {
 	fmt.Fprintf(tw, "%d queries with snippets, total\t%s\t%s\t%s\t\t\n", q1.Queries, sec(q1.Total), sec(fts.SnippetTotal), ratio(q1.Total, fts.SnippetTotal))
 	fmt.Fprintf(tw, "  median / p99\t%s / %s\t%s / %s\t\t\t\n", ms(q1.Median), ms(q1.P99), ms(fts.SnippetMedian), ms(fts.SnippetP99))
 	fmt.Fprintf(tw, "queries: results per query (mean), none, any-word fallback\t%.0f, %d, %d\t\t\t\t\n", q0.MeanTotal, q0.Empty, q0.AnyWords)
-	fmt.Fprintf(tw, "queries: peak RSS, Go heap in use\t%s, %s\t%s\t\t\t\n", mb(q1.PeakRSS), mb(q1.HeapInuse), mb(fts.QueryPeakRSS))
+	fmt.Fprintf(tw, "queries: peak RSS after %d, Go heap in use\t%s, %s\t%s\t\t<= 150 MB: %s\t\n", q1.Queries,
+		mb(q1.PeakRSS), mb(q1.HeapInuse), mb(fts.QueryPeakRSS), check(q1.PeakRSS <= 150e6))
 	fmt.Fprintf(tw, "open store+index, first query (new process)\t%s + %s = %s\t%s + %s\t\t< 500 ms: %s\t\n",
 		ms(open.OpenSeconds), ms(open.FirstQuerySeconds), ms(open.TotalSeconds), ms(fts.StartupSeconds), ms(fts.FirstQuerySecond),
 		check(open.TotalSeconds < 0.5))
@@ -109,6 +122,12 @@ func report(args []string) error {
 	if readJSON(filepath.Join(*work, "open_cold.json"), &cold) == nil {
 		fmt.Fprintf(tw, "open + first query, empty page cache\t%s + %s = %s\t\t\t< 500 ms: %s\t\n",
 			ms(cold.OpenSeconds), ms(cold.FirstQuerySeconds), ms(cold.TotalSeconds), check(cold.TotalSeconds < 0.5))
+	}
+	var one OneShotResult
+	if readJSON(filepath.Join(*work, "oneshot.json"), &one) == nil {
+		fmt.Fprintf(tw, "one-shot search, new process per query (median of %d)\t%s\t%s\t%s\t<= 2x: %s\t\n", one.Queries,
+			ms(one.Search), ms(one.SQLite), ratio(one.Search, one.SQLite), check(one.Search <= 2*one.SQLite))
+		fmt.Fprintf(tw, "digestbot --help (best of 20)\t%s\t\t\t<= 10 ms: %s\t\n", ms(one.Help), check(one.Help <= 0.010))
 	}
 	tw.Flush()
 	if *runs > 1 {

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/digestbot/digestbot/internal/testenv"
 )
 
 // The smaller findings of the attack probe: check-config must not say ok
@@ -49,7 +51,7 @@ func TestConfigProbeFindings(t *testing.T) {
 func TestPublicKeyNeedsToken(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "c.yaml")
-	write(t, cfg, "database: "+filepath.Join(dir, "d.db")+"\nhttp:\n  listen: 127.0.0.1:0\ndiscord:\n  public_key: \""+strings.Repeat("ab", 32)+"\"\n")
+	testenv.WriteFile(t, cfg, "database: "+filepath.Join(dir, "d.db")+"\nhttp:\n  listen: 127.0.0.1:0\ndiscord:\n  public_key: \""+strings.Repeat("ab", 32)+"\"\n")
 	out, _, err := run(t, dir, "check-config", cfg)
 	if err != nil || !strings.Contains(out, "$DISCORD_TOKEN not set: digestbot run will refuse to start") {
 		t.Errorf("check-config: %v\n%s", err, out)

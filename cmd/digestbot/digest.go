@@ -132,7 +132,7 @@ func digestCommand() command {
 			"NAME uses a configured digest's channel, title, limits, keywords and covers.",
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, "print JSON: the digest and the Discord message payloads")
-			fs.StringVar(&rule, "select", "", "new, day or on-this-day (default new, or the named digest's)")
+			fs.StringVar(&rule, "select", "", digest.RuleNames()+" (default new, or the named digest's)")
 			fs.StringVar(&date, "date", "", "build the digest that covers day `D` (2024-07-03, today, yesterday)")
 			fs.StringVar(&name, "name", "", "use the configured digest `NAME`")
 			fs.IntVar(&maxArticles, "max", 0, "show at most `N` stories (default 10, or the named digest's)")

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/feed"
+	"github.com/digestbot/digestbot/internal/testenv"
 )
 
 // feedSite serves the feed package's fixtures on loopback, with ETags,
@@ -64,7 +65,7 @@ func newFeedSite(t *testing.T) *feedSite {
 
 func (s *feedSite) config(t *testing.T, dir string) string {
 	cfg := filepath.Join(dir, "digestbot.yaml")
-	write(t, cfg, fmt.Sprintf(`database: %s
+	testenv.WriteFile(t, cfg, fmt.Sprintf(`database: %s
 corpus:
   feeds:
     - name: coastal
@@ -260,7 +261,7 @@ func TestRunReloadsFeeds(t *testing.T) {
 	addr := freeAddr(t)
 	cfg := filepath.Join(dir, "digestbot.yaml")
 	base := fmt.Sprintf("database: %s\nhttp:\n  listen: %s\ncorpus:\n  feeds:\n    - name: coastal\n      url: %s/wordpress.xml\n", filepath.Join(dir, "bot.db"), addr, site.URL)
-	write(t, cfg, base)
+	testenv.WriteFile(t, cfg, base)
 	in, feedIn := io.Pipe()
 	defer feedIn.Close()
 	logs := &syncBuffer{}
@@ -268,7 +269,7 @@ func TestRunReloadsFeeds(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- m.Run(context.Background(), []string{"--config", cfg, "run"}) }()
 	eventually(t, "the coastal feed polled", func() bool { return strings.Contains(logs.String(), `"feed loaded new articles" feed=coastal`) })
-	write(t, cfg, base+fmt.Sprintf("    - name: river\n      url: %s/jsonfeed.json\n", site.URL))
+	testenv.WriteFile(t, cfg, base+fmt.Sprintf("    - name: river\n      url: %s/jsonfeed.json\n", site.URL))
 	if out, _, err := run(t, dir, "--config", cfg, "reload"); err != nil {
 		t.Fatalf("reload: %v %s", err, out)
 	}

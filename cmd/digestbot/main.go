@@ -1,5 +1,10 @@
-// Command digestbot loads article files into a database, finds them by date
-// and prints them. Run `digestbot help` for the commands.
+// Command digestbot runs the digest bot: on Discord when a token is set,
+// else as a console in the terminal, with the digest schedules and corpus
+// rescans; and the operator's commands to load articles, search and list
+// them, preview digests and schedules, check the configuration and the
+// database, back it up and reload the running bot. This package holds the
+// flags, the configuration and the output; the work is done by the
+// library packages. Run `digestbot help` for the commands.
 package main
 
 import (
@@ -100,8 +105,12 @@ func (m *Main) commands() []command {
 }
 
 // Run runs the command line args (without the program name).
-func (m *Main) Run(ctx context.Context, args []string) error {
-	defer m.Close()
+func (m *Main) Run(ctx context.Context, args []string) (err error) {
+	defer func() {
+		if cerr := m.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
 	cl, err := m.parse(args)
 	if err != nil || cl.cmd == nil {
 		return err
@@ -338,12 +347,12 @@ func (m *Main) openDB(ctx context.Context, seed bool) (*store.DB, error) {
 	if !seed {
 		return db, nil
 	}
-	n, err := db.Count(ctx)
+	empty, err := db.Empty(ctx)
 	if err != nil {
 		return nil, err
 	}
 	// A bot fed only by feeds starts empty rather than with the sample.
-	if n == 0 && (len(m.config.Corpus.Folders) > 0 || len(m.config.Corpus.Feeds) == 0) {
+	if empty && (len(m.config.Corpus.Folders) > 0 || len(m.config.Corpus.Feeds) == 0) {
 		files, label := m.defaultFiles()
 		m.logger.Info("empty database: loading articles", "database", path, "from", label)
 		if _, err := m.ingest(ctx, files, nil, io.Discard, false); err != nil && !errors.Is(err, errRejected) {

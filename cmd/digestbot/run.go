@@ -42,7 +42,7 @@ func runCommand() command {
 
 // run is the run command: it opens the database and the index, builds the
 // bot with its services, and serves the configured transport.
-func (m *Main) run(ctx context.Context) error {
+func (m *Main) run(ctx context.Context) (err error) {
 	if err := m.config.needsToken(m.Getenv); err != nil {
 		return err
 	}
@@ -50,7 +50,11 @@ func (m *Main) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer ix.Close()
+	defer func() {
+		if cerr := ix.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
 	svc, err := digestService(db)
 	if err != nil {
 		return err
@@ -162,7 +166,7 @@ func (m *Main) runDiscord(ctx context.Context, deps bot.Deps, srv *services, pos
 	var gw gatewayConn
 	srv.setUpObservability(m, func() (bool, time.Time) {
 		if gw == nil || token == "" {
-			return true, time.Now()
+			return true, m.Now()
 		}
 		return gw.Connected()
 	})
@@ -178,6 +182,7 @@ func (m *Main) runDiscord(ctx context.Context, deps bot.Deps, srv *services, pos
 		APIURL:     m.config.Discord.APIURL,
 		GatewayURL: m.config.Discord.GatewayURL,
 		Log:        m.logger,
+		Now:        m.Now,
 		OnRateLimit: func(_ string, wait time.Duration) {
 			rateLimits.Inc()
 			rateWait.Add(wait.Seconds())

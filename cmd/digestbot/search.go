@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/digestbot/digestbot/internal/apperr"
 	"github.com/digestbot/digestbot/internal/progress"
 	"github.com/digestbot/digestbot/internal/termsafe"
 	"github.com/digestbot/digestbot/search"
@@ -39,7 +40,7 @@ func searchCommand() command {
 			fs.IntVar(&limit, "limit", search.DefaultLimit, fmt.Sprintf("results per page, 1 to %d", search.MaxLimit))
 			fs.IntVar(&page, "page", 1, "page of results to show, from 1")
 		},
-		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) error {
+		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) (err error) {
 			q := strings.TrimSpace(strings.Join(args, " "))
 			if q == "" {
 				return usageError{"search needs a query, e.g. digestbot search border police"}
@@ -50,17 +51,20 @@ func searchCommand() command {
 			if page < 1 {
 				return usageError{fmt.Sprintf("--page must be 1 or more, not %d", page)}
 			}
-			_, ix, err := m.openSearch(ctx)
+			ix, err := m.openSearchOnly(ctx)
 			if err != nil {
 				return err
 			}
-			defer ix.Close()
-			res, err := ix.Search(ctx, q, search.SearchOptions{
+			defer func() {
+				if cerr := ix.Close(); cerr != nil {
+					err = errors.Join(err, cerr)
+				}
+			}()
+			res, err := ix.Search(ctx, q, search.Request{
 				From: from, To: to, Limit: limit, Page: page, Now: m.Now().In(m.config.Location()),
 			})
-			var qe *search.QueryError
-			if errors.As(err, &qe) {
-				return usageError{"search: " + qe.Msg}
+			if apperr.Is(err, apperr.Invalid) {
+				return usageError{"search: " + apperr.MessageOf(err)}
 			}
 			if err != nil {
 				return err
@@ -200,12 +204,28 @@ func (m *Main) openSearch(ctx context.Context) (*store.DB, *search.Index, error)
 // openIndex opens the search index of db, catching it up (or rebuilding
 // it, with progress lines on stderr).
 func (m *Main) openIndex(ctx context.Context, db *store.DB, rebuild bool) (*search.Index, error) {
-	return search.Open(ctx, indexDir(db.Path()), db, search.Options{
+	return search.Open(ctx, indexDir(db.Path()), db, m.indexOptions(rebuild))
+}
+
+func (m *Main) indexOptions(rebuild bool) search.Options {
+	return search.Options{
 		Logger:   m.logger,
 		Progress: progressPrinter(m.Stderr, m.Now),
 		Now:      func() time.Time { return m.Now().In(m.config.Location()) },
 		Rebuild:  rebuild,
-	})
+	}
+}
+
+// openSearchOnly is openSearch for a command that only searches: an index
+// that is up to date is opened read-only, so the command writes nothing.
+func (m *Main) openSearchOnly(ctx context.Context) (*search.Index, error) {
+	db, err := m.openDB(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	opts := m.indexOptions(false)
+	opts.ReadOnly = true
+	return search.Open(ctx, indexDir(db.Path()), db, opts)
 }
 
 // catchUpIndex brings the search index up to date with the database after

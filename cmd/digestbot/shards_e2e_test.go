@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/internal/fakediscord"
+	"github.com/digestbot/digestbot/internal/testenv"
 )
 
 // TestClusterShards: two replicas share the two gateway shards the fake
@@ -38,7 +39,7 @@ func TestClusterShards(t *testing.T) {
 		r.cfg = filepath.Join(r.dir, "digestbot.yaml")
 		r.env = cliEnv(r.dir, "DISCORD_TOKEN=token-"+r.name)
 		must(t, os.MkdirAll(r.dir, 0o755))
-		write(t, r.cfg, fmt.Sprintf("database: %s\ndiscord:\n  api_url: %s\n  shards: auto\nbot:\n  rescan_interval: 0s\n"+
+		testenv.WriteFile(t, r.cfg, fmt.Sprintf("database: %s\ndiscord:\n  api_url: %s\n  shards: auto\nbot:\n  rescan_interval: 0s\n"+
 			"cluster:\n  name: %s\n  etcd:\n    endpoints: [http://%s]\n  lease: %s\n",
 			filepath.Join(r.dir, "bot.db"), fake.URL(), r.name, etcd, clusterLease))
 		r.out = filepath.Join(r.dir, "run.log")
