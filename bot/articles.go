@@ -60,7 +60,7 @@ func (b *Bot) dateResults(ctx context.Context, when string, page int, update boo
 	}
 	hits := make([]listItem, len(arts))
 	for i, a := range arts {
-		hits[i] = listItem{ID: a.ID, Title: a.Title, Date: a.Date, Text: escapeMarkdown(firstWords(firstParagraph(a.Body), 160))}
+		hits[i] = listItem{ID: a.ID, Title: a.Title, URL: a.URL, Date: a.Date, Text: escapeMarkdown(firstWords(firstParagraph(a.Body), 160))}
 	}
 	return listResponse(title, hits, len(hits), page, func(p int) string {
 		return fmt.Sprintf("d|%d|%s", p, when)
@@ -70,8 +70,24 @@ func (b *Bot) dateResults(ctx context.Context, when string, page int, update boo
 // listItem is one row of a result list.
 type listItem struct {
 	ID, Title string // Title as plain text
+	URL       string // the original article, or ""
 	Date      corpus.Date
 	Text      string // snippet or opening words, as markdown
+}
+
+// maxLinkURL bounds a URL shown as a Markdown link in a result list; a
+// longer one is left out (the article's own view still links it).
+const maxLinkURL = 512
+
+// originalLink returns " · [original](URL)" for a result list, or "" when
+// there is no URL (or it is too long to show).
+func originalLink(url string) string {
+	if url == "" || len(url) > maxLinkURL {
+		return ""
+	}
+	// Parentheses would end the Markdown link early.
+	url = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20").Replace(url)
+	return " · [original](" + url + ")"
 }
 
 // listResponse renders one page of a result list as an ephemeral embed
@@ -93,11 +109,11 @@ func listResponse(title string, items []listItem, total, page int, pageID func(i
 		if d := it.Date.String(); d != "" {
 			name += " (" + d + ")"
 		}
-		value := it.Text
-		if value != "" {
-			value += "\n"
+		ref := "ID `" + it.ID + "`" + originalLink(it.URL)
+		value := ref
+		if it.Text != "" {
+			value = clipText(it.Text, maxFieldValue-len([]rune(ref))-1) + "\n" + ref
 		}
-		value += "ID `" + it.ID + "`"
 		e.Fields = append(e.Fields, Field{Name: clipText(name, maxFieldName), Value: clipText(value, maxFieldValue)})
 		opts = append(opts, SelectOption{Label: clipText(fmt.Sprintf("%d. %s", n, it.Title), maxSelectLabel), Value: it.ID, Description: it.Date.String()})
 	}
@@ -158,7 +174,7 @@ func (b *Bot) showArticle(ctx context.Context, id string, page int, update bool)
 		}
 	}
 	desc.WriteString(escapeMarkdown(pages[page]))
-	e := Embed{Title: clipText(escapeMarkdown(a.Title), maxTitle), Description: clipText(desc.String(), maxDescription),
+	e := Embed{Title: clipText(escapeMarkdown(a.Title), maxTitle), URL: a.URL, Description: clipText(desc.String(), maxDescription),
 		Fields: []Field{{Name: "Date", Value: dateText(a.Date), Inline: true}, {Name: "Source", Value: clipText(a.Source, maxFieldValue), Inline: true}, {Name: "ID", Value: "`" + a.ID + "`", Inline: true}}}
 	if len(pages) > 1 {
 		e.Footer = fmt.Sprintf("Page %d of %d · %d words", page+1, len(pages), a.Words)
@@ -200,7 +216,7 @@ func (b *Bot) share(ctx context.Context, req Request, id string) (Response, erro
 	}
 	msg := &Message{
 		Content: fmt.Sprintf("%s shared an article:", who),
-		Embeds: []Embed{{Title: clipText(escapeMarkdown(a.Title), maxTitle), Description: clipText(escapeMarkdown(text), maxDescription),
+		Embeds: []Embed{{Title: clipText(escapeMarkdown(a.Title), maxTitle), URL: a.URL, Description: clipText(escapeMarkdown(text), maxDescription),
 			Fields: []Field{{Name: "Date", Value: dateText(a.Date), Inline: true}, {Name: "ID", Value: "`" + a.ID + "`", Inline: true}}}},
 	}
 	return Response{Content: "Shared in this channel.", Ephemeral: true, Public: msg}, nil

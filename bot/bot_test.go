@@ -14,6 +14,7 @@ import (
 	"github.com/digestbot/digestbot/bot"
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/ingest"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -21,20 +22,6 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // now is the injected clock: 2023-07-04 09:00 UTC.
 var now = func() time.Time { return time.Date(2023, 7, 4, 9, 0, 0, 0, time.UTC) }
-
-// sampleDB is a store holding the sample corpus.
-func sampleDB(t *testing.T) *store.DB {
-	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := ingest.Run(context.Background(), db, corpus.Sample(), ingest.Options{}, func(ingest.Result) {}); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
 
 // fakeSearch is a small real searcher: every query word must appear in
 // the title or body (case-insensitively), the from/to filters hold; newest
@@ -129,7 +116,7 @@ func (f *fakeDigests) Schedules(_ context.Context, ch string) ([]bot.ScheduleInf
 }
 
 func newBot(t *testing.T) (*bot.Bot, *store.DB, *fakeDigests) {
-	db := sampleDB(t)
+	db := testenv.SampleDB(t)
 	d := &fakeDigests{}
 	return bot.New(bot.Deps{Articles: db, State: db, Search: fakeSearch{db}, Digests: d, Now: now, ManagerRoles: []string{"editors"}}), db, d
 }
@@ -195,6 +182,7 @@ func TestResponsesGolden(t *testing.T) {
 		{"search-filters", cmd("search", "query", "party", "from", "2023", "to", "2023-07")},
 		{"search-markdown", cmd("search", "query", "Party*")},
 		{"digest-covers", cmd("digest", "select", "day", "date", "2023-08-08")},
+		{"stats", cmd("stats")},
 		{"schedule-all", func() bot.Request { r := cmd("schedule"); r.AllChannels = true; return r }()},
 	}
 	for _, c := range cases {
@@ -328,7 +316,7 @@ func TestBadOptions(t *testing.T) {
 		{cmd("search", "query", "a\x00b"), "control characters"},
 		{cmd("search", "query", "a\xffb"), "not valid text"},
 		{cmd("date", "when", "someday"), "not understood"},
-		{cmd("digest", "select", "weekly"), "select must be one of"},
+		{cmd("digest", "select", "weekly"), "select must be new, day or on-this-day"},
 		{cmd("digest", "date", "2023-07"), "one day"},
 	} {
 		r := b.Handle(context.Background(), c.req)
@@ -365,7 +353,7 @@ func TestConsoleScript(t *testing.T) {
 }
 
 func TestObserveOutcomes(t *testing.T) {
-	db := sampleDB(t)
+	db := testenv.SampleDB(t)
 	var seen []string
 	b := bot.New(bot.Deps{Articles: db, Now: now, Observe: func(name, outcome string, took time.Duration) {
 		seen = append(seen, name+":"+outcome)
@@ -381,7 +369,7 @@ func TestObserveOutcomes(t *testing.T) {
 }
 
 func TestAllowedGuilds(t *testing.T) {
-	db := sampleDB(t)
+	db := testenv.SampleDB(t)
 	b := bot.New(bot.Deps{Articles: db, Now: now, AllowedGuilds: []string{"g"}})
 	ctx := context.Background()
 	if r := b.Handle(ctx, cmd("help")); len(r.Embeds) != 1 {
@@ -418,5 +406,25 @@ func TestHostileOptionText(t *testing.T) {
 				t.Errorf("/%s: content of %d characters", req.Command, len([]rune(r.Content)))
 			}
 		}
+	}
+}
+
+// TestCommandTableAgrees: every registered command is routed (never
+// "Unknown command") and listed in /help, and nothing else is.
+func TestCommandTableAgrees(t *testing.T) {
+	b, _, _ := newBot(t)
+	ctx := context.Background()
+	help := bot.RenderText(b.Handle(ctx, cmd("help")))
+	for _, c := range b.Commands() {
+		r := b.Handle(ctx, cmd(c.Name))
+		if strings.Contains(r.Content, "Unknown command") {
+			t.Errorf("/%s is registered but not routed", c.Name)
+		}
+		if !strings.Contains(help, "**/"+c.Name+"**") {
+			t.Errorf("/%s is registered but not in /help", c.Name)
+		}
+	}
+	if got := strings.Count(help, "**/"); got != len(b.Commands()) {
+		t.Errorf("/help lists %d commands, %d are registered", got, len(b.Commands()))
 	}
 }

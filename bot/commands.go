@@ -44,29 +44,61 @@ const (
 	maxIDLen    = 64
 )
 
-// Commands are the slash commands the bot registers.
-func (b *Bot) Commands() []CommandSpec {
-	when := "A day (2023-07-03), month (2023-07), year (2023), range (2023-01-01..2023-08-31), today, yesterday"
-	specs := []CommandSpec{
-		{Name: "search", Description: "Search the article archive by keywords", Options: []OptionSpec{
+// command is one slash command: what is declared to Discord, what answers
+// it and, for an option with Autocomplete, what suggests values. The table
+// below is the one list the registered commands, the routing and /help
+// are made from, so they cannot drift apart.
+type command struct {
+	spec     CommandSpec
+	handle   func(b *Bot, ctx context.Context, req Request) (Response, error)
+	complete func(b *Bot, ctx context.Context, req Request) (Response, error)
+}
+
+// table is every slash command, in the order /help lists them.
+func (b *Bot) table() []command {
+	when := "A day (2023-07-03, July 3 2023), month (2023-07, July 2023), year, range (A..B), today, yesterday"
+	return []command{
+		{spec: CommandSpec{Name: "search", Description: "Search the article archive by keywords", Options: []OptionSpec{
 			{Name: "query", Description: `Words to find; "exact phrase", -exclude, prefix*`, Type: OptString, Required: true, MinLength: 1, MaxLength: maxQueryLen},
 			{Name: "from", Description: "Only articles dated on or after this (2023-07-03, 2023-07, 2023)", Type: OptString, MaxLength: maxWhenLen},
 			{Name: "to", Description: "Only articles dated on or before this (2023-08-31, 2023-08, 2023)", Type: OptString, MaxLength: maxWhenLen},
-		}},
-		{Name: "date", Description: "Articles from a day, month, year or range, newest first", Options: []OptionSpec{
+		}}, handle: (*Bot).searchCommand},
+		{spec: CommandSpec{Name: "date", Description: "Articles from a day, month, year or range, newest first", Options: []OptionSpec{
 			{Name: "when", Description: when, Type: OptString, Required: true, MinLength: 1, MaxLength: maxWhenLen},
-		}},
-		{Name: "article", Description: "Show one article: summary and full text", Options: []OptionSpec{
-			{Name: "id", Description: "The article's ID, or start typing its title", Type: OptString, Required: true, MinLength: 1, MaxLength: maxIDLen, Autocomplete: true},
-		}},
-		{Name: "digest", Description: "Preview the digest this channel would get (only you see it)", Options: []OptionSpec{
-			{Name: "select", Description: "Which articles", Type: OptString, Choices: DigestRules},
+		}}, handle: (*Bot).dateCommand},
+		{spec: CommandSpec{Name: "article", Description: "Show one article: summary and full text", Options: []OptionSpec{
+			{Name: "id", Description: "The article's ID (at least 4 characters), or start typing its title", Type: OptString, Required: true, MinLength: 1, MaxLength: maxIDLen, Autocomplete: true},
+		}}, handle: (*Bot).articleCommand, complete: (*Bot).autocompleteArticle},
+		{spec: CommandSpec{Name: "digest", Description: "Preview the digest this channel would get (only you see it)", Options: []OptionSpec{
+			{Name: "select", Description: "Which articles", Type: OptString, Choices: digestRuleChoices()},
 			{Name: "date", Description: "The day the digest covers (2024-07-03); default: as if posted now", Type: OptString, MaxLength: maxWhenLen},
+		}}, handle: (*Bot).digestCommand},
+		{spec: CommandSpec{Name: "schedule", Description: "The digests scheduled for this channel: what they cover, their next runs"}, handle: (*Bot).scheduleCommand},
+		{spec: CommandSpec{Name: "stats", Description: "The archive at a glance: articles, sources, dates, articles per month"}, handle: (*Bot).statsCommand},
+		{spec: CommandSpec{Name: "help", Description: "What digestbot does and how to use it"}, handle: func(b *Bot, _ context.Context, _ Request) (Response, error) {
+			return b.help(), nil
 		}},
-		{Name: "schedule", Description: "The digests scheduled for this channel: what they cover, their next runs"},
-		{Name: "help", Description: "What digestbot does and how to use it"},
 	}
-	return specs
+}
+
+// Commands are the slash commands the bot registers.
+func (b *Bot) Commands() []CommandSpec {
+	t := b.table()
+	out := make([]CommandSpec, len(t))
+	for i, c := range t {
+		out[i] = c.spec
+	}
+	return out
+}
+
+// lookup returns the command named name.
+func (b *Bot) lookup(name string) (command, bool) {
+	for _, c := range b.table() {
+		if c.spec.Name == name {
+			return c, true
+		}
+	}
+	return command{}, false
 }
 
 // Articles is what the bot reads from the store.
@@ -160,31 +192,21 @@ func (b *Bot) route(ctx context.Context, req Request) (Response, error) {
 	}
 	switch req.Kind {
 	case KindAutocomplete:
-		if req.Command == "article" {
-			return b.autocompleteArticle(ctx, req)
+		if c, ok := b.lookup(req.Command); ok && c.complete != nil {
+			return c.complete(b, ctx, req)
 		}
 		return Response{}, nil
 	case KindComponent:
 		return b.component(ctx, req)
 	case KindCommand:
-		if err := b.checkOptions(req); err != nil {
+		c, ok := b.lookup(req.Command)
+		if !ok {
+			return Response{}, Errorf("Unknown command /%s. Try /help.", req.Command)
+		}
+		if err := checkOptions(c.spec, req); err != nil {
 			return Response{}, err
 		}
-		switch req.Command {
-		case "search":
-			return b.searchCommand(ctx, req)
-		case "date":
-			return b.dateCommand(ctx, req)
-		case "article":
-			return b.articleCommand(ctx, req)
-		case "digest":
-			return b.digestCommand(ctx, req)
-		case "schedule":
-			return b.scheduleCommand(ctx, req)
-		case "help":
-			return b.help(), nil
-		}
-		return Response{}, Errorf("Unknown command /%s. Try /help.", req.Command)
+		return c.handle(b, ctx, req)
 	}
 	return Response{}, fmt.Errorf("request of unknown kind %d", req.Kind)
 }
@@ -214,13 +236,7 @@ func (b *Bot) component(ctx context.Context, req Request) (Response, error) {
 
 // checkOptions checks option values against what the command declares to
 // Discord: a request may come from anywhere, not only Discord's client.
-func (b *Bot) checkOptions(req Request) error {
-	var spec CommandSpec
-	for _, c := range b.Commands() {
-		if c.Name == req.Command {
-			spec = c
-		}
-	}
+func checkOptions(spec CommandSpec, req Request) error {
 	for _, o := range spec.Options {
 		v, ok := req.Options[o.Name]
 		if !ok {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/digest"
 )
 
 // DigestPreview is a digest as it would be posted.
@@ -44,18 +45,11 @@ type Digests interface {
 	Schedules(ctx context.Context, channelID string) ([]ScheduleInfo, error)
 }
 
-// DigestRules are the digest selections, as /digest offers them: the one
-// list the command's choices, its checks and its help are made from.
-var DigestRules = []Choice{
-	{Name: "new since the last digest", Value: "new"},
-	{Name: "dated one day (the day before it is posted, or as configured)", Value: "day"},
-	{Name: "on this day in earlier years", Value: "on-this-day"},
-}
-
-func digestRuleNames() []string {
-	out := make([]string, len(DigestRules))
-	for i, r := range DigestRules {
-		out[i] = r.Value
+// digestRuleChoices are the /digest select choices, from digest.Rules.
+func digestRuleChoices() []Choice {
+	out := make([]Choice, len(digest.Rules))
+	for i, r := range digest.Rules {
+		out[i] = Choice{Name: r.Describe(), Value: string(r)}
 	}
 	return out
 }
@@ -78,10 +72,10 @@ func (b *Bot) canPost(req Request) bool {
 // day the digest covers, returned as a UTC midnight.
 func (b *Bot) digestArgs(rule, date string) (string, time.Time, error) {
 	if rule == "" {
-		rule = "new"
+		rule = string(digest.SelectNew)
 	}
-	if names := digestRuleNames(); !slices.Contains(names, rule) {
-		return "", time.Time{}, Errorf("select must be one of %s.", strings.Join(names, ", "))
+	if !slices.Contains(digest.Rules, digest.Rule(rule)) {
+		return "", time.Time{}, Errorf("select must be %s.", digest.RuleNames())
 	}
 	if date == "" {
 		return rule, time.Time{}, nil

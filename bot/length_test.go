@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/bot"
+	"github.com/digestbot/digestbot/internal/testenv"
 )
 
 func TestLen(t *testing.T) {
@@ -49,7 +50,7 @@ func (manySchedules) Schedules(context.Context, string) ([]bot.ScheduleInfo, err
 // 25 fields, field names 256 and values 1024, 6000 characters in all, as
 // Len counts them.
 func TestScheduleFitsOneEmbed(t *testing.T) {
-	db := sampleDB(t)
+	db := testenv.SampleDB(t)
 	b := bot.New(bot.Deps{Articles: db, State: db, Digests: &manySchedules{}, Now: now})
 	resp := b.Handle(context.Background(), cmd("schedule"))
 	if len(resp.Embeds) != 1 {
@@ -82,7 +83,7 @@ func (h hugeSearch) Search(_ context.Context, q bot.SearchQuery) (bot.SearchResu
 // Every custom ID stays within 100 characters (components/reference),
 // whatever the page number.
 func TestCustomIDsFitAnyPage(t *testing.T) {
-	db := sampleDB(t)
+	db := testenv.SampleDB(t)
 	for _, total := range []int{6, 50_000, 5_000_000_000} {
 		for _, query := range []string{"border police", strings.Repeat("ö", 50) + " 😀😀", "x" + strings.Repeat(" y", 41)} {
 			b := bot.New(bot.Deps{Articles: db, State: db, Search: hugeSearch{total}, Now: now})

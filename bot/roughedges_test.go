@@ -15,6 +15,8 @@ func TestHighlightEscapesOnceAndBoldsOnce(t *testing.T) {
 		{"bad marks skipped", "abc", []Span{{2, 1}, {0, 9}, {1, 2}, {0, 1}}, `a**b**c`},
 		{"line-start markers only", "- a-b\n# c#d > e", nil, "\\- a-b\n\\# c#d > e"},
 		{"mentions defused", "@everyone", nil, "@\u200beveryone"},
+		{"a mark does not start a line", "Dresden-Neustadt", []Span{{0, 7}}, "**Dresden**-Neustadt"},
+		{"after a newline it does", "a\n- b", []Span{{0, 1}}, "**a**\n\\- b"},
 	}
 	for _, c := range cases {
 		if got := highlight(c.text, c.marks); got != c.want {

@@ -27,6 +27,7 @@ type SearchQuery struct {
 // SearchHit is one result.
 type SearchHit struct {
 	ID, Title, Source string
+	URL               string // the original article, or ""
 	Date              corpus.Date
 	// Snippet is a passage of the article as plain text; Marks are the
 	// byte ranges of the words that matched, in order. The bot escapes the
@@ -89,7 +90,7 @@ func (b *Bot) searchResults(ctx context.Context, q SearchQuery, update bool) (Re
 	}
 	items := make([]listItem, len(res.Hits))
 	for i, h := range res.Hits {
-		items[i] = listItem{ID: h.ID, Title: h.Title, Date: h.Date, Text: highlight(h.Snippet, h.Marks)}
+		items[i] = listItem{ID: h.ID, Title: h.Title, URL: h.URL, Date: h.Date, Text: highlight(h.Snippet, h.Marks)}
 	}
 	title := "Search: " + shown
 	if filters != "" {
@@ -186,21 +187,28 @@ func highlight(text string, marks []Span) string {
 			i++
 			m.End = marks[i].End
 		}
-		sb.WriteString(escapeMarkdown(text[at:m.Start]))
-		sb.WriteString("**" + escapeMarkdown(text[m.Start:m.End]) + "**")
+		sb.WriteString(escapeAt(text, at, m.Start))
+		sb.WriteString("**" + escapeAt(text, m.Start, m.End) + "**")
 		at = m.End
 	}
-	sb.WriteString(escapeMarkdown(text[at:]))
+	sb.WriteString(escapeAt(text, at, len(text)))
 	return sb.String()
+}
+
+// escapeAt escapes text[from:to], knowing whether it starts a line.
+func escapeAt(text string, from, to int) string {
+	return escapeText(text[from:to], from == 0 || text[from-1] == '\n')
 }
 
 // escapeMarkdown makes text show literally in Discord markdown, escaping
 // each special character once: emphasis, code, spoilers and links
 // anywhere, quotes, headings and list markers at the start of a line.
 // Mentions are defused (allowed_mentions also stops any ping).
-func escapeMarkdown(s string) string {
+func escapeMarkdown(s string) string { return escapeText(s, true) }
+
+// escapeText is escapeMarkdown for s that starts a line or not.
+func escapeText(s string, lineStart bool) string {
 	var sb strings.Builder
-	lineStart := true
 	for _, r := range s {
 		switch r {
 		case '\\', '*', '_', '~', '`', '|', '[', ']':

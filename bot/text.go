@@ -95,6 +95,9 @@ func writeEmbed(sb *strings.Builder, e Embed) {
 	sb.WriteString("┌─ ")
 	sb.WriteString(discordText(e.Title))
 	sb.WriteString("\n")
+	if e.URL != "" {
+		sb.WriteString("│ <" + e.URL + ">\n")
+	}
 	line := func(s string) {
 		for _, l := range strings.Split(s, "\n") {
 			sb.WriteString(bar)

@@ -11,6 +11,11 @@
 //	runs/DIGEST/SLOT              a digest run (store.DigestRun as JSON), kept after it ends
 //	claims/DIGEST/SLOT            who is posting a pending run (under the poster's lease)
 //	cover/CHANNEL/DIGEST/SLOT     the article IDs a finished "new" digest covered
+//	shards/COUNT/ID               who holds a gateway shard (under its lease)
+//	identify/BUCKET               concurrency.Mutex pacing identifies per max_concurrency bucket
+//	state/KEY                     button state too long for a custom ID (under a 30-day lease)
+//	feeds/NAME                    who polls a feed (under its lease)
+//	feedpolls/TIME-REPLICA-N      what a feed poll stored, for the other replicas (kept a day)
 //
 // # One lease per replica
 //
@@ -68,6 +73,16 @@
 // set over 1 MiB (a first digest over some 60,000 articles) is not
 // recorded, with a warning: the replica that posted it keeps its own
 // position, the others may repeat those articles once.
+//
+// # Gateway shards
+//
+// Replicas claim shards (RunShards) up to a fair share of the live
+// members, rounded up, so every shard has an owner while enough replicas
+// live and spare replicas stand by; a dead owner's shard is claimed when
+// its lease expires, and identified within its bucket's 5-second window.
+// A replica that loses its lease keeps its shards open (the guilds are
+// still answered) and claims them again with its next lease, closing any
+// that another replica took meanwhile.
 //
 // # When etcd is unreachable
 //

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -16,6 +17,13 @@ type Report struct {
 	Members []MemberInfo
 	Leader  string // the replica running the schedules; empty when none
 	Claims  []ClaimInfo
+	Shards  []ShardInfo
+}
+
+// ShardInfo is a gateway shard and the replica holding it.
+type ShardInfo struct {
+	ID, Count int
+	Replica   string
 }
 
 // MemberInfo is one live replica.
@@ -34,7 +42,7 @@ type ClaimInfo struct {
 }
 
 // Inspect connects to etcd with opts (no lease is taken) and reports the
-// members, the leader and the claims in flight.
+// members, the leader, the claims in flight and the shard owners.
 func Inspect(ctx context.Context, opts Options) (Report, error) {
 	n, err := dial(opts)
 	if err != nil {
@@ -87,5 +95,17 @@ func (n *Node) report(ctx context.Context) (Report, error) {
 		}
 		rep.Claims = append(rep.Claims, ci)
 	}
+	g, err = n.cli.Get(ctx, n.key("shards")+"/", clientv3.WithPrefix())
+	if err != nil {
+		return rep, fmt.Errorf("read the shard owners from etcd: %w", err)
+	}
+	for _, kv := range g.Kvs {
+		var si ShardInfo
+		if _, err := fmt.Sscanf(strings.TrimPrefix(string(kv.Key), n.key("shards")+"/"), "%d/%d", &si.Count, &si.ID); err == nil {
+			si.Replica = string(kv.Value)
+			rep.Shards = append(rep.Shards, si)
+		}
+	}
+	sort.Slice(rep.Shards, func(i, j int) bool { return rep.Shards[i].ID < rep.Shards[j].ID })
 	return rep, nil
 }

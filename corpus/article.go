@@ -49,14 +49,15 @@ const (
 	FromEmailHeader                   // an email's Date: header
 	FromFeed                          // a feed item's published or updated date
 	FromFirstSeen                     // no date given: the day a feed item was first seen
+	FromURL                           // the article's URL (/2024/02/10/museum)
 )
 
 var sourceNames = [...]string{"none", "header", "metadata", "body", "front-matter", "file-name",
-	"meta-tag", "json-ld", "time-element", "dateline", "email-header", "feed", "first-seen"}
+	"meta-tag", "json-ld", "time-element", "dateline", "email-header", "feed", "first-seen", "url"}
 
 // String returns "none", "header", "metadata", "body", "front-matter",
 // "file-name", "meta-tag", "json-ld", "time-element", "dateline",
-// "email-header", "feed" or "first-seen".
+// "email-header", "feed", "first-seen" or "url".
 func (s DateSource) String() string {
 	if int(s) < len(sourceNames) {
 		return sourceNames[s]

@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -61,12 +62,16 @@ func IsBoilerplate(line string) bool {
 		return true
 	}
 	for _, b := range boilerplateStarts {
-		if strings.HasPrefix(s, b) {
+		// A start ending in a letter must end a word: "advertisement",
+		// not "advertisements for the fair".
+		if strings.HasPrefix(s, b) && (len(s) == len(b) || !isASCIILetter(b[len(b)-1]) || !isASCIILetter(s[len(b)])) {
 			return true
 		}
 	}
 	if strings.Contains(s, "all rights reserved") || strings.Contains(s, "you are receiving this") ||
-		strings.Contains(s, "subscribed to our") || strings.Contains(s, "because you subscribed") {
+		strings.Contains(s, "subscribed to our") || strings.Contains(s, "because you subscribed") ||
+		(strings.HasPrefix(s, "the post ") && strings.Contains(s, " appeared first on ")) ||
+		(strings.HasSuffix(s, " min read") && len(strings.Fields(s)) <= 6) {
 		return true
 	}
 	if strings.Contains(s, "unsubscribe") {
@@ -143,7 +148,20 @@ func hasLetter(s string) bool {
 // fileNameDate finds a full date in a file name: 2024-02-10, 2024_02_10,
 // 2024.02.10 or 20240210, not inside a longer run of digits
 // ("2024-02-10-museum.md", "20240210_x.txt", "notes-2024-02-10.txt").
-func fileNameDate(name string) Date {
+func fileNameDate(name string) Date { return nameDate(name, "-_.", FromFileName) }
+
+// urlDate finds a full date in the path of an article's URL:
+// /2024/02/10/museum, /news/2024-02-10-museum, /20240210/x.
+func urlDate(rawURL string) Date {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return Date{}
+	}
+	return nameDate(u.Path, "-_./", FromURL)
+}
+
+// nameDate finds a full date in name, its parts separated by one of seps.
+func nameDate(name, seps string, from DateSource) Date {
 	for i := 0; i+8 <= len(name); i++ {
 		if !isDigit(name[i]) || (i > 0 && isDigit(name[i-1])) {
 			continue
@@ -156,7 +174,7 @@ func fileNameDate(name string) Date {
 		switch {
 		case run == 8:
 			y, m, d, end = atoi(name[i:i+4]), atoi(name[i+4:i+6]), atoi(name[i+6:i+8]), i+8
-		case run == 4 && i+10 <= len(name) && strings.IndexByte("-_.", name[i+4]) >= 0 &&
+		case run == 4 && i+10 <= len(name) && strings.IndexByte(seps, name[i+4]) >= 0 &&
 			name[i+7] == name[i+4] && digitRun(name[i+5:]) == 2 && digitRun(name[i+8:]) >= 2:
 			y, m, d, end = atoi(name[i:i+4]), atoi(name[i+5:i+7]), atoi(name[i+8:i+10]), i+10
 		default:
@@ -167,7 +185,7 @@ func fileNameDate(name string) Date {
 			continue
 		}
 		if y >= minYear && y <= maxYear {
-			if date, ok := DayDate(y, time.Month(m), d, FromFileName); ok {
+			if date, ok := DayDate(y, time.Month(m), d, from); ok {
 				return date
 			}
 		}

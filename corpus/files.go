@@ -49,7 +49,7 @@ func (f File) Read(max int64) ([]byte, error) {
 	if err != nil {
 		return nil, &FileError{File: f.Path, Err: fmt.Errorf("unreadable: %w", err)}
 	}
-	defer r.Close()
+	defer r.Close() // read only: closing cannot lose data
 	size := int64(512)
 	if st, err := r.(fs.File).Stat(); err == nil {
 		if st.IsDir() {

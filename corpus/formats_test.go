@@ -75,3 +75,25 @@ func TestFormatGoldens(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkParseFormats parses each testdata/formats file; the per-file
+// results show what each reader costs (HTML runs go-readability).
+func BenchmarkParseFormats(b *testing.B) {
+	paths, _ := filepath.Glob(filepath.Join("testdata", "formats", "*.*"))
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		name := filepath.Base(p)
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Parse(name, data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

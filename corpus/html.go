@@ -235,19 +235,21 @@ func (pm pageMeta) pageTitle() (string, TitleSource) {
 	if site == "" {
 		site = pm.meta["application-name"]
 	}
-	if t := stripSiteName(pm.meta["og:title"], site); t != "" {
+	// A "title" that is only the site's name says nothing about the article.
+	usable := func(t string) bool { return t != "" && !strings.EqualFold(t, collapse(site)) }
+	if t := stripSiteName(pm.meta["og:title"], site); usable(t) {
 		return t, TitleOGTitle
 	}
-	if t := stripSiteName(pm.meta["twitter:title"], site); t != "" {
+	if t := stripSiteName(pm.meta["twitter:title"], site); usable(t) {
 		return t, TitleOGTitle
 	}
-	if pm.ld.headline != "" {
+	if usable(pm.ld.headline) {
 		return pm.ld.headline, TitleJSONLD
 	}
-	if t := pm.articleH1(site); t != "" {
+	if t := pm.articleH1(site); usable(t) {
 		return t, TitleH1
 	}
-	if t := stripSiteName(pm.title, site); t != "" {
+	if t := stripSiteName(pm.title, site); usable(t) {
 		return t, TitleTitleTag
 	}
 	return "", TitleUnknown

@@ -92,3 +92,25 @@ func TestParseHTMLPageURL(t *testing.T) {
 		}
 	}
 }
+
+func TestPageTitleNotSiteName(t *testing.T) {
+	page := `<html><head><meta property="og:site_name" content="Valley Courier"><meta property="og:title" content="Valley Courier">
+<title>Valley Courier</title></head><body><article><h1>Bus routes change on Monday</h1>
+<p>Three bus routes will change on Monday to serve the new hospital, the council said.</p></article></body></html>`
+	a, err := ParseHTML("bus.html", []byte(page), "")
+	if err != nil || a.Title != "Bus routes change on Monday" || a.TitleFrom != TitleH1 {
+		t.Fatalf("title %q from %s, %v", a.Title, a.TitleFrom, err)
+	}
+}
+
+func TestFurnitureName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"sharedaddy": false, "sd-sharing-enabled": true, "share-buttons": true, "cybotcookiebotdialog": true,
+		"entry-content": false, "post-42": false, "read-more-box": true, "c-related": true, "unrelated-thing": false,
+		"wp-caption-text": true, "onetrust-banner-sdk": true, "article-body": false, "story": false,
+	} {
+		if got := furnitureName(name); got != want {
+			t.Errorf("furnitureName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

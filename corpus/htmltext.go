@@ -246,12 +246,16 @@ var furnitureWords = map[string]bool{
 	"consent": true, "gdpr": true, "related": true, "readmore": true, "promo": true,
 	"advert": true, "advertisement": true, "ads": true, "ad": true, "sponsored": true,
 	"caption": true, "credit": true, "comments": true, "comment": true, "breadcrumb": true,
-	"breadcrumbs": true, "byline": true, "author": true, "meta": true, "tags": true,
+	"breadcrumbs": true, "byline": true, "author": true, "tags": true,
 	"recommended": true, "popular": true, "trending": true, "outbrain": true, "taboola": true,
 	"paywall": true, "modal": true, "popup": true, "banner": true, "toolbar": true,
 	"sidebar": true, "widget": true, "nav": true, "navigation": true, "menu": true,
 	"footer": true, "masthead": true, "skip": true, "print": true,
 }
+
+// furnitureInfixes mark furniture anywhere in a class or id name, even
+// run together with other words ("CybotCookiebotDialog", "inlinenewsletter").
+var furnitureInfixes = [...]string{"cookie", "newsletter", "consent", "gdpr", "paywall", "taboola", "outbrain"}
 
 // furniture reports whether element n is page furniture rather than
 // article text, judging by its tag, role, class and id.
@@ -279,10 +283,16 @@ func furniture(n *html.Node) bool {
 	return false
 }
 
-// furnitureName reports whether a class or id name marks furniture: one of
-// its "-"/"_"-separated parts is a furniture word, or two adjacent parts
-// are "read more", "sign up" or "see also".
+// furnitureName reports whether a class or id name (lower case) marks
+// furniture: it contains one of furnitureInfixes, one of its "-"/"_"
+// separated parts is a furniture word, or two adjacent parts are "read
+// more", "sign up", "see also" and the like.
 func furnitureName(name string) bool {
+	for _, w := range furnitureInfixes {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
 	parts := strings.FieldsFunc(name, func(r rune) bool { return r == '-' || r == '_' })
 	for i, p := range parts {
 		if furnitureWords[p] {

@@ -145,91 +145,108 @@ var (
 	mdRefDef    = regexp.MustCompile(`^ {0,3}\[[^\]]+\]:\s*\S+`)
 	mdOrdered   = regexp.MustCompile(`^\d{1,9}[.)]\s+`)
 	mdRule      = regexp.MustCompile(`^ {0,3}(?:(?:- *){3,}|(?:\* *){3,}|(?:_ *){3,})$`)
-	mdTableRule = regexp.MustCompile(`^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$`)
+	mdTableRule = regexp.MustCompile(`^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$`)
 	mdEmphasis  = regexp.MustCompile(`\*\*(\S(?:.*?\S)?)\*\*|__(\S(?:.*?\S)?)__|~~(\S(?:.*?\S)?)~~`)
 	mdStar      = regexp.MustCompile(`(^|[^\w*])\*(\S(?:[^*]*?\S)?)\*`)
 	mdUnder     = regexp.MustCompile(`(^|[^\w])_(\S(?:[^_]*?\S)?)_([^\w]|$)`)
 	mdCode      = regexp.MustCompile("`+([^`]+)`+")
 	mdTag       = regexp.MustCompile(`</?[a-zA-Z][^>]*>`)
+	mdLinkLine  = regexp.MustCompile(`^\[[^\]]*\]\([^)]*\)$`)
 )
+
+// mdText collects the paragraphs of Markdown text.
+type mdText struct {
+	paras   []string
+	cur     []string // lines of the paragraph being read
+	heading string   // a leading level-1 heading
+}
+
+func (m *mdText) flush() {
+	if p := collapse(strings.Join(m.cur, " ")); p != "" {
+		m.paras = append(m.paras, p)
+	}
+	m.cur = m.cur[:0]
+}
+
+// addHeading records a heading: the title when it is the first thing in
+// the text and of level 1, else a paragraph.
+func (m *mdText) addHeading(h string, level int) {
+	m.flush()
+	if level == 1 && m.heading == "" && len(m.paras) == 0 {
+		m.heading = h
+	} else if h != "" {
+		m.paras = append(m.paras, h)
+	}
+}
+
+// headingAt reads an ATX ("## Text") or, when setext, a Setext
+// (underlined) heading at lines[i]; n is how many lines it takes.
+func headingAt(lines []string, i int, setext bool) (h string, level, n int, ok bool) {
+	trim := strings.TrimSpace(lines[i])
+	if setext && i+1 < len(lines) && trim != "" && isSetextUnderline(lines[i+1]) {
+		level = 2
+		if strings.HasPrefix(strings.TrimSpace(lines[i+1]), "=") {
+			level = 1
+		}
+		return inlineMarkdown(trim), level, 2, true
+	}
+	level = len(trim) - len(strings.TrimLeft(trim, "#"))
+	if level == 0 || level > 6 || (len(trim) > level && trim[level] != ' ') {
+		return "", 0, 0, false
+	}
+	return inlineMarkdown(strings.TrimRight(strings.TrimSpace(trim[level:]), "# ")), level, 1, true
+}
 
 // markdownText returns the paragraphs of Markdown text as plain text, and a
 // leading level-1 heading separately (it is not among the paragraphs).
 func markdownText(src string) (paras []string, heading string) {
 	lines := strings.Split(src, "\n")
-	var cur []string
-	flush := func() {
-		if p := collapse(strings.Join(cur, " ")); p != "" {
-			paras = append(paras, p)
-		}
-		cur = cur[:0]
-	}
+	var m mdText
 	fence := ""
 	for i := 0; i < len(lines); i++ {
 		line := strings.TrimRight(lines[i], " \t")
 		trim := strings.TrimLeft(line, " ")
-		if fence != "" { // inside fenced code: every line is text
+		switch {
+		case fence != "": // inside fenced code: every line is text
 			if strings.HasPrefix(trim, fence) {
 				fence = ""
-				continue
-			}
-			if t := strings.TrimSpace(line); t != "" {
-				paras = append(paras, collapse(t))
+			} else if t := strings.TrimSpace(line); t != "" {
+				m.paras = append(m.paras, collapse(t))
 			}
 			continue
-		}
-		switch {
 		case strings.HasPrefix(trim, "```") || strings.HasPrefix(trim, "~~~"):
-			flush()
+			m.flush()
 			fence = trim[:3]
 			continue
-		case trim == "":
-			flush()
+		case trim == "" || mdRule.MatchString(line) || mdTableRule.MatchString(trim) || mdRefDef.MatchString(line):
+			m.flush()
 			continue
-		case mdRule.MatchString(line) || mdTableRule.MatchString(trim) || mdRefDef.MatchString(line):
-			flush()
+		case len(m.cur) == 0 && mdLinkLine.MatchString(trim) && (i+1 == len(lines) || strings.TrimSpace(lines[i+1]) == ""):
+			continue // a paragraph that is only a link ("Full results")
+		}
+		if h, level, n, ok := headingAt(lines, i, len(m.cur) == 0); ok {
+			m.addHeading(h, level)
+			i += n - 1
 			continue
-		case i+1 < len(lines) && len(cur) == 0 && isSetextUnderline(lines[i+1]):
-			flush()
-			h := inlineMarkdown(trim)
-			if strings.HasPrefix(strings.TrimSpace(lines[i+1]), "=") && heading == "" && len(paras) == 0 {
-				heading = h
-			} else if h != "" {
-				paras = append(paras, h)
-			}
-			i++
-			continue
-		case strings.HasPrefix(trim, "#"):
-			level := len(trim) - len(strings.TrimLeft(trim, "#"))
-			if level <= 6 && (len(trim) == level || trim[level] == ' ') {
-				flush()
-				h := inlineMarkdown(strings.TrimRight(strings.TrimSpace(trim[level:]), "# "))
-				if level == 1 && heading == "" && len(paras) == 0 {
-					heading = h
-				} else if h != "" {
-					paras = append(paras, h)
-				}
-				continue
-			}
 		}
 		text, item := blockPrefix(trim)
 		if item {
-			flush()
+			m.flush()
 		}
-		if strings.HasPrefix(line, "    ") && len(cur) == 0 && !item { // indented code
-			paras = append(paras, collapse(line))
+		if strings.HasPrefix(line, "    ") && len(m.cur) == 0 && !item { // indented code
+			m.paras = append(m.paras, collapse(line))
 			continue
 		}
 		if strings.HasPrefix(text, "|") { // a table row: its cells
 			text = strings.Join(strings.FieldsFunc(text, func(r rune) bool { return r == '|' }), " ")
 		}
-		cur = append(cur, inlineMarkdown(text))
+		m.cur = append(m.cur, inlineMarkdown(text))
 		if strings.HasSuffix(lines[i], "  ") || strings.HasSuffix(line, "\\") { // hard line break
-			flush()
+			m.flush()
 		}
 	}
-	flush()
-	return paras, heading
+	m.flush()
+	return m.paras, m.heading
 }
 
 // isSetextUnderline reports whether line underlines a heading: only "=" or
@@ -258,12 +275,15 @@ func blockPrefix(s string) (text string, item bool) {
 
 // inlineMarkdown removes inline Markdown from one line of text.
 func inlineMarkdown(s string) string {
+	if !strings.ContainsAny(s, "*_~`[]<\\!") {
+		return s // nothing to remove: most lines of prose
+	}
+	s = mdAutolink.ReplaceAllString(s, "$1")
 	if strings.ContainsAny(s, "<") && looksLikeHTML(s) {
 		s = strings.ReplaceAll(HTMLText(s), "\n\n", " ")
 	}
 	s = mdImage.ReplaceAllString(s, "")
 	s = mdLink.ReplaceAllString(s, "$1$2")
-	s = mdAutolink.ReplaceAllString(s, "$1")
 	s = mdFootnote.ReplaceAllString(s, "")
 	s = mdCode.ReplaceAllString(s, "$1")
 	for range 3 { // nested emphasis: ***a** b*

@@ -119,7 +119,8 @@ func TestRangeContains(t *testing.T) {
 }
 
 func FuzzParseWhen(f *testing.F) {
-	for _, s := range []string{"2023-07-03", "2023-07", "2023", "2023-01-01..2023-08-31", "today", "..2023", "2023-02-30", "9999-12..", "last-week"} {
+	for _, s := range []string{"2023-07-03", "2023-07", "2023", "2023-01-01..2023-08-31", "today", "..2023", "2023-02-30", "9999-12..", "last-week",
+		"July 2023", "jul 2023", "march 15 2024", "15th of March, 2024", "2024/03/15", "2024年3月15日", "Sept. 2024..", "..1 jan 2022"} {
 		f.Add(s)
 	}
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -130,6 +131,10 @@ func FuzzParseWhen(f *testing.F) {
 		}
 		if r.From.After(r.To) {
 			t.Fatalf("ParseWhen(%q) = %s: starts after it ends", s, r)
+		}
+		// Its description never shows the placeholder years of open ends.
+		if d := r.String(); strings.Contains(d, "0001-") || strings.Contains(d, "9999-") {
+			t.Fatalf("ParseWhen(%q) is described as %q", s, d)
 		}
 	})
 }

@@ -1,19 +1,3 @@
-// Package digest writes extractive summaries of articles and builds, renders
-// and schedules the digests digestbot posts to Discord channels.
-//
-// A summary is the few sentences that best carry an article, in their
-// original order: LexRank over a TF-IDF cosine sentence graph (IDF from the
-// whole store, terms analysed like search), biased by a position prior
-// suited to news, with MMR against redundancy (lexrank.go, summary.go).
-// A digest is a titled set of articles with their summaries, chosen for a
-// channel at a moment by a selection rule (select.go), shown once per story
-// (dedup.go) and rendered as Discord message payloads within Discord's
-// limits (render.go). Schedules (schedule.go, scheduler.go) post digests
-// through a Poster (poster.go) exactly once per run, across restarts and
-// daylight-saving changes.
-//
-// The package never imports discordgo or the search package: the bot
-// implements Poster, and main passes search's analyzer in as an Analyzer.
 package digest
 
 import (

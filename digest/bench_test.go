@@ -9,6 +9,7 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/synth"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -38,7 +39,7 @@ func thousandWords(tb testing.TB) corpus.Article {
 // the LexRank graph and MMR, with IDF from a corpus. "english" is the
 // 1,006-word sample article (real prose), "synthetic" a generated one.
 func BenchmarkSummarize(b *testing.B) {
-	arts := sampleArticles(b)
+	arts := testenv.SampleArticles(b)
 	stats := statsOf(arts)
 	s := testSummarizer(b)
 	for _, c := range []struct {

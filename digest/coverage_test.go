@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -59,7 +60,7 @@ func (r replicaCoverage) Advance(ctx context.Context, channel string, seq uint64
 // again by the other, however late that one loads it.
 func TestCoverageAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
-	arts := sampleArticles(t)
+	arts := testenv.SampleArticles(t)
 	if len(arts) < 5 {
 		t.Fatalf("%d sample articles", len(arts))
 	}
@@ -70,7 +71,7 @@ func TestCoverageAcrossReplicas(t *testing.T) {
 	}
 	var reps []replica
 	for range 2 {
-		db := openStore(t)
+		db := testenv.OpenDB(t)
 		svc, err := New(db, testAnalyze)
 		if err != nil {
 			t.Fatal(err)
@@ -107,9 +108,9 @@ func TestCoverageAcrossReplicas(t *testing.T) {
 		return out
 	}
 	// A has 0,1,2; B has 2,1 (other order) and 3, which A lacks.
-	putArticles(t, reps[0].db, arts[0], arts[1], arts[2])
-	putArticles(t, reps[1].db, arts[2])
-	putArticles(t, reps[1].db, arts[3], arts[1])
+	testenv.PutArticles(t, reps[0].db, arts[0], arts[1], arts[2])
+	testenv.PutArticles(t, reps[1].db, arts[2])
+	testenv.PutArticles(t, reps[1].db, arts[3], arts[1])
 	if got := post(reps[0]); !slices.Equal(got, ids(arts[0], arts[1], arts[2])) {
 		t.Fatalf("first digest (A) = %v", got)
 	}
@@ -118,8 +119,8 @@ func TestCoverageAcrossReplicas(t *testing.T) {
 		t.Fatalf("second digest (B) = %v, want only %s", got, arts[3].ID)
 	}
 	// A loads 3 late and 4; B loads 0 late and 4. A shows 4 only.
-	putArticles(t, reps[0].db, arts[3], arts[4])
-	putArticles(t, reps[1].db, arts[0], arts[4])
+	testenv.PutArticles(t, reps[0].db, arts[3], arts[4])
+	testenv.PutArticles(t, reps[1].db, arts[0], arts[4])
 	if got := post(reps[0]); !slices.Equal(got, ids(arts[4])) {
 		t.Fatalf("third digest (A) = %v, want only %s", got, arts[4].ID)
 	}
@@ -139,14 +140,14 @@ func TestCoverageAcrossReplicas(t *testing.T) {
 // archive it left out does not come back as new.
 func TestCoverageFirstDigestLooksBack(t *testing.T) {
 	ctx := context.Background()
-	db := openStore(t)
+	db := testenv.OpenDB(t)
 	svc, err := New(db, testAnalyze)
 	if err != nil {
 		t.Fatal(err)
 	}
 	shared := &sharedCoverage{}
 	svc.UseCoverage(replicaCoverage{shared: shared, db: db})
-	putArticles(t, db, sampleArticles(t)...) // dated 2021-09 to 2023-08-08
+	testenv.PutArticles(t, db, testenv.SampleArticles(t)...) // dated 2021-09 to 2023-08-08
 	spec := Spec{Name: "n", Channel: "100"}
 	d, err := svc.Build(ctx, spec, time.Date(2023, 8, 9, 7, 0, 0, 0, time.UTC))
 	if err != nil {

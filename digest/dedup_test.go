@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/internal/testenv"
 )
 
 func parseFile(t *testing.T, path string) corpus.Article {
@@ -32,7 +33,7 @@ func TestNearDuplicatePairs(t *testing.T) {
 	if err != nil || len(files) < 10 {
 		t.Fatalf("pairs: %v %v", files, err)
 	}
-	arts := sampleArticles(t)
+	arts := testenv.SampleArticles(t)
 	type pair struct {
 		name string
 		a, b corpus.Article

@@ -84,21 +84,3 @@ func testSplitter(t testing.TB) *Splitter {
 func testSummarizer(t testing.TB) *Summarizer {
 	return NewSummarizer(testAnalyze, testSplitter(t))
 }
-
-// sampleArticles parses the embedded sample corpus, in file order.
-func sampleArticles(t testing.TB) []corpus.Article {
-	t.Helper()
-	var out []corpus.Article
-	for _, f := range corpus.Sample() {
-		data, err := f.Read(0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := corpus.Parse(f.Name, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, a)
-	}
-	return out
-}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/digestbot/digestbot/internal/apperr"
 )
 
 // Poster delivers digest messages to a channel. The bot implements it for
@@ -23,8 +25,15 @@ type Poster interface {
 	Post(ctx context.Context, channel string, m Message) (id string, err error)
 }
 
-// ErrUndeliverable marks a post that retrying cannot deliver.
+// ErrUndeliverable marks a post that retrying cannot deliver. An error with
+// the code apperr.Forbidden (the bot may not post there) is undeliverable
+// too.
 var ErrUndeliverable = errors.New("message cannot be delivered")
+
+// undeliverable reports whether retrying err cannot help.
+func undeliverable(err error) bool {
+	return errors.Is(err, ErrUndeliverable) || apperr.Is(err, apperr.Forbidden)
+}
 
 // WriterPoster prints each message to W as text, the way Discord would
 // show it, and returns IDs "local-1", "local-2", … It remembers the nonces
@@ -83,6 +92,9 @@ func FormatText(m Message) string {
 	}
 	for _, e := range m.Embeds {
 		fmt.Fprintf(&b, "┌ %s\n", dates(e.Title))
+		if e.URL != "" {
+			fmt.Fprintf(&b, "│ <%s>\n", e.URL)
+		}
 		for _, line := range strings.Split(dates(e.Description), "\n") {
 			b.WriteString("│ ")
 			b.WriteString(line)

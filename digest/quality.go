@@ -2,6 +2,8 @@ package digest
 
 import (
 	"strings"
+
+	"github.com/digestbot/digestbot/corpus"
 	"unicode"
 	"unicode/utf8"
 )
@@ -23,7 +25,7 @@ func classify(sents []Sentence, caption bool) {
 		inside := q.open()
 		q.update(s.Text)
 		switch {
-		case caption || isBoilerplate(s.Text):
+		case caption || isBoilerplate(s.Text) || corpus.IsBoilerplate(s.Text):
 			s.Kind = KindBoilerplate
 		case len(sents) == 1 && !endsSentence(s.Text):
 			s.Kind = KindHeading

@@ -46,7 +46,9 @@ type Message struct {
 
 // Embed is one article of a digest.
 type Embed struct {
-	Title       string       `json:"title,omitempty"`
+	Title string `json:"title,omitempty"`
+	// URL links the title to the original article.
+	URL         string       `json:"url,omitempty"`
 	Description string       `json:"description,omitempty"`
 	Color       int          `json:"color,omitempty"`
 	Footer      *EmbedFooter `json:"footer,omitempty"`
@@ -206,7 +208,7 @@ func dateText(d corpus.Date) string {
 // whole summary sentences from the end, then, only for an absurdly long
 // single sentence, words from its end.
 func renderEmbed(it Item) Embed {
-	e := Embed{Title: clipWords(escape(it.Title), LimitTitle), Color: embedColor,
+	e := Embed{Title: clipWords(escape(it.Title), LimitTitle), URL: it.URL, Color: embedColor,
 		Footer: &EmbedFooter{Text: "ID " + it.ID + " · /article id:" + it.ID}}
 	if e.Title == "" {
 		e.Title = it.ID

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/digestbot/digestbot/internal/testenv"
 )
 
 // ROUGE (Lin, 2004) against the hand-written reference summaries in
@@ -98,7 +100,7 @@ func TestROUGEScorer(t *testing.T) {
 // TestROUGE scores LexRank and the Lead-3 baseline on the sample corpus
 // and requires LexRank to beat Lead-3 on the mean of ROUGE-1, -2 and -L F1.
 func TestROUGE(t *testing.T) {
-	arts := sampleArticles(t)
+	arts := testenv.SampleArticles(t)
 	stats := statsOf(arts)
 	s := testSummarizer(t)
 	methods := []Method{LexRank, Lead3}

@@ -360,7 +360,7 @@ func (s *Scheduler) post(ctx context.Context, j Job, run store.DigestRun, now ti
 			return fmt.Errorf("recorded message %d of the %s run: %w", i+1, run.Slot, err)
 		}
 		id, err := s.poster.Post(ctx, run.Channel, m)
-		if errors.Is(err, ErrUndeliverable) {
+		if undeliverable(err) {
 			s.log.Error("digest cannot be delivered", "digest", run.Digest, "slot", run.Slot, "channel", run.Channel, "error", err)
 			_, ferr := s.runs.FinishRun(ctx, run.Digest, run.Slot, store.RunFailed, err.Error(), now)
 			return errors.Join(ferr)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/synth"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -87,9 +88,9 @@ type env struct {
 }
 
 func newEnv(t *testing.T, withSamples bool) *env {
-	e := &env{t: t, db: openStore(t), discord: &fakeDiscord{}, logs: &bytes.Buffer{}}
+	e := &env{t: t, db: testenv.OpenDB(t), discord: &fakeDiscord{}, logs: &bytes.Buffer{}}
 	if withSamples {
-		putArticles(t, e.db, sampleArticles(t)...)
+		testenv.PutArticles(t, e.db, testenv.SampleArticles(t)...)
 	}
 	var err error
 	if e.svc, err = New(e.db, testAnalyze); err != nil {
@@ -204,7 +205,7 @@ func TestSchedulerNormalRun(t *testing.T) {
 	}
 	// A new article is the only story of the next day's digest.
 	fresh := newArticle("a", "Harbor reopens after storm repairs.", corpus.Date{})
-	putArticles(t, e.db, fresh)
+	testenv.PutArticles(t, e.db, fresh)
 	e.mustTick(s, "2024-07-04T08:00:10Z")
 	if ids := storyIDs(e.discord.posted("100")[1:]); len(ids) != 1 || ids[0] != fresh.ID {
 		t.Fatalf("second run stories %v, want [%s]", ids, fresh.ID)
@@ -244,7 +245,7 @@ func TestSchedulerRestartBetweenIntentAndRecord(t *testing.T) {
 			}
 			// Meanwhile an article arrives: the resumed run must still post
 			// what it recorded, not a new digest.
-			putArticles(t, e.db, newArticle("b", "Harbor reopens after storm repairs.", corpus.Date{}))
+			testenv.PutArticles(t, e.db, newArticle("b", "Harbor reopens after storm repairs.", corpus.Date{}))
 			e.mustTick(e.scheduler(j), "2024-07-03T08:00:30Z") // restart
 			got := e.discord.posted("100")
 			if len(got) != 1 || len(storyIDs(got)) != 5 {
@@ -269,7 +270,7 @@ func TestSchedulerRestartBetweenIntentAndRecord(t *testing.T) {
 // out before the crash; the restart sends only the second.
 func TestSchedulerResumesMidDigest(t *testing.T) {
 	e := newEnv(t, true)
-	putArticles(t, e.db, synthArticles(t, 8)...)
+	testenv.PutArticles(t, e.db, synthArticles(t, 8)...)
 	j := job(t, "morning", "100", "0 8 * * *", "UTC", SelectNew)
 	j.Spec.MaxArticles = 13
 	e.mustTick(e.scheduler(j), "2024-07-03T07:00:00Z")
@@ -475,7 +476,7 @@ func TestSchedulerTwoSchedulesOneChannel(t *testing.T) {
 		t.Errorf("other channel: %d messages", n)
 	}
 	fresh := newArticle("c", "Harbor reopens after storm repairs.", corpus.Date{})
-	putArticles(t, e.db, fresh)
+	testenv.PutArticles(t, e.db, fresh)
 	e.mustTick(e.scheduler(jobs...), "2024-07-03T20:00:00Z")
 	got = e.discord.posted("100")
 	if ids := storyIDs(got[2:]); len(got) != 3 || len(ids) != 1 || ids[0] != fresh.ID {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/internal/apperr"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -30,8 +31,31 @@ const (
 	SelectOnThisDay Rule = "on-this-day"
 )
 
-// Rules lists the rules, for help texts.
+// Rules lists the rules: the one list that parsing, help texts and the
+// bot's /digest choices are made from.
 var Rules = []Rule{SelectNew, SelectDay, SelectOnThisDay}
+
+// Describe says in a few words which articles the rule selects.
+func (r Rule) Describe() string {
+	switch r {
+	case SelectNew:
+		return "new since the last digest"
+	case SelectDay:
+		return "dated one day (by default the day before it is posted)"
+	case SelectOnThisDay:
+		return "on this day in earlier years"
+	}
+	return string(r)
+}
+
+// RuleNames is "new, day or on-this-day".
+func RuleNames() string {
+	names := make([]string, len(Rules))
+	for i, r := range Rules {
+		names[i] = string(r)
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
 
 // ParseRule parses "new", "day" or "on-this-day".
 func ParseRule(s string) (Rule, error) {
@@ -40,7 +64,7 @@ func ParseRule(s string) (Rule, error) {
 			return r, nil
 		}
 	}
-	return "", fmt.Errorf("unknown selection %q: use new, day or on-this-day", s)
+	return "", apperr.Errorf(apperr.Invalid, "unknown selection %q: use %s", s, RuleNames())
 }
 
 // Covers says which day a "day" digest covers.
@@ -206,8 +230,10 @@ func (d Digest) Empty() bool { return len(d.Items) == 0 }
 // Item is one story of a digest.
 type Item struct {
 	ID, Title, Source string
-	Date              corpus.Date
-	Summary           []string
+	// URL is the original article's address, or "".
+	URL     string
+	Date    corpus.Date
+	Summary []string
 	// AlsoIn lists near-duplicates: the same story stored again.
 	AlsoIn []Ref
 }
@@ -256,45 +282,7 @@ func (s *Service) Build(ctx context.Context, spec Spec, at time.Time) (Digest, e
 			cands[len(cands)-1].art.Body = ""
 		}
 	}
-	local := at.In(spec.Zone)
-	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
-	switch spec.Rule {
-	case SelectNew:
-		// A channel's first digest: only what is dated within the look-back.
-		first := func(add func(corpus.Article)) func(corpus.Article) {
-			d.First = spec.lookBack(at)
-			return func(a corpus.Article) {
-				if d.First.Contains(a.Date) {
-					add(a)
-				}
-			}
-		}
-		if s.cover != nil && spec.Channel != "" {
-			err = s.newUncovered(ctx, &d, spec.Channel, add, first)
-			break
-		}
-		if spec.Channel != "" {
-			var found bool
-			if d.Since, found, err = s.db.ChannelSeq(ctx, spec.Channel); err != nil {
-				return Digest{}, err
-			}
-			if !found {
-				add = first(add)
-			}
-		}
-		err = s.newSince(ctx, d.Since, seq, add)
-	case SelectDay:
-		d.Day = spec.coveredDay(at)
-		var arts []corpus.Article
-		arts, err = s.db.Between(ctx, d.Day, d.Day)
-		for _, a := range arts {
-			add(a)
-		}
-	case SelectOnThisDay:
-		d.Day = today
-		err = s.onThisDay(ctx, today, add)
-	}
-	if err != nil {
+	if err := s.selectArticles(ctx, spec, at, &d, add); err != nil {
 		return Digest{}, fmt.Errorf("build digest %q: %w", spec.Title, err)
 	}
 
@@ -318,7 +306,7 @@ func (s *Service) Build(ctx context.Context, spec Spec, at time.Time) (Digest, e
 	}
 	for i, g := range groups {
 		a := cands[g[0]].art
-		it := Item{ID: a.ID, Title: a.Title, Source: a.Source, Date: a.Date, Summary: sums[i].Sentences}
+		it := Item{ID: a.ID, Title: a.Title, Source: a.Source, URL: a.URL, Date: a.Date, Summary: sums[i].Sentences}
 		for _, j := range g[1:] {
 			o := cands[j].art
 			it.AlsoIn = append(it.AlsoIn, Ref{ID: o.ID, Title: o.Title, Source: o.Source})
@@ -326,6 +314,49 @@ func (s *Service) Build(ctx context.Context, spec Spec, at time.Time) (Digest, e
 		d.Items = append(d.Items, it)
 	}
 	return d, nil
+}
+
+// selectArticles calls add for each article spec's rule selects at the
+// moment at, and sets what d records of the selection (Since, Day, First).
+func (s *Service) selectArticles(ctx context.Context, spec Spec, at time.Time, d *Digest, add func(corpus.Article)) error {
+	switch spec.Rule {
+	case SelectNew:
+		// A channel's first digest: only what is dated within the look-back.
+		first := func(add func(corpus.Article)) func(corpus.Article) {
+			d.First = spec.lookBack(at)
+			return func(a corpus.Article) {
+				if d.First.Contains(a.Date) {
+					add(a)
+				}
+			}
+		}
+		if s.cover != nil && spec.Channel != "" {
+			return s.newUncovered(ctx, d, spec.Channel, add, first)
+		}
+		if spec.Channel != "" {
+			var found bool
+			var err error
+			if d.Since, found, err = s.db.ChannelSeq(ctx, spec.Channel); err != nil {
+				return err
+			}
+			if !found {
+				add = first(add)
+			}
+		}
+		return s.newSince(ctx, d.Since, d.Seq, add)
+	case SelectDay:
+		d.Day = spec.coveredDay(at)
+		arts, err := s.db.Between(ctx, d.Day, d.Day)
+		for _, a := range arts {
+			add(a)
+		}
+		return err
+	case SelectOnThisDay:
+		local := at.In(spec.Zone)
+		d.Day = time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
+		return s.onThisDay(ctx, d.Day, add)
+	}
+	return nil
 }
 
 // coveredDay is the day a "day" digest built at covers, as a UTC

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -85,7 +86,7 @@ func TestBuildRules(t *testing.T) {
 		t.Errorf("nothing new: %v since %d seq %d", itemIDs(d), d.Since, d.Seq)
 	}
 	fresh := synthArticles(t, 1)[0]
-	putArticles(t, e.db, fresh)
+	testenv.PutArticles(t, e.db, fresh)
 	if d := build(t, e.svc, Spec{Channel: "100"}, utc("2024-07-04T08:00:00Z")); !slices.Equal(itemIDs(d), []string{fresh.ID}) {
 		t.Errorf("one new article: %v", itemIDs(d))
 	}
@@ -132,7 +133,7 @@ func TestFirstNewDigestLooksBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	fresh := newArticle("f", "Old news stored today.", corpus.Date{})
-	putArticles(t, e.db, fresh)
+	testenv.PutArticles(t, e.db, fresh)
 	if d := build(t, e.svc, Spec{Channel: "100"}, time.Date(2024, 1, 2, 7, 0, 0, 0, time.UTC)); d.First != nil || !slices.Equal(itemIDs(d), []string{fresh.ID}) {
 		t.Errorf("second digest: %v first %v", itemIDs(d), d.First)
 	}
@@ -213,7 +214,7 @@ func TestBuildNearDuplicates(t *testing.T) {
 	e := newEnv(t, true)
 	dir := filepath.Join("testdata", "dups")
 	a, b, c := parseFile(t, filepath.Join(dir, "same1-a.txt")), parseFile(t, filepath.Join(dir, "same1-b.txt")), parseFile(t, filepath.Join(dir, "diff1-b.txt"))
-	putArticles(t, e.db, a, b, c)
+	testenv.PutArticles(t, e.db, a, b, c)
 	d := build(t, e.svc, Spec{}, time.Date(2024, 7, 3, 8, 0, 0, 0, time.UTC))
 	if len(d.Items) != 7 {
 		t.Fatalf("%d stories, want 7 (5 samples, the harbor story once, the terminal plan)", len(d.Items))
@@ -235,7 +236,7 @@ func TestBuildNearDuplicates(t *testing.T) {
 
 func TestBuildOverflow(t *testing.T) {
 	e := newEnv(t, true)
-	putArticles(t, e.db, synthArticles(t, 12)...)
+	testenv.PutArticles(t, e.db, synthArticles(t, 12)...)
 	d := build(t, e.svc, Spec{MaxArticles: 5}, time.Date(2024, 7, 3, 8, 0, 0, 0, time.UTC))
 	if len(d.Items) != 5 || d.More != 12 {
 		t.Fatalf("%d stories and %d more, want 5 and 12", len(d.Items), d.More)
@@ -261,7 +262,7 @@ func TestOnThisDayLeapDay(t *testing.T) {
 		return newArticle(id, "Story of "+date.String()+".", date)
 	}
 	leap, feb28, mar1 := mk("1", 2020, 2, 29), mk("2", 2019, 2, 28), mk("3", 2021, 3, 1)
-	putArticles(t, e.db, leap, feb28, mar1)
+	testenv.PutArticles(t, e.db, leap, feb28, mar1)
 	for at, want := range map[string][]string{
 		"2023-02-28": {leap.ID, feb28.ID}, // a common year's 28 February includes 29 February
 		"2024-02-28": {feb28.ID},

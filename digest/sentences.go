@@ -9,6 +9,8 @@ import (
 	"gopkg.in/neurosnap/sentences.v1"
 	"gopkg.in/neurosnap/sentences.v1/data"
 	"gopkg.in/neurosnap/sentences.v1/english"
+
+	"github.com/digestbot/digestbot/corpus"
 )
 
 // Kind says what a sentence is good for.
@@ -104,7 +106,7 @@ func (s *Splitter) Split(body string) []Sentence {
 				out = append(out, Sentence{Text: t, Para: pi})
 			}
 		}
-		classify(out[first:], isCaptionParagraph(p))
+		classify(out[first:], isCaptionParagraph(p) || corpus.IsBoilerplate(p))
 	}
 	return out
 }

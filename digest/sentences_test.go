@@ -5,6 +5,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/digestbot/digestbot/internal/testenv"
 )
 
 func TestSplit(t *testing.T) {
@@ -79,7 +81,7 @@ func TestSplit(t *testing.T) {
 func TestSplitSampleCorpus(t *testing.T) {
 	sp := testSplitter(t)
 	all := ""
-	for _, a := range sampleArticles(t) {
+	for _, a := range testenv.SampleArticles(t) {
 		for _, s := range sp.Split(a.Body) {
 			all += s.Text + "\n"
 			r := []rune(s.Text)[0]
@@ -98,7 +100,7 @@ func TestSplitSampleCorpus(t *testing.T) {
 // FuzzSplit: any text splits without a panic into sentences that are
 // pieces of the text, in order, covering every non-space character.
 func FuzzSplit(f *testing.F) {
-	for _, a := range sampleArticles(f) {
+	for _, a := range testenv.SampleArticles(f) {
 		// A paragraph each: whole articles make the fuzzer crawl.
 		f.Add(a.Paragraphs()[len(a.Paragraphs())/2])
 	}

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -106,7 +107,7 @@ func checkSummary(t *testing.T, a corpus.Article, sum Summary, opts Options) {
 // corpus (IDF over the corpus), in testdata/summaries, each checked for
 // whole clean sentences.
 func TestSummariesGolden(t *testing.T) {
-	arts := sampleArticles(t)
+	arts := testenv.SampleArticles(t)
 	stats := statsOf(arts)
 	s := testSummarizer(t)
 	for _, a := range arts {
@@ -132,7 +133,7 @@ func TestSummariesGolden(t *testing.T) {
 }
 
 func TestSummaryBudgetAndCount(t *testing.T) {
-	arts := sampleArticles(t)
+	arts := testenv.SampleArticles(t)
 	stats := statsOf(arts)
 	s := testSummarizer(t)
 	for _, opts := range []Options{{MaxChars: 150}, {MaxChars: 300, Sentences: 5}, {Sentences: 1}, {Sentences: 10, MaxChars: 3000}} {
@@ -242,34 +243,13 @@ func (c *countingStore) PutSummaries(ctx context.Context, params string, values 
 	return c.DB.PutSummaries(ctx, params, values)
 }
 
-func openStore(t testing.TB) *store.DB {
-	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "test.db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-func putArticles(t testing.TB, db *store.DB, arts ...corpus.Article) {
-	t.Helper()
-	var files []store.File
-	for _, a := range arts {
-		files = append(files, store.File{Path: "test:" + a.Source, RawHash: a.Hash, Article: a})
-	}
-	if _, err := db.Put(context.Background(), files); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestServiceCachesSummaries: a summary is made once and then read from the
 // store; an article that changes (new content hash) gets a new one.
 func TestServiceCachesSummaries(t *testing.T) {
 	ctx := context.Background()
-	db := &countingStore{DB: openStore(t)}
-	arts := sampleArticles(t)
-	putArticles(t, db.DB, arts...)
+	db := &countingStore{DB: testenv.OpenDB(t)}
+	arts := testenv.SampleArticles(t)
+	testenv.PutArticles(t, db.DB, arts...)
 	svc, err := New(db, testAnalyze)
 	if err != nil {
 		t.Fatal(err)

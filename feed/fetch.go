@@ -297,35 +297,66 @@ type hostGate struct {
 }
 
 type hostSlot struct {
-	turn chan struct{} // holds a token while a request is in flight
-	last time.Time     // when the last request ended
+	turn  chan struct{} // holds a token while a request is in flight
+	last  time.Time     // when the last request ended; guarded by hostGate.mu
+	users int           // requests waiting or in flight; guarded by hostGate.mu
 }
 
 func (g *hostGate) acquire(ctx context.Context, host string) (release func(), err error) {
 	g.mu.Lock()
 	s := g.slots[host]
 	if s == nil {
+		if len(g.slots) >= maxIdleHosts {
+			g.prune()
+		}
 		s = &hostSlot{turn: make(chan struct{}, 1)}
 		g.slots[host] = s
 	}
+	s.users++
 	g.mu.Unlock()
+	leave := func() {
+		g.mu.Lock()
+		s.users--
+		g.mu.Unlock()
+	}
 	select {
 	case s.turn <- struct{}{}:
 	case <-ctx.Done():
+		leave()
 		return nil, ctx.Err()
 	}
-	if wait := time.Until(s.last.Add(g.gap)); wait > 0 && !s.last.IsZero() {
+	g.mu.Lock()
+	last := s.last
+	g.mu.Unlock()
+	if wait := time.Until(last.Add(g.gap)); wait > 0 && !last.IsZero() {
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
 			<-s.turn
+			leave()
 			return nil, ctx.Err()
 		}
 	}
 	return func() {
+		g.mu.Lock()
 		s.last = time.Now()
+		s.users--
+		g.mu.Unlock()
 		<-s.turn
 	}, nil
+}
+
+// maxIdleHosts bounds the hosts remembered: full-text links reach many.
+const maxIdleHosts = 1024
+
+// prune forgets the hosts with no request waiting or in flight whose
+// pause is over. g.mu is held.
+func (g *hostGate) prune() {
+	for host, s := range g.slots {
+		if s.users == 0 && time.Since(s.last) > g.gap {
+			delete(g.slots, host)
+		}
+	}
 }

@@ -25,7 +25,11 @@ func FuzzItems(f *testing.F) {
 	f.Add([]byte(`<feed xmlns="http://www.w3.org/2005/Atom" xml:base="/x/"><entry><title type="xhtml"><div><p>a</p><p>b</p></div></title><link href="y"/></entry></feed>`))
 	seen := time.Date(2023, 7, 10, 12, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		items, base, err := Parse(data, "https://feed.example/rss")
+		contentType := "application/rss+xml"
+		if len(data)%2 == 1 {
+			contentType = "text/xml; charset=windows-1252"
+		}
+		items, base, err := Parse(data, "https://feed.example/rss", contentType)
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error message")

@@ -54,20 +54,22 @@ type Item struct {
 // (the feed's own link or address); dates are days in loc; seen dates an
 // undated item.
 func ItemEntry(feedName string, it Item, base *url.URL, loc *time.Location, seen time.Time) (Entry, error) {
-	e := Entry{Link: resolveLink(base, it.Link)}
-	if e.Link == "" {
-		for _, l := range it.Links {
-			if e.Link = resolveLink(base, l); e.Link != "" {
-				break
-			}
+	link := resolveLink(base, it.Link)
+	for _, l := range it.Links {
+		if link != "" {
+			break
 		}
+		link = resolveLink(base, l)
 	}
+	// The link as given identifies the item; the one stored is cleaned
+	// (tracking parameters and fragment dropped).
+	e := Entry{Link: corpus.CleanURL(link)}
 	e.RawHash = rawHash(it)
 	switch guid := strings.TrimSpace(it.GUID); {
 	case guid != "":
 		e.Key = "id:" + guid
-	case e.Link != "":
-		e.Key = "link:" + e.Link
+	case link != "":
+		e.Key = "link:" + link
 	default:
 		e.Key = "hash:" + e.RawHash[:32]
 	}
@@ -80,6 +82,7 @@ func ItemEntry(feedName string, it Item, base *url.URL, loc *time.Location, seen
 	if body == "" {
 		body = itemText(it.Description, false)
 	}
+	body = dropBoilerplate(body)
 	title := cleanTitle(it.Title)
 	if title == "" && body == "" {
 		return e, ErrNoText
@@ -107,6 +110,29 @@ func ItemEntry(feedName string, it Item, base *url.URL, loc *time.Location, seen
 	return e, nil
 }
 
+// dropBoilerplate removes the paragraphs that are furniture, not article
+// text: what corpus.IsBoilerplate says of HTML bodies ("Read more",
+// "Share this", credits), and the "The post … appeared first on …" line
+// WordPress adds to every feed item.
+func dropBoilerplate(body string) string {
+	if body == "" {
+		return ""
+	}
+	paras := strings.Split(body, "\n\n")
+	kept := paras[:0]
+	for _, p := range paras {
+		if corpus.IsBoilerplate(p) || wordPressFooter(p) {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return strings.Join(kept, "\n\n")
+}
+
+func wordPressFooter(p string) bool {
+	return strings.HasPrefix(p, "The post ") && strings.Contains(p, " appeared first on ") && len(p) < 600
+}
+
 // withText sets the body and what follows from it: words, hash and ID.
 func withText(a corpus.Article, body string) corpus.Article {
 	a.Body = body
@@ -117,10 +143,13 @@ func withText(a corpus.Article, body string) corpus.Article {
 	return a
 }
 
-// rawHash hashes what the feed says of an item, to tell an edit.
+// rawHash hashes what the feed says of an item, to tell an edit. Its
+// times are left out: some feeds stamp every item anew on each request
+// (and a missing published time falls back to the updated one), and an
+// edit that matters changes the text.
 func rawHash(it Item) string {
 	h := sha256.New()
-	for _, s := range []string{it.GUID, it.Title, it.Link, it.Published, it.Updated, it.Description, it.Content} {
+	for _, s := range []string{it.GUID, it.Title, it.Link, it.Description, it.Content} {
 		fmt.Fprintf(h, "%d:%s", len(s), s)
 	}
 	return hex.EncodeToString(h.Sum(nil))
@@ -142,13 +171,13 @@ func itemText(s string, plain bool) string {
 		}
 		s = b.String()
 	}
-	return htmlText(s)
+	return corpus.HTMLText(s)
 }
 
 // cleanTitle decodes entities and flattens markup in a title to one line.
 func cleanTitle(s string) string {
 	if strings.ContainsAny(s, "<&") {
-		s = htmlText(s)
+		s = corpus.HTMLText(s)
 	}
 	s = strings.Join(strings.Fields(s), " ")
 	return clipRunes(s, maxTitleRunes)

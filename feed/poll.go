@@ -98,7 +98,7 @@ func (p *Poller) Poll(ctx context.Context, src Source) Report {
 	if err == nil && !resp.NotModified {
 		var items []Item
 		var base *url.URL
-		if items, base, err = Parse(resp.Body, resp.URL); err == nil {
+		if items, base, err = Parse(resp.Body, resp.URL, resp.ContentType); err == nil {
 			b, err = p.prepare(ctx, src, &st, items, base, now)
 		}
 	}
@@ -116,6 +116,7 @@ func (p *Poller) Poll(ctx context.Context, src Source) Report {
 		rep.Err = saveState(ctx, p.Store, src.Name, st)
 		return rep
 	}
+	before := st // what to record if the store fails: the old validators
 	st.succeeded(now, src.every(), OutcomeOK)
 	st.Items = len(b.results)
 	// An item to try again must not be hidden behind a 304.
@@ -133,7 +134,7 @@ func (p *Poller) Poll(ctx context.Context, src Source) Report {
 			rep.Err = ctx.Err()
 			return rep
 		}
-		return p.failed(ctx, src, st, now, err)
+		return p.failed(ctx, src, before, now, err)
 	}
 	rep.Items, rep.State = b.results, st
 	return rep
@@ -196,24 +197,7 @@ func (b *batch) apply(feed string, outcomes []store.Outcome) {
 // new and edited ones to put (after fetching their pages, for full text,
 // and filtering), the others skipped with a reason.
 func (p *Poller) prepare(ctx context.Context, src Source, st *State, items []Item, base *url.URL, now time.Time) (*batch, error) {
-	b := &batch{results: make([]ItemResult, len(items)), entries: make([]Entry, len(items))}
-	paths := make([]string, 0, len(items))
-	seen := map[string]int{}
-	for i, it := range items {
-		e, err := ItemEntry(src.Name, it, base, p.location(), now)
-		b.entries[i] = e
-		b.results[i] = ItemResult{Feed: src.Name, Status: Skipped, Title: e.Article.Title, Date: e.Article.Date, URL: e.Link}
-		if err != nil {
-			b.results[i].Title, b.results[i].Reason = cleanTitle(it.Title), err.Error()
-			continue
-		}
-		if j, dup := seen[e.Key]; dup {
-			b.results[i].Reason = fmt.Sprintf("same identity as item %d of the feed", j+1)
-			continue
-		}
-		seen[e.Key] = i
-		paths = append(paths, itemPath(src.Name, e.Key))
-	}
+	b, paths := p.identify(src, items, base, now)
 	known, err := p.Store.Files(ctx, paths)
 	if err != nil {
 		return nil, err
@@ -260,6 +244,30 @@ func (p *Poller) prepare(ctx context.Context, src Source, st *State, items []Ite
 	return b, ctx.Err()
 }
 
+// identify makes the items entries, skipping those that cannot be one or
+// repeat an earlier item's identity, and returns the paths of the rest.
+func (p *Poller) identify(src Source, items []Item, base *url.URL, now time.Time) (*batch, []string) {
+	b := &batch{results: make([]ItemResult, len(items)), entries: make([]Entry, len(items))}
+	paths := make([]string, 0, len(items))
+	seen := map[string]int{}
+	for i, it := range items {
+		e, err := ItemEntry(src.Name, it, base, p.location(), now)
+		b.entries[i] = e
+		b.results[i] = ItemResult{Feed: src.Name, Status: Skipped, Title: e.Article.Title, Date: e.Article.Date, URL: e.Link}
+		if err != nil {
+			b.results[i].Title, b.results[i].Reason = cleanTitle(it.Title), err.Error()
+			continue
+		}
+		if j, dup := seen[e.Key]; dup {
+			b.results[i].Reason = fmt.Sprintf("same identity as item %d of the feed", j+1)
+			continue
+		}
+		seen[e.Key] = i
+		paths = append(paths, itemPath(src.Name, e.Key))
+	}
+	return b, paths
+}
+
 const reasonFiltered = "dropped by the feed's include/exclude filters"
 
 func itemResult(feed, status string, a corpus.Article) ItemResult {
@@ -281,8 +289,12 @@ func (p *Poller) fullText(ctx context.Context, src Source, e *Entry) error {
 			return &pageError{fmt.Sprintf("not an HTML page (%s)", mt)}
 		}
 	}
-	page, err := parsePage(src.Name, resp.Body, resp.URL)
+	page, err := corpus.ParseHTML(src.Name, resp.Body, resp.URL)
 	if err != nil {
+		var fe *corpus.FileError
+		if errors.As(err, &fe) {
+			err = fe.Err
+		}
 		return &pageError{err.Error()}
 	}
 	if strings.TrimSpace(page.Body) == "" {
@@ -290,6 +302,9 @@ func (p *Poller) fullText(ctx context.Context, src Source, e *Entry) error {
 	}
 	if !e.Dated && page.Date.Known() {
 		e.Article.Date = page.Date
+	}
+	if page.URL != "" {
+		e.Article.URL = page.URL // canonical, tracking parameters dropped
 	}
 	e.Article = withText(e.Article, page.Body)
 	return nil

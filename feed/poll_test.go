@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/digestbot/digestbot/store"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -18,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 // title, date, link and text with testdata/golden/FIXTURE.txt.
 func TestFixtures(t *testing.T) {
 	srv := newFeedServer(t)
-	for _, fixture := range []string{"wordpress.xml", "atom.xml", "jsonfeed.json", "latin1.xml", "dupguid.xml", "nodates.xml"} {
+	for _, fixture := range []string{"wordpress.xml", "atom.xml", "jsonfeed.json", "latin1.xml", "latin1-header.xml", "bom.json", "dupguid.xml", "nodates.xml"} {
 		t.Run(fixture, func(t *testing.T) {
 			p, db, _ := testPoller(t)
 			rep := p.Poll(context.Background(), Source{Name: "fx", URL: srv.fixture(t, fixture)})
@@ -130,7 +132,7 @@ func TestBadFetchesChangeNothing(t *testing.T) {
 	for _, c := range cases {
 		t.Run(strings.TrimPrefix(c.path, "/"), func(t *testing.T) {
 			p, db, clock := testPoller(t)
-			p.Fetcher = NewFetcher(FetchOptions{UserAgent: "digestbot/test", HostGap: -1, Timeout: 300 * time.Millisecond, MaxBytes: 1 << 20, MaxDecodedBytes: 4 << 20})
+			p.Fetcher = NewFetcher(FetchOptions{UserAgent: "digestbot/test", HostGap: -1, Timeout: time.Second, MaxBytes: 1 << 20, MaxDecodedBytes: 4 << 20})
 			ctx := context.Background()
 			good := Source{Name: "broken", URL: srv.fixture(t, "wordpress.xml")}
 			if rep := p.Poll(ctx, good); rep.Err != nil {
@@ -234,8 +236,9 @@ func TestFullTextRefusesPrivateLinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Title != "Harbour story" || !strings.Contains(a.Body, "whole article about harbour") || strings.Contains(a.Body, "Short summary") {
-		t.Errorf("full-text article %q: %q", a.Title, a.Body)
+	if a.Title != "Harbour story" || !strings.Contains(a.Body, "whole article about harbour") || strings.Contains(a.Body, "Short summary") ||
+		strings.Contains(a.Body, "Copyright") || strings.Contains(a.Body, "Home") || a.URL != srv.URL+"/page/harbour" {
+		t.Errorf("full-text article %q <%s>: %q", a.Title, a.URL, a.Body)
 	}
 }
 
@@ -292,5 +295,117 @@ func TestOneRequestPerHost(t *testing.T) {
 	}
 	if took < 5*20*time.Millisecond {
 		t.Errorf("six polls of one host took %s: no pause between them", took)
+	}
+}
+
+// TestEmptyFeedDeletesNothing: a feed that drops its items, or all of
+// them, removes nothing stored; the items coming back are unchanged.
+func TestEmptyFeedDeletesNothing(t *testing.T) {
+	srv := newFeedServer(t)
+	p, db, _ := testPoller(t)
+	ctx := context.Background()
+	src := Source{Name: "coastal", URL: srv.fixture(t, "wordpress.xml")}
+	if rep := p.Poll(ctx, src); rep.Count(Added) != 2 {
+		t.Fatalf("first poll %+v", rep)
+	}
+	full := mustRead(t, "testdata/wordpress.xml")
+	srv.set("wordpress.xml", []byte(`<rss version="2.0"><channel><title>Coastal Gazette</title><link>https://coastal.example</link><description>d</description></channel></rss>`))
+	if rep := p.Poll(ctx, src); rep.Err != nil || len(rep.Items) != 0 || rep.State.Items != 0 {
+		t.Fatalf("empty feed: %+v", rep)
+	}
+	if n := countArticles(t, db); n != 2 {
+		t.Errorf("%d articles after an empty feed, want 2", n)
+	}
+	srv.set("wordpress.xml", full)
+	if rep := p.Poll(ctx, src); rep.Count(Unchanged) != 2 {
+		t.Errorf("items back: %+v", rep)
+	}
+}
+
+// TestFullTextFailures: a page that is gone skips its item for good (the
+// feed's validators are kept); a page that failed for a passing reason is
+// tried again on the next poll (the validators are dropped, so that poll
+// is not a 304).
+func TestFullTextFailures(t *testing.T) {
+	srv := newFeedServer(t)
+	for _, c := range []struct {
+		page      string
+		reason    string
+		validated bool
+	}{
+		{"/status/404", "full text: get " + srv.URL + "/status/404: HTTP 404 Not Found", true},
+		{"/status/500", "full text: get " + srv.URL + "/status/500: HTTP 500 Internal Server Error", false},
+		{"/f/wordpress.xml", "full text: not an HTML page (application/rss+xml)", true},
+	} {
+		srv.fixture(t, "wordpress.xml")
+		srv.set("one.xml", []byte(fmt.Sprintf(`<rss version="2.0"><channel><title>t</title><link>%[1]s/</link><description>d</description>
+<item><title>Story</title><link>%[1]s%[2]s</link><guid>s1</guid><description>Summary.</description></item></channel></rss>`, srv.URL, c.page)))
+		p, db, _ := testPoller(t)
+		src := Source{Name: "one", URL: srv.URL + "/f/one.xml", FullText: true, AllowPrivateLinks: true}
+		rep := p.Poll(context.Background(), src)
+		if rep.Err != nil || len(rep.Items) != 1 || rep.Items[0].Status != Skipped || rep.Items[0].Reason != c.reason {
+			t.Errorf("%s: %+v", c.page, rep)
+			continue
+		}
+		if got := rep.State.ETag != ""; got != c.validated || countArticles(t, db) != 0 {
+			t.Errorf("%s: validators kept %v, want %v", c.page, got, c.validated)
+		}
+		rep = p.Poll(context.Background(), src)
+		if rep.NotModified != c.validated {
+			t.Errorf("%s: second poll not modified %v, want %v", c.page, rep.NotModified, c.validated)
+		}
+	}
+}
+
+// failingStore fails PutFeedItems while fail is set.
+type failingStore struct {
+	*store.DB
+	fail bool
+}
+
+func (s *failingStore) PutFeedItems(ctx context.Context, name string, files []store.File, state func([]store.Outcome) ([]byte, error)) ([]store.Outcome, error) {
+	if s.fail && len(files) > 0 {
+		return nil, errors.New("disk full")
+	}
+	return s.DB.PutFeedItems(ctx, name, files, state)
+}
+
+// TestStoreFailureIsRetried: items that could not be stored are not
+// hidden behind a 304 on the next poll.
+func TestStoreFailureIsRetried(t *testing.T) {
+	srv := newFeedServer(t)
+	p, db, _ := testPoller(t)
+	fs := &failingStore{DB: db, fail: true}
+	p.Store = fs
+	src := Source{Name: "coastal", URL: srv.fixture(t, "wordpress.xml")}
+	rep := p.Poll(context.Background(), src)
+	if rep.Err == nil || !strings.Contains(rep.Err.Error(), "disk full") || rep.State.ETag != "" || rep.State.Failures != 1 {
+		t.Fatalf("poll with a failing store: %+v", rep)
+	}
+	fs.fail = false
+	rep = p.Poll(context.Background(), src)
+	if rep.Err != nil || rep.NotModified || rep.Count(Added) != 2 {
+		t.Errorf("poll after the store recovered: %+v", rep)
+	}
+}
+
+// TestRestampedItemIsNotRefetched: a feed that stamps its items with a
+// new updated time on every request does not make them edits, nor their
+// pages fetched again.
+func TestRestampedItemIsNotRefetched(t *testing.T) {
+	srv := newFeedServer(t)
+	p, _, _ := testPoller(t)
+	src := Source{Name: "stamped", URL: srv.URL + "/f/stamped.xml", FullText: true, AllowPrivateLinks: true}
+	for i, stamp := range []string{"2023-07-05T10:00:00Z", "2023-07-05T10:15:00Z"} {
+		srv.set("stamped.xml", []byte(fmt.Sprintf(`<feed xmlns="http://www.w3.org/2005/Atom"><title>s</title><id>s</id><updated>%[2]s</updated>
+<entry><title>Stamped</title><id>e1</id><link href="%[1]s/page/stamped"/><updated>%[2]s</updated><summary>Short.</summary></entry></feed>`, srv.URL, stamp)))
+		rep := p.Poll(context.Background(), src)
+		want := []string{Added, Unchanged}[i]
+		if rep.Err != nil || len(rep.Items) != 1 || rep.Items[0].Status != want {
+			t.Fatalf("poll %d: %+v, want %s", i+1, rep, want)
+		}
+	}
+	if n := srv.count("/page/stamped"); n != 1 {
+		t.Errorf("page fetched %d times, want once", n)
 	}
 }

@@ -32,15 +32,11 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		return nil
 	}
 	clock := s.Poller.Clock
-	states, err := LoadStates(ctx, s.Poller.Store)
+	next, err := s.firstDues(ctx)
 	if err != nil {
 		return err
 	}
-	next := make([]time.Time, len(s.Sources))
-	now := clock.Now()
-	for i, src := range s.Sources {
-		next[i] = firstDue(states[src.Name], src, now)
-	}
+	var now time.Time
 	workers := s.Workers
 	if workers <= 0 {
 		workers = 4
@@ -91,6 +87,20 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case <-timer:
 		}
 	}
+}
+
+// firstDues are the sources' first poll times, from their stored states.
+func (s *Scheduler) firstDues(ctx context.Context) ([]time.Time, error) {
+	states, err := LoadStates(ctx, s.Poller.Store)
+	if err != nil {
+		return nil, err
+	}
+	next := make([]time.Time, len(s.Sources))
+	now := s.Poller.Clock.Now()
+	for i, src := range s.Sources {
+		next[i] = firstDue(states[src.Name], src, now)
+	}
+	return next, nil
 }
 
 // firstDue is when a feed is first polled: when its state says, but no

@@ -157,6 +157,8 @@ func (s *feedServer) serveDoc(w http.ResponseWriter, r *http.Request, name strin
 	w.Header().Set("ETag", etag)
 	w.Header().Set("Last-Modified", "Tue, 04 Jul 2023 09:12:44 GMT")
 	switch {
+	case strings.HasSuffix(name, "-header.xml"):
+		w.Header().Set("Content-Type", "text/xml; charset=ISO-8859-1")
 	case strings.HasSuffix(name, ".json"):
 		w.Header().Set("Content-Type", "application/feed+json")
 	default:

@@ -222,6 +222,19 @@ func checkBleve(ctx context.Context, bi bleve.Index, st Store, strict bool) (rep
 	if err != nil {
 		return rep, meta, err
 	}
+	if !checkPosition(&rep, meta, ls, strict) {
+		return rep, meta, nil
+	}
+	if err := checkStoredIDs(ctx, &rep, st, ls); err != nil {
+		return rep, meta, err
+	}
+	return rep, meta, checkDocuments(ctx, &rep, bi, st, meta, ls)
+}
+
+// checkPosition checks that the index belongs to this database, in this
+// layout, and has not applied changes the database lacks. It reports
+// whether the rest is worth checking.
+func checkPosition(rep *DirReport, meta indexMeta, ls logState, strict bool) bool {
 	switch {
 	case meta.mapping != MappingVersion:
 		rep.Rebuild = fmt.Sprintf("the search index has layout %d, this digestbot uses %d", meta.mapping, MappingVersion)
@@ -232,54 +245,67 @@ func checkBleve(ctx context.Context, bi bleve.Index, st Store, strict bool) (rep
 		if strict {
 			rep.problem("search index: %s", rep.Rebuild)
 		}
-		return rep, meta, nil
+		return false
 	}
 	switch {
 	case meta.seq > rep.LastSeq:
 		rep.problem("search index has applied change %d, but the database's latest change is %d", meta.seq, rep.LastSeq)
-		return rep, meta, nil
+		return false
 	case strict && meta.seq < rep.LastSeq:
 		rep.problem("search index has applied change %d of %d: it is behind the database", meta.seq, rep.LastSeq)
 	}
+	return true
+}
 
-	// The store's articles against its change log.
-	if l, ok := st.(idLister); ok {
-		ids, err := l.IDs(ctx)
-		if err != nil {
-			return rep, meta, fmt.Errorf("check search index: %w", err)
-		}
-		stored := make(map[string]bool, len(ids))
-		for _, id := range ids {
-			stored[id] = true
-			if !ls.liveNow[id] {
-				rep.problem("article %s is stored, but the change log, which the search index follows, does not say so", id)
-			}
-		}
-		for _, id := range sortedKeys(ls.liveNow) {
-			if !stored[id] {
-				rep.problem("the change log says article %s is stored, but it is not", id)
-			}
+// checkStoredIDs checks the store's articles against its change log, when
+// the store can list them.
+func checkStoredIDs(ctx context.Context, rep *DirReport, st Store, ls logState) error {
+	l, ok := st.(idLister)
+	if !ok {
+		return nil
+	}
+	ids, err := l.IDs(ctx)
+	if err != nil {
+		return fmt.Errorf("check search index: %w", err)
+	}
+	stored := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		stored[id] = true
+		if !ls.liveNow[id] {
+			rep.problem("article %s is stored, but the change log, which the search index follows, does not say so", id)
 		}
 	}
+	for _, id := range sortedKeys(ls.liveNow) {
+		if !stored[id] {
+			rep.problem("the change log says article %s is stored, but it is not", id)
+		}
+	}
+	return nil
+}
 
+// checkDocuments checks the index's documents against the articles stored
+// as of meta.seq (articles changed since may already be as they are now),
+// then its statistics.
+func checkDocuments(ctx context.Context, rep *DirReport, bi bleve.Index, st Store, meta indexMeta, ls logState) error {
 	r, err := readerOf(bi)
 	if err != nil {
 		rep.problem("search index: cannot read it: %v", err)
-		return rep, meta, nil
+		return nil
 	}
-	defer r.Close()
+	defer func() {
+		if err := r.Close(); err != nil {
+			rep.problem("search index: closing its reader: %v", err)
+		}
+	}()
 	docs, err := indexDocs(ctx, r)
 	if err != nil {
 		rep.problem("search index: cannot list its documents: %v", err)
-		return rep, meta, nil
+		return nil
 	}
 	rep.Docs = len(docs)
 	if n, err := r.DocCount(); err != nil || n != uint64(len(docs)) {
 		rep.problem("search index: counts %d documents (%v) but lists %d", n, err, len(docs))
 	}
-
-	// Documents against the articles stored as of meta.seq. Articles
-	// changed since may already be as they are now.
 	for _, id := range sortedKeys(docs) {
 		if !ls.liveAt[id] && !ls.later[id] {
 			rep.problem("search index has a document for %s, which is not a stored article", id)
@@ -293,18 +319,23 @@ func checkBleve(ctx context.Context, bi bleve.Index, st Store, strict bool) (rep
 	if len(ls.later) > 0 {
 		rep.note("%d articles changed after the index's change %d; the next start brings them up to date", len(ls.later), meta.seq)
 	}
+	return checkStatistics(ctx, rep, r, st, meta, ls, docs)
+}
 
-	// The index's own statistics describe the articles as of meta.seq.
+// checkStatistics checks the index's own statistics, which describe the
+// articles as of meta.seq, against a recount: the article count, the
+// average field lengths and the document frequencies of sampled terms.
+func checkStatistics(ctx context.Context, rep *DirReport, r index.IndexReader, st Store, meta indexMeta, ls logState, docs map[string]bool) error {
 	if meta.stats.Docs != int64(len(ls.liveAt)) {
 		rep.problem("search index statistics count %d articles, but %d were stored as of change %d", meta.stats.Docs, len(ls.liveAt), meta.seq)
 	}
 	sample, err := sampleTermsOf(ctx, st, sortedKeys(docs))
 	if err != nil {
-		return rep, meta, err
+		return err
 	}
 	rc, err := recountAll(ctx, st, ls.liveAt, docs, sample)
 	if err != nil {
-		return rep, meta, err
+		return err
 	}
 	switch {
 	case ls.deleted:
@@ -322,7 +353,7 @@ func checkBleve(ctx context.Context, bi bleve.Index, st Store, strict bool) (rep
 	}
 	if rc.goneDoc != "" {
 		rep.note("term frequencies not recounted: indexed article %s has been deleted since", rc.goneDoc)
-		return rep, meta, nil
+		return nil
 	}
 	for _, t := range sortedKeys(sample) {
 		for _, f := range []string{fieldTitle, fieldBody} {
@@ -336,7 +367,7 @@ func checkBleve(ctx context.Context, bi bleve.Index, st Store, strict bool) (rep
 			}
 		}
 	}
-	return rep, meta, nil
+	return nil
 }
 
 // readerOf returns a reader of bi's current snapshot.
@@ -349,12 +380,16 @@ func readerOf(bi bleve.Index) (index.IndexReader, error) {
 }
 
 // indexDocs returns the IDs of the documents in r.
-func indexDocs(ctx context.Context, r index.IndexReader) (map[string]bool, error) {
+func indexDocs(ctx context.Context, r index.IndexReader) (_ map[string]bool, err error) {
 	dr, err := r.DocIDReaderAll()
 	if err != nil {
 		return nil, err
 	}
-	defer dr.Close()
+	defer func() {
+		if cerr := dr.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
 	docs := map[string]bool{}
 	for {
 		iid, err := dr.Next()
@@ -532,8 +567,8 @@ func docFreq(ctx context.Context, r index.IndexReader, term, field string) (uint
 	if err != nil {
 		return 0, err
 	}
-	defer tfr.Close()
-	return tfr.Count(), nil
+	n := tfr.Count()
+	return n, tfr.Close()
 }
 
 // topTerms returns the n most frequent of terms, ties by term.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/synth"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -337,7 +338,7 @@ func expectProblems(t *testing.T, what string, problems, want []string) {
 //	go test ./search -run '^$' -bench CheckDir -benchtime 5x
 func BenchmarkCheckDir(b *testing.B) {
 	ctx := context.Background()
-	db := openStore(b)
+	db := testenv.OpenDB(b)
 	g := synth.New(1, 20000)
 	files := make([]store.File, 0, 2000)
 	for i := range cap(files) {

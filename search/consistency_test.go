@@ -15,6 +15,7 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/ingest"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -48,7 +49,7 @@ func TestConsistency(t *testing.T) {
 	}
 	for _, seed := range seeds {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
-			w := &world{t: t, rng: rand.New(rand.NewSource(seed)), db: openStore(t), files: t.TempDir()}
+			w := &world{t: t, rng: rand.New(rand.NewSource(seed)), db: testenv.OpenDB(t), files: t.TempDir()}
 			w.dir = filepath.Join(t.TempDir(), "index")
 			w.reopen()
 			t.Cleanup(func() {
@@ -286,7 +287,7 @@ func (w *world) expect(q string, want []string, anyWords bool) {
 	var res Results
 	var err error
 	for page := 1; ; page++ {
-		res, err = w.ix.Search(context.Background(), q, SearchOptions{Limit: MaxLimit, Page: page})
+		res, err = w.ix.Search(context.Background(), q, Request{Limit: MaxLimit, Page: page})
 		if err != nil {
 			w.fail("Search(%q): %v", q, err)
 		}

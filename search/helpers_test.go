@@ -9,8 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/digestbot/digestbot/corpus"
-	"github.com/digestbot/digestbot/internal/ingest"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -32,41 +31,9 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// openStore opens a new database in a temporary folder.
-func openStore(t testing.TB) *store.DB {
-	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "test.db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
 // sampleStore is a database holding the embedded sample corpus and the
 // test articles in testdata/articles.
-func sampleStore(t testing.TB) *store.DB {
-	t.Helper()
-	db := openStore(t)
-	files := corpus.Sample()
-	extra, errs := corpus.Collect([]string{"testdata/articles"})
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	files = append(files, extra...)
-	sum, err := ingest.Run(context.Background(), db, files, ingest.Options{}, func(r ingest.Result) {
-		if r.Status == ingest.Rejected {
-			t.Errorf("%s rejected: %s", r.File.Path, r.Reason)
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum[store.Added] != len(files) {
-		t.Fatalf("loaded %v, want %d added", sum, len(files))
-	}
-	return db
-}
+func sampleStore(t testing.TB) *store.DB { return testenv.SampleDB(t, "testdata/articles") }
 
 // openIndex opens the index for db in dir (a new folder when "").
 func openIndex(t testing.TB, db Store, dir string) *Index {

@@ -22,6 +22,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -48,7 +49,7 @@ type Options struct {
 	// (a big ingest): when it starts, after each batch, and when it ends.
 	Progress func(Progress)
 	// Now is the clock for relative dates in queries (today, last-week);
-	// SearchOptions.Now overrides it. Default time.Now.
+	// Request.Now overrides it. Default time.Now.
 	Now func() time.Time
 	// BatchSize is the number of articles indexed per batch, and per
 	// segment file when the index is rebuilt. Default 250: memory while
@@ -105,6 +106,12 @@ type Index struct {
 	bi    bleve.Index
 	seq   uint64
 	stats corpusStats
+
+	// healed is the index heal last built (guarded by write): one that
+	// fails at once is not rebuilt again.
+	healed bleve.Index
+	// busy is the progress of a rebuild or long catch-up, nil when none.
+	busy atomic.Pointer[Progress]
 }
 
 // corpusStats are the average title and body lengths (in tokens) that

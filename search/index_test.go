@@ -16,6 +16,7 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/ingest"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -99,7 +100,7 @@ func openLogged(t *testing.T, db Store, dir string, p *progressLog) *Index {
 
 func mustFind(t *testing.T, ix *Index, q string, want int) {
 	t.Helper()
-	res, err := ix.Search(context.Background(), q, SearchOptions{})
+	res, err := ix.Search(context.Background(), q, Request{})
 	if err != nil {
 		t.Fatalf("Search(%q): %v", q, err)
 	}
@@ -143,7 +144,7 @@ func TestOpenRebuildsOnlyWhenNeeded(t *testing.T) {
 	must(t, ix.Close())
 
 	// An index of another database is rebuilt.
-	other := openStore(t)
+	other := testenv.OpenDB(t)
 	loadText(t, other, "other.txt", " date 2024-01-02 Harbor reopens\n\nThe harbor reopened after the storm.\n")
 	ix = openLogged(t, other, dir, &p)
 	if got := p.rebuilds(); len(got) != 3 || got[2] != "the search index belongs to another database" {
@@ -257,7 +258,7 @@ func TestSearchDuringCatchUp(t *testing.T) {
 					return
 				default:
 				}
-				if _, err := ix.Search(ctx, "party history", SearchOptions{}); err != nil {
+				if _, err := ix.Search(ctx, "party history", Request{}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -277,7 +278,7 @@ func TestSearchDuringCatchUp(t *testing.T) {
 func TestSearchErrorsHideTheIndex(t *testing.T) {
 	ix := openIndex(t, sampleStore(t), "")
 	must(t, ix.Close())
-	_, err := ix.Search(context.Background(), "border", SearchOptions{})
+	_, err := ix.Search(context.Background(), "border", Request{})
 	if err == nil || strings.Contains(err.Error(), "bleve") {
 		t.Errorf("search on a closed index: %v", err)
 	}
@@ -371,7 +372,7 @@ func TestBulkLoad(t *testing.T) {
 // A backlog bigger than the index is applied by a rebuild.
 func TestCatchUpBulkLoadRebuilds(t *testing.T) {
 	ctx := context.Background()
-	db := openStore(t)
+	db := testenv.OpenDB(t)
 	var p progressLog
 	ix, err := Open(ctx, filepath.Join(t.TempDir(), "index"), db, Options{Logger: testLogger(t), Progress: p.report, BatchSize: 1})
 	must(t, err)
@@ -399,9 +400,9 @@ func TestCatchUpBulkLoadRebuilds(t *testing.T) {
 func TestSearchWithoutSnippets(t *testing.T) {
 	ix := openIndex(t, sampleStore(t), "")
 	ctx := context.Background()
-	with, err := ix.Search(ctx, "border police", SearchOptions{})
+	with, err := ix.Search(ctx, "border police", Request{})
 	must(t, err)
-	without, err := ix.Search(ctx, "border police", SearchOptions{NoSnippets: true})
+	without, err := ix.Search(ctx, "border police", Request{NoSnippets: true})
 	must(t, err)
 	if len(with.Hits) == 0 || len(with.Hits) != len(without.Hits) || with.Total != without.Total {
 		t.Fatalf("%d hits of %d with snippets, %d of %d without", len(with.Hits), with.Total, len(without.Hits), without.Total)

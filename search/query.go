@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/internal/apperr"
 )
 
 // Limits on what one query may ask for.
@@ -20,13 +21,18 @@ const (
 )
 
 // QueryError is a query that cannot be run, with a message meant for the
-// person who typed it.
+// person who typed it. It unwraps to an *apperr.Error with the code
+// apperr.Invalid, so callers that show users their mistakes need not know
+// this type.
 type QueryError struct {
 	Query string
 	Msg   string
 }
 
 func (e *QueryError) Error() string { return e.Msg }
+
+// Unwrap returns the user-facing error.
+func (e *QueryError) Unwrap() error { return &apperr.Error{Code: apperr.Invalid, Message: e.Msg} }
 
 func queryErrorf(q, format string, args ...any) *QueryError {
 	return &QueryError{Query: q, Msg: fmt.Sprintf(format, args...)}

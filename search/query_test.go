@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/digestbot/digestbot/internal/apperr"
 )
 
 // show renders a parsed query compactly: word, "phrase", prefix*, -neg,
@@ -277,4 +279,13 @@ func FuzzParseQuery(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestQueryErrorIsInvalid: a query the user got wrong carries the code
+// apperr.Invalid and its message, for callers that do not know QueryError.
+func TestQueryErrorIsInvalid(t *testing.T) {
+	err := fmt.Errorf("search: %w", queryErrorf("x*", "%q is too short", "x*"))
+	if !apperr.Is(err, apperr.Invalid) || apperr.MessageOf(err) != `"x*" is too short` {
+		t.Errorf("code %q, message %q", apperr.CodeOf(err), apperr.MessageOf(err))
+	}
 }

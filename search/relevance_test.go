@@ -22,7 +22,7 @@ func TestRelevance(t *testing.T) {
 	ix := openIndex(t, sampleStore(t), "")
 	tests := []struct {
 		name, q  string
-		opts     SearchOptions
+		opts     Request
 		first    string
 		total    int  // when > 0, the number of results
 		anyWords bool // no article has all the words
@@ -44,7 +44,7 @@ func TestRelevance(t *testing.T) {
 		{name: "prefix cut by stemming", q: "Liaosh* campaig*", first: wu},
 		{name: "prefix within a phrase", q: `"bone carvi*"`, first: heJing, total: 1},
 		{name: "prefix ending where stemming cut", q: "carvi*", first: heJing, total: 1},
-		{name: "date: a month", q: "party", opts: SearchOptions{From: "2022-07", To: "2022-07"}, first: xinjiang, total: 1},
+		{name: "date: a month", q: "party", opts: Request{From: "2022-07", To: "2022-07"}, first: xinjiang, total: 1},
 		{name: "date: in the query", q: "congress date:2022", first: xuQin},
 		{name: "date: month precision is within its year", q: "party date:2021", first: wu, total: 1},
 		{name: "date: relative", q: "party date:last-month", first: heJing, total: 1},
@@ -93,7 +93,7 @@ func TestNoMatch(t *testing.T) {
 		"xylophone", "party date:2021-09-15", `"police border"`, "border -police", "zzz*",
 		"border date:2022", "无人机 date:2022",
 	} {
-		res, err := ix.Search(context.Background(), q, SearchOptions{})
+		res, err := ix.Search(context.Background(), q, Request{})
 		if err != nil {
 			t.Errorf("Search(%q): %v", q, err)
 			continue
@@ -107,7 +107,7 @@ func TestNoMatch(t *testing.T) {
 func TestPaging(t *testing.T) {
 	ix := openIndex(t, sampleStore(t), "")
 	ctx := context.Background()
-	all, err := ix.Search(ctx, "party", SearchOptions{Limit: 10})
+	all, err := ix.Search(ctx, "party", Request{Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestPaging(t *testing.T) {
 	}
 	var paged []string
 	for page := 1; page <= 3; page++ {
-		res, err := ix.Search(ctx, "party", SearchOptions{Limit: 2, Page: page})
+		res, err := ix.Search(ctx, "party", Request{Limit: 2, Page: page})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,10 +134,10 @@ func TestPaging(t *testing.T) {
 	if strings.Join(paged, " ") != strings.Join(whole, " ") {
 		t.Errorf("pages give %v, one page %v", paged, whole)
 	}
-	if res, err := ix.Search(ctx, "party", SearchOptions{Limit: 2, Page: 4}); err != nil || len(res.Hits) != 0 || res.Total != 5 {
+	if res, err := ix.Search(ctx, "party", Request{Limit: 2, Page: 4}); err != nil || len(res.Hits) != 0 || res.Total != 5 {
 		t.Errorf("page past the end: %v, %+v", err, res)
 	}
-	for _, o := range []SearchOptions{{Limit: MaxLimit + 1}, {Limit: 100, Page: 1000}} {
+	for _, o := range []Request{{Limit: MaxLimit + 1}, {Limit: 100, Page: 1000}} {
 		if _, err := ix.Search(ctx, "party", o); err == nil {
 			t.Errorf("options %+v accepted", o)
 		}

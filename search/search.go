@@ -26,9 +26,9 @@ const (
 	maxExpansions = 128
 )
 
-// SearchOptions narrow and page a search. The zero value asks for the
-// first DefaultLimit results.
-type SearchOptions struct {
+// Request narrows and pages a search (its query text is Search's q). The
+// zero value asks for the first DefaultLimit results.
+type Request struct {
 	// From and To are WHEN expressions, as for `digestbot date`
 	// (2023-07-03, 2023-07, 2023, 2023-01..2023-03, today, last-week, …):
 	// results are dated within the start of From and the end of To. Empty
@@ -94,7 +94,7 @@ func (r Results) Pages() int {
 // -excluded words, prefix* words and the filters from:WHEN, to:WHEN and
 // date:WHEN. A query that cannot be run gives a *QueryError whose message
 // is meant for the user; other errors are the index's or the database's.
-func (ix *Index) Search(ctx context.Context, q string, o SearchOptions) (Results, error) {
+func (ix *Index) Search(ctx context.Context, q string, o Request) (Results, error) {
 	res := Results{Query: q, Page: max(o.Page, 1), Limit: o.Limit}
 	if res.Limit <= 0 {
 		res.Limit = DefaultLimit
@@ -126,9 +126,7 @@ func (ix *Index) Search(ctx context.Context, q string, o SearchOptions) (Results
 	}
 	res.Ignored, res.Within = p.ignored, p.dates
 
-	ix.mu.RLock()
-	matches, total, anyWords, err := ix.run(ctx, p, res)
-	ix.mu.RUnlock()
+	matches, total, anyWords, err := ix.runOrHeal(ctx, p, res)
 	if err != nil {
 		return res, err
 	}
@@ -153,6 +151,24 @@ func (ix *Index) Search(ctx context.Context, q string, o SearchOptions) (Results
 		res.Hits = append(res.Hits, h)
 	}
 	return res, nil
+}
+
+// runOrHeal runs p; when the index fails it (damage found by the query)
+// it rebuilds the index and runs p again on the new one.
+func (ix *Index) runOrHeal(ctx context.Context, p plan, res Results) ([]*blevesearch.DocumentMatch, int, bool, error) {
+	ix.mu.RLock()
+	bi := ix.bi
+	matches, total, anyWords, err := ix.run(ctx, p, res)
+	ix.mu.RUnlock()
+	if !failedIndex(err) {
+		return matches, total, anyWords, err
+	}
+	if err := ix.heal(ctx, bi, "a search found the search index damaged"); err != nil {
+		return nil, 0, false, err
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.run(ctx, p, res)
 }
 
 // run asks the index for one page of p: all units first, any of them when
@@ -311,7 +327,11 @@ func (ix *Index) expand(field, prefix string) ([]string, error) {
 		ix.opts.Logger.Error("search index dictionary", "field", field, "error", err)
 		return nil, errIndexFailed
 	}
-	defer d.Close()
+	defer func() {
+		if err := d.Close(); err != nil {
+			ix.opts.Logger.Warn("search index dictionary: close", "field", field, "error", err)
+		}
+	}()
 	type entry struct {
 		term  string
 		count uint64

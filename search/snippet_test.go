@@ -117,7 +117,7 @@ func TestSnippetsGolden(t *testing.T) {
 	ix := openIndex(t, sampleStore(t), "")
 	var b strings.Builder
 	for _, q := range []string{"border police", "carvings", `"party history"`, "educat*", "4.936", "无人机", "fortress -urumqi", "Liaoshen campaign"} {
-		res, err := ix.Search(context.Background(), q, SearchOptions{Limit: 3})
+		res, err := ix.Search(context.Background(), q, Request{Limit: 3})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,16 +18,27 @@ import (
 // CatchUp applies the database's changes since the index last did: new
 // articles become searchable, deleted ones unfindable. Call it after
 // loading articles; Open calls it too.
+// An index found damaged is rebuilt.
 func (ix *Index) CatchUp(ctx context.Context) error {
 	ix.write.Lock()
-	defer ix.write.Unlock()
 	switch {
 	case ix.closed:
+		ix.write.Unlock()
 		return errClosed
 	case ix.readOnly:
+		ix.write.Unlock()
 		return errReadOnly
 	}
-	return ix.catchUp(ctx)
+	ix.mu.RLock()
+	bi := ix.bi
+	ix.mu.RUnlock()
+	err := ix.catchUp(ctx)
+	ix.write.Unlock()
+	if failedIndex(err) {
+		ix.opts.Logger.Warn("search index cannot be updated", "error", err)
+		return ix.heal(ctx, bi, "the search index could not be updated")
+	}
+	return err
 }
 
 // Rebuild builds the index anew from the database and swaps it in; the old
@@ -80,6 +91,9 @@ func (ix *Index) catchUp(ctx context.Context) error {
 		progress(0)
 	}
 	seq, stats, err := ix.apply(ctx, bi, changes, workers, origin, stats, progress)
+	if progress != nil {
+		defer ix.setBusy(nil)
+	}
 	if err != nil {
 		return err
 	}
@@ -111,13 +125,16 @@ func rebuildWorkers() int { return min(max(runtime.GOMAXPROCS(0), 2), 4) }
 // reporter returns a function reporting progress through opts.Progress.
 func (ix *Index) reporter(reason string, total int, start time.Time) func(done int) {
 	return func(done int) {
+		p := Progress{Reason: reason, Done: done, Total: total, Elapsed: time.Since(start)}
+		ix.setBusy(&p)
 		if ix.opts.Progress != nil {
-			ix.opts.Progress(Progress{Reason: reason, Done: done, Total: total, Elapsed: time.Since(start)})
+			ix.opts.Progress(p)
 		}
 	}
 }
 
 func (ix *Index) finished(reason string, total int, start time.Time) {
+	ix.setBusy(nil)
 	if ix.opts.Progress != nil {
 		ix.opts.Progress(Progress{Reason: reason, Done: total, Total: total, Finished: true, Elapsed: time.Since(start)})
 	}
@@ -128,6 +145,8 @@ func (ix *Index) finished(reason string, total int, start time.Time) {
 // which the next Open rebuilds again.
 func (ix *Index) rebuild(ctx context.Context, reason string) error {
 	start := time.Now()
+	ix.setBusy(&Progress{Reason: reason})
+	defer ix.setBusy(nil)
 	tmp := ix.dir + ".new"
 	if err := os.RemoveAll(tmp); err != nil {
 		return fmt.Errorf("search index: remove the unfinished rebuild %s: %w", tmp, err)
@@ -194,6 +213,7 @@ func (ix *Index) rebuild(ctx context.Context, reason string) error {
 		return fmt.Errorf("search index: open %s: %w", ix.dir, errIndexFailed)
 	}
 	ix.bi, ix.seq, ix.stats = nbi, last, stats
+	ix.readOnly = false // the new index is opened for writing
 	ix.finished(reason, len(ids), start)
 	ix.opts.Logger.Debug("search index rebuilt", "articles", len(ids), "took", time.Since(start).Round(time.Millisecond))
 	return nil
@@ -218,51 +238,90 @@ func (ix *Index) apply(ctx context.Context, bi bleve.Index, changes []store.Chan
 	changes = latest(changes)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type pending struct {
-		b    *bleve.Batch
-		size int
-	}
-	batches := make(chan pending, workers)
+	batches := make(chan pendingBatch, workers)
 	var readErr error
 	go func() {
 		defer close(batches)
-		for start := 0; start < len(changes); start += ix.opts.BatchSize {
-			chunk := changes[start:min(start+ix.opts.BatchSize, len(changes))]
-			b := bi.NewBatch()
-			for _, c := range chunk {
-				id := c.ID
-				a, ok, err := ix.article(ctx, id)
-				if err != nil {
-					readErr = err
-					return
-				}
-				if !ok {
-					b.Delete(id)
-					if wasStored[id] {
-						stats.remove()
-					}
-					continue
-				}
-				if err := b.IndexAdvanced(ix.docs.document(a)); err != nil {
-					ix.opts.Logger.Error("add article to the search index batch", "id", id, "error", err)
-					readErr = fmt.Errorf("search index: article %s: %w", id, errIndexFailed)
-					return
-				}
-				if !wasStored[id] {
-					stats.add(a)
-				}
-			}
-			if workers == 1 {
-				setMeta(b, chunk[len(chunk)-1].Seq, origin, stats)
-			}
-			select {
-			case batches <- pending{b: b, size: len(chunk)}:
-			case <-ctx.Done():
-				return
+		readErr = ix.makeBatches(ctx, bi, changes, wasStored, workers == 1, origin, &stats, batches)
+	}()
+	err := ix.commitBatches(bi, batches, workers, cancel, progress)
+	if err == nil {
+		err = readErr // set before batches closed, so before the commits ended
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return 0, stats, err
+	}
+	// A last batch records where the index stands and, once on disk, means
+	// all before it are too.
+	b := bi.NewBatch()
+	setMeta(b, seq, origin, stats)
+	if err := ix.commit(bi, b, true); err != nil {
+		return 0, stats, err
+	}
+	return seq, stats, nil
+}
+
+// pendingBatch is a batch of size changes, ready to commit.
+type pendingBatch struct {
+	b    *bleve.Batch
+	size int
+}
+
+// makeBatches reads the articles of changes into batches of BatchSize,
+// keeping stats up to date, and sends them on out until done or ctx ends.
+// With inOrder (one committer) each batch also records how far it goes.
+func (ix *Index) makeBatches(ctx context.Context, bi bleve.Index, changes []store.Change, wasStored map[string]bool, inOrder bool, origin string, stats *corpusStats, out chan<- pendingBatch) error {
+	for start := 0; start < len(changes); start += ix.opts.BatchSize {
+		chunk := changes[start:min(start+ix.opts.BatchSize, len(changes))]
+		b := bi.NewBatch()
+		for _, c := range chunk {
+			if err := ix.addChange(ctx, b, c.ID, wasStored[c.ID], stats); err != nil {
+				return err
 			}
 		}
-	}()
+		if inOrder {
+			setMeta(b, chunk[len(chunk)-1].Seq, origin, *stats)
+		}
+		select {
+		case out <- pendingBatch{b: b, size: len(chunk)}:
+		case <-ctx.Done():
+			return nil // the caller reports ctx's error
+		}
+	}
+	return nil
+}
 
+// addChange puts article id into b as it is now in the store: its
+// document, or a deletion when it is gone.
+func (ix *Index) addChange(ctx context.Context, b *bleve.Batch, id string, wasStored bool, stats *corpusStats) error {
+	a, ok, err := ix.article(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		b.Delete(id)
+		if wasStored {
+			stats.remove()
+		}
+		return nil
+	}
+	if err := b.IndexAdvanced(ix.docs.document(a)); err != nil {
+		ix.opts.Logger.Error("add article to the search index batch", "id", id, "error", err)
+		return fmt.Errorf("search index: article %s: %w", id, errIndexFailed)
+	}
+	if !wasStored {
+		stats.add(a)
+	}
+	return nil
+}
+
+// commitBatches commits the batches from in with workers committers,
+// reporting the changes done to progress. On the first failure it cancels
+// the batch maker and drains the rest.
+func (ix *Index) commitBatches(bi bleve.Index, in <-chan pendingBatch, workers int, cancel func(), progress func(done int)) error {
 	var (
 		mu   sync.Mutex
 		err  error
@@ -273,7 +332,7 @@ func (ix *Index) apply(ctx context.Context, bi bleve.Index, changes []store.Chan
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for p := range batches {
+			for p := range in {
 				mu.Lock()
 				failed := err != nil
 				mu.Unlock()
@@ -295,23 +354,7 @@ func (ix *Index) apply(ctx context.Context, bi bleve.Index, changes []store.Chan
 		}()
 	}
 	wg.Wait()
-	if err == nil {
-		err = readErr
-	}
-	if err == nil {
-		err = ctx.Err()
-	}
-	if err != nil {
-		return 0, stats, err
-	}
-	// A last batch records where the index stands and, once on disk, means
-	// all before it are too.
-	b := bi.NewBatch()
-	setMeta(b, seq, origin, stats)
-	if err := ix.commit(bi, b, true); err != nil {
-		return 0, stats, err
-	}
-	return seq, stats, nil
+	return err
 }
 
 // latest keeps the last change of each ID, in log order. What an ID's

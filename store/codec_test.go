@@ -167,6 +167,10 @@ func TestMigrateFromVersion2(t *testing.T) {
 		if err := tx.Bucket(bucketArticles).Put([]byte(old.ID), encodeArticleV1(old)); err != nil {
 			return err
 		}
+		rec := fileRecord{RawHash: "raw", Size: 10, ModTime: 99, ArticleID: old.ID}
+		if err := tx.Bucket(bucketFiles).Put([]byte("/old.txt"), encodeFile(rec)); err != nil {
+			return err
+		}
 		return setSchema(tx, 2)
 	})
 	if err != nil {
@@ -182,6 +186,12 @@ func TestMigrateFromVersion2(t *testing.T) {
 	got, err := db.Article(ctx, old.ID)
 	if err != nil || got != old {
 		t.Fatalf("codec 1 article after migration: %+v, %v", got, err)
+	}
+	// The file is read again by the next ingest: its raw hash and time
+	// are forgotten, its size and article kept.
+	info, err := db.Files(ctx, []string{"/old.txt"})
+	if f := info["/old.txt"]; err != nil || f.RawHash != "" || !f.ModTime.IsZero() || f.Size != 10 || f.Article.ID != old.ID {
+		t.Fatalf("file record after migration: %+v, %v", f, err)
 	}
 	withURL := arts[0]
 	if _, err := db.Put(ctx, []File{{Path: "/new", RawHash: "r", Size: 1, Article: withURL}}); err != nil {

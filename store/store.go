@@ -13,8 +13,10 @@
 //	refs      id → number of files holding that article (uvarint)
 //	changes   sequence (uint64 BE) → op byte + id: every stored change, in order
 //
-// Every method is one bbolt transaction, so a kill at any moment leaves the
-// file as it was before or after that method, never in between.
+// Every change is made in one bbolt write transaction (a method that first
+// looks, such as UpdateTermCounts, reads again inside the write), so a kill
+// at any moment leaves the file as it was before or after that change,
+// never in between. Reads see one consistent state each.
 package store
 
 import (
@@ -88,8 +90,7 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	if !created {
 		if err := checkFile(f, path); err != nil {
-			f.Close()
-			return nil, err
+			return nil, errors.Join(err, f.Close())
 		}
 	}
 	b, err := openBolt(path, f, opts)
@@ -101,8 +102,7 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	db := &DB{path: path, bolt: b}
 	if err := db.prepare(); err != nil {
-		b.Close()
-		return nil, fmt.Errorf("open database %s: %w", quoteName(path), err)
+		return nil, errors.Join(fmt.Errorf("open database %s: %w", quoteName(path), err), b.Close())
 	}
 	return db, nil
 }
@@ -212,11 +212,15 @@ func migrate(tx *bolt.Tx, from int) error {
 			return nil
 		},
 		// Version 3 articles may carry a source URL and say where their
-		// title came from (article codec 2).
-		// Values of codec 1 are still read as they are, with no URL, so
-		// nothing is rewritten; the version only keeps older builds, which
-		// cannot read codec 2, from opening the file.
-		2: func(*bolt.Tx) error { return nil },
+		// title came from (article codec 2). Values of codec 1 are still
+		// read as they are, with no URL; the version keeps older builds,
+		// which cannot read codec 2, from opening the file. The files'
+		// recorded raw hashes and times are forgotten so that the next
+		// ingest reads every file again: articles stored before had no URL
+		// even when their file names one, and HTML, Markdown and email
+		// files were read as plain text. A file whose article comes out the
+		// same is reported unchanged.
+		2: forgetRawHashes,
 		// Version 4 articles may have their body compressed (article codec
 		// 3). Older values are read as they are; the version keeps older
 		// builds, which cannot read codec 3, from opening the file.
@@ -232,6 +236,31 @@ func migrate(tx *bolt.Tx, from int) error {
 		}
 	}
 	return setSchema(tx, SchemaVersion)
+}
+
+// forgetRawHashes clears the raw hash and modification time of every file
+// record, keeping its size and article, so the next ingest re-reads it.
+func forgetRawHashes(tx *bolt.Tx) error {
+	files := tx.Bucket(bucketFiles)
+	updated := map[string][]byte{}
+	err := files.ForEach(func(k, v []byte) error {
+		r, err := decodeFile(v)
+		if err != nil {
+			return err
+		}
+		r.RawHash, r.ModTime = "", 0
+		updated[string(k)] = encodeFile(r)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for k, v := range updated {
+		if err := files.Put([]byte(k), v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // view runs fn in a read transaction unless ctx is already done.

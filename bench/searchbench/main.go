@@ -339,7 +339,7 @@ func openFirst(args []string) error {
 	}
 	defer ix.Close()
 	opened := time.Since(start)
-	res, err := ix.Search(ctx, qs[0], search.SearchOptions{})
+	res, err := ix.Search(ctx, qs[0], search.Request{})
 	if err != nil {
 		return err
 	}
@@ -390,7 +390,7 @@ func queries(args []string) error {
 		return err
 	}
 	defer ix.Close()
-	opts := search.SearchOptions{Limit: 10, NoSnippets: !*snippets}
+	opts := search.Request{Limit: 10, NoSnippets: !*snippets}
 	var best QueryResult
 	for run := 0; run < max(*runs, 1); run++ {
 		lat := make([]float64, len(qs))

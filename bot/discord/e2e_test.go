@@ -3,16 +3,14 @@ package discord_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/digestbot/digestbot/bot"
 	"github.com/digestbot/digestbot/bot/discord"
-	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/fakediscord"
-	"github.com/digestbot/digestbot/internal/ingest"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -51,14 +49,7 @@ type harness struct {
 func start(t *testing.T, fopts fakediscord.Options, dopts discord.Options) harness {
 	t.Helper()
 	fake := fakediscord.StartT(t, fopts)
-	db, err := store.Open(filepath.Join(t.TempDir(), "db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := ingest.Run(context.Background(), db, corpus.Sample(), ingest.Options{}, func(ingest.Result) {}); err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.SampleDB(t)
 	b := bot.New(bot.Deps{Articles: db, State: db, Search: slowSearch{delay: 300 * time.Millisecond, db: db},
 		Now: func() time.Time { return time.Date(2023, 7, 4, 9, 0, 0, 0, time.UTC) }})
 	if dopts.Token == "" {

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -22,10 +21,8 @@ import (
 
 	"github.com/digestbot/digestbot/bot"
 	"github.com/digestbot/digestbot/bot/discord"
-	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/fakediscord"
-	"github.com/digestbot/digestbot/internal/ingest"
-	"github.com/digestbot/digestbot/store"
+	"github.com/digestbot/digestbot/internal/testenv"
 )
 
 const (
@@ -58,14 +55,7 @@ func startFaulty(t *testing.T, cfg faultSetup) *faultBot {
 	t.Helper()
 	fb := &faultBot{logs: &logCounter{counts: map[string]int{}}}
 	fb.fake = fakediscord.StartT(t, cfg.fake)
-	db, err := store.Open(filepath.Join(t.TempDir(), "db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := ingest.Run(context.Background(), db, corpus.Sample(), ingest.Options{}, func(ingest.Result) {}); err != nil {
-		t.Fatal(err)
-	}
+	db := testenv.SampleDB(t)
 	b := bot.New(bot.Deps{Articles: db, State: db, Search: slowSearch{delay: 300 * time.Millisecond, db: db},
 		Now: func() time.Time { return time.Date(2023, 7, 4, 9, 0, 0, 0, time.UTC) }})
 
@@ -85,6 +75,7 @@ func startFaulty(t *testing.T, cfg faultSetup) *faultBot {
 		fb.proxy = startProxy(t, strings.TrimPrefix(fb.fake.URL(), "http://"))
 		opts.GatewayURL = "ws://" + fb.proxy.addr() + "/ws"
 	}
+	var err error
 	fb.tr, err = discord.New(b, opts)
 	if err != nil {
 		t.Fatal(err)

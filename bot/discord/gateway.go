@@ -33,9 +33,9 @@ type gatewayState struct {
 	fatalOnce    atomic.Bool
 }
 
-func (g *gatewayState) set(up bool) {
+func (g *gatewayState) set(up bool, now time.Time) {
 	g.connected.Store(up)
-	g.since.Store(time.Now().UnixNano())
+	g.since.Store(now.UnixNano())
 }
 
 // Connected reports whether the gateway is connected and since when it
@@ -79,7 +79,7 @@ type gatewayEvents interface {
 // disconnected starts reconnecting, unless we are closing or the close
 // code says reconnecting cannot help.
 func (t *Transport) disconnected(why error) {
-	t.gw.set(false)
+	t.gw.set(false, t.opts.Now())
 	if t.ctx.Err() != nil {
 		return
 	}
@@ -119,7 +119,7 @@ func (t *Transport) reconnect(ctx context.Context) {
 		}
 		err := t.conn.connect(ctx)
 		if err == nil {
-			t.gw.set(true)
+			t.gw.set(true, t.opts.Now())
 			t.gw.reconnects.Add(1)
 			t.log.Info("discord gateway reconnected", "attempts", attempt)
 			return

@@ -13,12 +13,15 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/digestbot/digestbot/bot"
+	"github.com/digestbot/digestbot/internal/apperr"
 )
 
 // ErrForbidden means the bot may not post in a channel (missing access or
 // permissions, or the channel is gone): retrying will not help until an
 // admin changes something.
-var ErrForbidden = errors.New("the bot may not post in this channel")
+// It carries the code apperr.Forbidden, which the digest scheduler treats as
+// undeliverable without knowing this package.
+var ErrForbidden = &apperr.Error{Code: apperr.Forbidden, Message: "the bot may not post in this channel"}
 
 // PostPolicy bounds the retries of one channel post.
 type PostPolicy struct {

@@ -1,7 +1,12 @@
-// Package discord is the bot's Discord gateway transport: it connects with
-// discordgo, registers the slash commands, turns interactions into bot
-// requests and responses back into interaction callbacks, and posts
-// scheduled messages to channels. It is the only package that imports
+// Package discord is the bot's Discord transport. It registers the slash
+// commands, receives interactions over its own gateway connection (one
+// shard each; session resume, heartbeats and reconnects follow Discord's
+// gateway docs, see gateway.go) or over the HTTP interactions endpoint
+// (verified with the application's public key), turns them into bot
+// requests and responses back into interaction callbacks (deferring slow
+// ones), and posts scheduled messages to channels with our own payload and
+// nonce (post.go), every REST call passing one rate-limit gate (global 429s,
+// bans, the invalid-request budget). It is the only package that imports
 // discordgo.
 package discord
 
@@ -59,6 +64,9 @@ type Options struct {
 	// OnRateLimit, when set, is told of every 429 Discord answered: the
 	// URL and how long Discord asked to wait. (For metrics.)
 	OnRateLimit func(url string, wait time.Duration)
+	// Now is the clock Connected's times come from: the caller's, so a
+	// health check compares like with like. Default time.Now.
+	Now func() time.Time
 	// OnInvalidRequest, when set, is told of every invalid request (a 401,
 	// 403, or 429 not of scope "shared"): Discord bans an IP at 10,000 in
 	// 10 minutes. (For metrics.)
@@ -108,6 +116,9 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	if opts.ReconnectMin <= 0 {
 		opts.ReconnectMin = time.Second
@@ -182,7 +193,7 @@ func (t *Transport) Open(ctx context.Context) error {
 		}
 		return fmt.Errorf("discord: connect to the gateway: %w", err)
 	}
-	t.gw.set(true)
+	t.gw.set(true, t.opts.Now())
 	if err := t.Register(ctx); err != nil {
 		return err
 	}
@@ -272,7 +283,7 @@ func (t *Transport) gatewayReady(data json.RawMessage) {
 	if r.User != nil {
 		user = r.User.Username
 	}
-	t.gw.set(true)
+	t.gw.set(true, t.opts.Now())
 	t.log.Info("discord gateway ready", "user", user, "guilds", len(r.Guilds))
 }
 

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/digestbot/digestbot/internal/testenv"
 )
 
 // TestCheckDBSearchIndex: check-db checks the search index as it is on
@@ -31,7 +33,7 @@ func TestCheckDBSearchIndex(t *testing.T) {
 		}
 	}
 	extra := filepath.Join(dir, "extra.txt")
-	write(t, extra, " date 2023-05-01 Harbor storms\n\nStorms closed the harbor for two days.\n")
+	testenv.WriteFile(t, extra, " date 2023-05-01 Harbor storms\n\nStorms closed the harbor for two days.\n")
 
 	// The sample corpus, with no index yet.
 	if _, _, err := run(t, dir, "ingest", "--db", db); err != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -53,7 +54,7 @@ func startBot(t *testing.T, dir string) (url, cfg string) {
 	t.Helper()
 	addr := freeAddr(t)
 	cfg = filepath.Join(dir, "digestbot.yaml")
-	write(t, cfg, fmt.Sprintf("database: %s\nhttp:\n  listen: %s\n", filepath.Join(dir, "bot.db"), addr))
+	testenv.WriteFile(t, cfg, fmt.Sprintf("database: %s\nhttp:\n  listen: %s\n", filepath.Join(dir, "bot.db"), addr))
 	in, feed := io.Pipe()
 	logs := &syncBuffer{}
 	m := &Main{Stdin: in, Stdout: logs, Stderr: logs, Getenv: env(map[string]string{"HOME": dir}), Now: time.Now}
@@ -86,7 +87,7 @@ func TestAdminEndpointsUnderAttack(t *testing.T) {
 	url, cfg := startBot(t, dir)
 	live := filepath.Join(dir, "bot.db")
 	victim := filepath.Join(dir, "bashrc")
-	write(t, victim, "alias ls='ls --color'\n")
+	testenv.WriteFile(t, victim, "alias ls='ls --color'\n")
 	post := func(path string, headers map[string]string) (int, []byte) {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodPost, url+path, strings.NewReader("x"))

@@ -61,8 +61,11 @@ func printConfig(w io.Writer, name string, c Config, getenv func(string) string,
 	row("corpus.max_file_bytes", "%d (%s)", c.Corpus.MaxFileBytes, byteSize(c.Corpus.MaxFileBytes))
 	row("log", "level %s, format %s", c.Log.Level, c.Log.Format)
 	token := "not set: digestbot run starts the console"
-	if c.Token(getenv) != "" {
+	switch {
+	case c.Token(getenv) != "":
 		token = "set"
+	case c.Discord.PublicKey != "":
+		token = "not set: digestbot run will refuse to start, since discord.public_key needs the bot's token too (to register the slash commands and post digests)"
 	}
 	row("discord token", "$%s %s", c.Discord.TokenEnv, token)
 	row("discord.guild_ids", "%s", listOr(c.Discord.GuildIDs, "none: commands are registered globally"))

@@ -6,13 +6,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/digestbot/digestbot/bot"
 	"github.com/digestbot/digestbot/cluster"
 	"github.com/digestbot/digestbot/digest"
+	"github.com/digestbot/digestbot/feed"
+	"github.com/digestbot/digestbot/internal/apperr"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -59,6 +63,109 @@ func (m *Main) joinCluster(s *services) (leave func(), err error) {
 // and while the replica holds its lease in a cluster (etcd answers).
 func (s *services) recordsReadable() bool {
 	return s.node == nil || s.node.Status().Up
+}
+
+// sharedStateTTL is how long a button's stored state lives in etcd (the
+// bot honours 30 days).
+const sharedStateTTL = 30 * 24 * time.Hour
+
+// botState is where the bot keeps button state its custom IDs cannot
+// hold: the store alone, or in a cluster the store and etcd, so a press
+// answered by another replica finds it.
+func (s *services) botState(log *slog.Logger) bot.StateStore {
+	if s.node == nil {
+		return s.db
+	}
+	return sharedState{local: s.db, shared: s.node.State(sharedStateTTL), log: log}
+}
+
+// sharedState writes through to etcd and reads locally first.
+type sharedState struct {
+	local  bot.StateStore
+	shared bot.StateStore
+	log    *slog.Logger
+}
+
+func (st sharedState) PutValue(ctx context.Context, key string, value []byte, now time.Time) error {
+	if err := st.local.PutValue(ctx, key, value, now); err != nil {
+		return err
+	}
+	if err := st.shared.PutValue(ctx, key, value, now); err != nil {
+		// The buttons still work when pressed on this replica.
+		st.log.Warn("button state not shared with the other replicas", "key", key, "error", err)
+	}
+	return nil
+}
+
+func (st sharedState) Value(ctx context.Context, key string) ([]byte, time.Time, error) {
+	v, at, err := st.local.Value(ctx, key)
+	if apperr.Is(err, apperr.NotFound) {
+		return st.shared.Value(ctx, key)
+	}
+	return v, at, err
+}
+
+// feedShare is this replica's share of the feeds: all of them alone; in
+// a cluster those it claims, the others' polls arriving through etcd.
+type feedShare struct{ claims *cluster.FeedClaims }
+
+// shareFeeds sets feed polling up for a cluster: polls are published to
+// the other replicas, theirs are stored here, and the feeds are claimed
+// per feed.
+func (s *services) shareFeeds(ctx context.Context, m *Main, p *feed.Poller) feedShare {
+	if s.node == nil {
+		return feedShare{}
+	}
+	p.Store = s.node.PublishingFeedStore(s.db)
+	names := func(srcs []feed.Source) []string {
+		out := make([]string, len(srcs))
+		for i, src := range srcs {
+			out[i] = src.Name
+		}
+		return out
+	}
+	claims := s.node.FeedClaims(names(s.feeds.sources()))
+	go claims.Run(ctx)
+	go s.node.FollowFeeds(ctx, func(ctx context.Context, name string, files []store.File, state []byte) error {
+		out, err := s.db.PutFeedItems(ctx, name, files, func([]store.Outcome) ([]byte, error) { return state, nil })
+		if err != nil {
+			return err
+		}
+		rep := feed.Report{Feed: name}
+		for i, o := range out {
+			rep.Items = append(rep.Items, feed.ItemResult{Status: string(o.Status), ID: files[i].Article.ID})
+		}
+		if rep.Count(feed.Added)+rep.Count(feed.Updated) > 0 {
+			if err := s.ix.CatchUp(ctx); err != nil && ctx.Err() == nil {
+				m.logger.Warn("search index catch-up after a feed poll shared by another replica", "error", err)
+			}
+			m.logger.Info("stored a feed poll shared by another replica", "feed", name,
+				"added", rep.Count(feed.Added), "updated", rep.Count(feed.Updated))
+		}
+		return nil
+	})
+	return feedShare{claims: claims}
+}
+
+// own returns the sources this replica polls now, and a channel closed
+// when that changes (nil: never).
+func (f feedShare) own(all []feed.Source) ([]feed.Source, <-chan struct{}) {
+	if f.claims == nil {
+		return all, nil
+	}
+	names := make([]string, len(all))
+	for i, src := range all {
+		names[i] = src.Name
+	}
+	f.claims.SetFeeds(names)
+	held, changed := f.claims.Held()
+	var out []feed.Source
+	for _, src := range all {
+		if held[src.Name] {
+			out = append(out, src)
+		}
+	}
+	return out, changed
 }
 
 // runSchedules runs sched: at once alone, or while elected in a cluster.
@@ -115,8 +222,9 @@ func clusterCommand() command {
 	return command{
 		name: "cluster", args: "",
 		summary: "Show the cluster this configuration's replicas form: the live members with\n" +
-			"their lease time left, the elected leader (which runs the schedules) and the\n" +
-			"digest runs being posted (claims). Needs a cluster: section.",
+			"their lease time left, the elected leader (which runs the schedules), the\n" +
+			"gateway shard owners and the digest runs being posted (claims). Needs a\n" +
+			"cluster: section.",
 		flags: func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print JSON") },
 		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) error {
 			if len(args) > 0 {
@@ -154,6 +262,13 @@ func printCluster(w io.Writer, rep cluster.Report) {
 	tw.Flush()
 	if len(rep.Members) == 0 {
 		fmt.Fprintln(w, "  (none)")
+	}
+	fmt.Fprintln(w, "\ngateway shards:")
+	if len(rep.Shards) == 0 {
+		fmt.Fprintln(w, "  (none claimed)")
+	}
+	for _, sh := range rep.Shards {
+		fmt.Fprintf(w, "  shard %d of %d: %s\n", sh.ID, sh.Count, sh.Replica)
 	}
 	fmt.Fprintln(w, "\nclaims (digest runs being posted):")
 	if len(rep.Claims) == 0 {

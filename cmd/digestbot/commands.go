@@ -13,8 +13,8 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/ingest"
-	"github.com/digestbot/digestbot/internal/termsafe"
 	"github.com/digestbot/digestbot/internal/progress"
+	"github.com/digestbot/digestbot/internal/termsafe"
 	"github.com/digestbot/digestbot/store"
 )
 

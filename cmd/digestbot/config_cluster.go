@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -43,9 +44,37 @@ const (
 	minClusterLease     = 2 * time.Second
 )
 
+// maxShards bounds discord.shards (Discord's largest bots run thousands).
+const maxShards = 4096
+
+// ShardCount is discord.shards: 0 for auto.
+func (c *Config) ShardCount() int {
+	n, _ := strconv.Atoi(c.Discord.Shards)
+	return n
+}
+
+// validateShards checks discord.shards: auto or a number, in a cluster.
+func (c *Config) validateShards(bad func(key, format string, args ...any)) {
+	s := c.Discord.Shards
+	if s == "" {
+		return
+	}
+	if c.Cluster == nil {
+		bad("discord.shards", "shards are shared by the replicas of a cluster: add a cluster: section (one process runs one unsharded session)")
+		return
+	}
+	if s == "auto" {
+		return
+	}
+	if n, err := strconv.Atoi(s); err != nil || n < 1 || n > maxShards {
+		bad("discord.shards", "want auto or a number of shards from 1 to %d, got %q", maxShards, s)
+	}
+}
+
 // validateCluster checks the cluster: section when there is one and fills
 // in its defaults.
 func (c *Config) validateCluster(bad func(key, format string, args ...any), base string, getenv func(string) string) {
+	c.validateShards(bad)
 	cl := c.Cluster
 	if cl == nil {
 		return

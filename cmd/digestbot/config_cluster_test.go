@@ -20,6 +20,15 @@ func TestClusterConfig(t *testing.T) {
 	if cl == nil || cl.Name != "replica-1" || len(cl.Etcd.Endpoints) != 2 || cl.Etcd.Prefix != "/digestbot/" || cl.Lease != 5*time.Second {
 		t.Fatalf("cluster = %+v", cl)
 	}
+	for _, sh := range []struct {
+		yaml string
+		want int
+	}{{"4", 4}, {"auto", 0}} {
+		c, err := ParseConfig("c.yaml", []byte("discord:\n  shards: "+sh.yaml+"\ncluster:\n  etcd:\n    endpoints: [http://e:2379]\n"), env(nil))
+		if err != nil || c.ShardCount() != sh.want {
+			t.Errorf("shards: %s: %d, %v", sh.yaml, c.ShardCount(), err)
+		}
+	}
 	c, err = ParseConfig("c.yaml", []byte("timezone: UTC\n"), env(nil))
 	if err != nil || c.Cluster != nil {
 		t.Fatalf("without cluster: %+v, %v", c.Cluster, err)
@@ -45,6 +54,9 @@ func TestClusterConfigErrors(t *testing.T) {
 		{"cert without key", "cluster:\n  etcd:\n    endpoints: [http://e:2379]\n    cert: c.pem\n", []string{"cluster.etcd.cert", "together"}},
 		{"bad name", "cluster:\n  name: a/b\n  etcd:\n    endpoints: [http://e:2379]\n", []string{"c.yaml:2", "cluster.name"}},
 		{"unknown key", "cluster:\n  etcd:\n    endpoint: http://e:2379\n", []string{"c.yaml:3", "endpoint"}},
+		{"shards without cluster", "discord:\n  shards: 4\n", []string{"c.yaml:2", "discord.shards", "cluster"}},
+		{"bad shards", "discord:\n  shards: many\ncluster:\n  etcd:\n    endpoints: [http://e:2379]\n", []string{"c.yaml:2", "discord.shards", "many"}},
+		{"zero shards", "discord:\n  shards: 0\ncluster:\n  etcd:\n    endpoints: [http://e:2379]\n", []string{"discord.shards"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/digestbot/digestbot/bot/discord"
@@ -30,6 +32,10 @@ type DiscordConfig struct {
 	// AllowedGuilds, when set, are the only guilds whose interactions the
 	// bot answers.
 	AllowedGuilds []string `yaml:"allowed_guilds"`
+	// Shards is how many gateway shards the replicas of a cluster share:
+	// a number, or auto (Discord's recommendation, the default in a
+	// cluster). Needs a cluster: section.
+	Shards string `yaml:"shards"`
 }
 
 // HTTPConfig is the http: section.
@@ -51,18 +57,32 @@ var (
 	envNameRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
+// snowflakeProblem says what is wrong with id as a Discord ID (what,
+// e.g. "channel ID"), or "" when it will do.
+func snowflakeProblem(id, what string) string {
+	switch {
+	case snowflakeRE.MatchString(id):
+		return ""
+	case strings.Trim(id, "0123456789") != "":
+		return fmt.Sprintf("%q is not a Discord %s: those are digits only", id, what)
+	case len(id) < 5:
+		return fmt.Sprintf("%q is too short for a Discord %s (a snowflake; real ones have 17 to 20 digits)", id, what)
+	}
+	return fmt.Sprintf("%q is too long for a Discord %s (a snowflake; real ones have 17 to 20 digits)", id, what)
+}
+
 // validateDiscord checks the discord: and bot: sections.
 func (c *Config) validateDiscord(bad func(key, format string, args ...any)) {
 	d := c.Discord
 	if d.TokenEnv != "" && !envNameRE.MatchString(d.TokenEnv) {
 		bad("discord.token_env", "%q is not an environment variable name (the token itself never goes in this file)", d.TokenEnv)
 	}
-	if d.ApplicationID != "" && !snowflakeRE.MatchString(d.ApplicationID) {
-		bad("discord.application_id", "%q is not a Discord ID (digits only)", d.ApplicationID)
+	if p := snowflakeProblem(d.ApplicationID, "application ID"); d.ApplicationID != "" && p != "" {
+		bad("discord.application_id", "%s", p)
 	}
 	for i, g := range d.GuildIDs {
-		if !snowflakeRE.MatchString(g) {
-			bad(fmt.Sprintf("discord.guild_ids[%d]", i), "%q is not a Discord ID (digits only)", g)
+		if p := snowflakeProblem(g, "server ID"); p != "" {
+			bad(fmt.Sprintf("discord.guild_ids[%d]", i), "%s", p)
 		}
 	}
 	if d.APIURL != "" {
@@ -76,8 +96,8 @@ func (c *Config) validateDiscord(bad func(key, format string, args ...any)) {
 		}
 	}
 	for i, g := range d.AllowedGuilds {
-		if !snowflakeRE.MatchString(g) {
-			bad(fmt.Sprintf("discord.allowed_guilds[%d]", i), "%q is not a Discord ID (digits only)", g)
+		if p := snowflakeProblem(g, "server ID"); p != "" {
+			bad(fmt.Sprintf("discord.allowed_guilds[%d]", i), "%s", p)
 		}
 	}
 	if d.PublicKey != "" {
@@ -86,8 +106,10 @@ func (c *Config) validateDiscord(bad func(key, format string, args ...any)) {
 		}
 	}
 	if c.HTTP.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+		if _, port, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 			bad("http.listen", "%q is not host:port (e.g. 127.0.0.1:8080 or :8080)", c.HTTP.Listen)
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			bad("http.listen", "port %q of %q is not a port number from 0 to 65535", port, c.HTTP.Listen)
 		}
 	} else if d.PublicKey != "" {
 		bad("discord.public_key", "the interactions endpoint needs http.listen too")
@@ -104,4 +126,18 @@ func (c *Config) Token(getenv func(string) string) string {
 		return ""
 	}
 	return getenv(c.Discord.TokenEnv)
+}
+
+// needsToken refuses a configuration with discord.public_key but no bot
+// token: answering interactions over HTTP alone would leave the slash
+// commands unregistered and the digests unposted, which need the token.
+func (c *Config) needsToken(getenv func(string) string) error {
+	if c.Discord.PublicKey == "" || c.Token(getenv) != "" {
+		return nil
+	}
+	name := "the token variable (discord.token_env)"
+	if c.Discord.TokenEnv != "" {
+		name = "$" + c.Discord.TokenEnv
+	}
+	return fmt.Errorf("discord.public_key is set but %s is empty: the bot needs its token too, to register its slash commands and post digests; set it, or remove discord.public_key to run the console", name)
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/digestbot/digestbot/digest"
 	"github.com/digestbot/digestbot/internal/fakediscord"
 	"github.com/digestbot/digestbot/internal/synth"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -304,7 +305,7 @@ func writeDigestConfig(t *testing.T, path, db, apiURL string, names []string) {
 		fmt.Fprintf(&b, "  - name: %s\n    title: Crash digest %s\n    channel: %q\n    schedule: \"0 0 * * *\"\n"+
 			"    select: on-this-day\n    max_articles: 25\n    catch_up_window: 168h\n", name, name, fakediscord.DefaultChannelID)
 	}
-	write(t, path, b.String())
+	testenv.WriteFile(t, path, b.String())
 }
 
 // writeOnThisDay writes perDay articles dated on the calendar days of

@@ -85,16 +85,21 @@ func summarizeCommand() command {
 					Title     string   `json:"title"`
 					Date      string   `json:"date"`
 					Source    string   `json:"source"`
+					URL       string   `json:"url,omitempty"`
 					Method    string   `json:"method"`
 					Sentences []string `json:"sentences"`
 					Summary   string   `json:"summary"`
-				}{a.ID, a.Title, a.Date.String(), a.Source, method, nonNil(sum.Sentences), sum.Text()})
+				}{a.ID, a.Title, a.Date.String(), a.Source, a.URL, method, nonNil(sum.Sentences), sum.Text()})
 			}
 			d := a.Date.String()
 			if d == "" {
 				d = "undated"
 			}
-			fmt.Fprintf(m.Stdout, "%s\n%s · %s · %s\n\n", a.Title, a.ID, d, termsafe.Name(a.Source))
+			fmt.Fprintf(m.Stdout, "%s\n%s · %s · %s\n", a.Title, a.ID, d, termsafe.Name(a.Source))
+			if a.URL != "" {
+				fmt.Fprintln(m.Stdout, a.URL)
+			}
+			fmt.Fprintln(m.Stdout)
 			if len(sum.Sentences) == 0 {
 				fmt.Fprintln(m.Stdout, digest.NoSummary)
 				return nil
@@ -127,7 +132,7 @@ func digestCommand() command {
 			"NAME uses a configured digest's channel, title, limits, keywords and covers.",
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, "print JSON: the digest and the Discord message payloads")
-			fs.StringVar(&rule, "select", "", "new, day or on-this-day (default new, or the named digest's)")
+			fs.StringVar(&rule, "select", "", digest.RuleNames()+" (default new, or the named digest's)")
 			fs.StringVar(&date, "date", "", "build the digest that covers day `D` (2024-07-03, today, yesterday)")
 			fs.StringVar(&name, "name", "", "use the configured digest `NAME`")
 			fs.IntVar(&maxArticles, "max", 0, "show at most `N` stories (default 10, or the named digest's)")
@@ -219,6 +224,7 @@ type digestArticle struct {
 	Title   string   `json:"title"`
 	Date    string   `json:"date"`
 	Source  string   `json:"source"`
+	URL     string   `json:"url,omitempty"`
 	Summary string   `json:"summary"`
 	AlsoIn  []string `json:"also_in,omitempty"`
 }
@@ -243,7 +249,7 @@ func digestJSON(d digest.Digest, msgs []digest.Message) digestOutput {
 		out.Messages = []digest.Message{}
 	}
 	for _, it := range d.Items {
-		a := digestArticle{ID: it.ID, Title: it.Title, Date: it.Date.String(), Source: it.Source,
+		a := digestArticle{ID: it.ID, Title: it.Title, Date: it.Date.String(), Source: it.Source, URL: it.URL,
 			Summary: digest.Summary{Sentences: it.Summary}.Text()}
 		for _, r := range it.AlsoIn {
 			a.AlsoIn = append(a.AlsoIn, r.ID)

@@ -13,6 +13,7 @@ import (
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/digest"
 	"github.com/digestbot/digestbot/internal/synth"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
 )
@@ -121,7 +122,7 @@ digests:
 func TestDigestCommandNamedRecordsNothing(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "c.yaml")
-	write(t, cfg, digestsConfig)
+	testenv.WriteFile(t, cfg, digestsConfig)
 	dbPath := filepath.Join(dir, "d.db")
 	// The channel's first digest looks back one day: on 2023-07-03.
 	out, _, err := run(t, dir, "--config", cfg, "--db", dbPath, "digest", "--name", "morning", "--date", "2023-07-03", "--json")
@@ -157,7 +158,7 @@ func TestDigestCommandNamedRecordsNothing(t *testing.T) {
 func TestScheduleCommand(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "c.yaml")
-	write(t, cfg, digestsConfig)
+	testenv.WriteFile(t, cfg, digestsConfig)
 	out, _, err := run(t, dir, "--config", cfg, "schedule", "--json")
 	if err != nil {
 		t.Fatal(err)

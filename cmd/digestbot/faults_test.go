@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/internal/fakediscord"
+	"github.com/digestbot/digestbot/internal/testenv"
 )
 
 // TestScheduledDigestsThroughFaults runs the real startup path with two
@@ -30,7 +31,7 @@ func TestScheduledDigestsThroughFaults(t *testing.T) {
 	}}})
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "digestbot.yaml")
-	write(t, cfg, fmt.Sprintf(`database: %s
+	testenv.WriteFile(t, cfg, fmt.Sprintf(`database: %s
 timezone: Europe/Berlin
 discord:
   token_env: TEST_BOT_TOKEN

@@ -102,15 +102,22 @@ func fetchCommand() command {
 	}
 }
 
-// fetchLine is the --json form of one item, or of a failed feed.
+// fetchLine is the --json form of one item: every key always present.
 type fetchLine struct {
 	Feed   string `json:"feed"`
 	Status string `json:"status"`
-	ID     string `json:"id,omitempty"`
-	Title  string `json:"title,omitempty"`
-	Date   string `json:"date,omitempty"`
-	URL    string `json:"url,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	ID     string `json:"id"`
+	Title  string `json:"title"`
+	Date   string `json:"date"`
+	URL    string `json:"url"`
+	Reason string `json:"reason"`
+}
+
+// fetchError is the --json form of a feed that failed.
+type fetchError struct {
+	Feed   string `json:"feed"`
+	Status string `json:"status"` // "error"
+	Reason string `json:"reason"`
 }
 
 // printFeedReports prints the reports' items and failures and returns
@@ -130,7 +137,7 @@ func printFeedReports(out io.Writer, reports []feed.Report, asJSON bool) int {
 		if r.Err != nil {
 			failed++
 			if asJSON {
-				_ = enc.Encode(fetchLine{Feed: r.Feed, Status: "error", Reason: r.Err.Error()})
+				_ = enc.Encode(fetchError{Feed: r.Feed, Status: "error", Reason: r.Err.Error()})
 			} else {
 				fmt.Fprintf(out, "%-*s  error: %v\n", width, r.Feed, r.Err)
 			}
@@ -274,7 +281,7 @@ func printFeedStates(out io.Writer, sources []feed.Source, states map[string]fee
 		}
 		fmt.Fprintf(out, "  next poll   %s\n", next)
 		if st.Failures > 0 {
-			fmt.Fprintf(out, "  failing     %d polls in a row since %s; last error: %s\n", st.Failures, when(st.FailingSince), st.LastError)
+			fmt.Fprintf(out, "  failing     since %s (%d failed polls in a row); last error: %s\n", when(st.FailingSince), st.Failures, st.LastError)
 		}
 	}
 	return nil
@@ -324,7 +331,11 @@ func (s *services) pollFeeds(ctx context.Context, m *Main) {
 	items := s.metrics.Counter("digestbot_feed_items_total", "Feed items seen by polls, by feed and status (added, updated, unchanged, skipped).", "feed", "status")
 	polls := s.metrics.Counter("digestbot_feed_polls_total", "Feed polls, by feed and outcome (ok, not modified, error).", "feed", "outcome")
 	onPoll := func(r feed.Report) {
-		polls.Inc(r.Feed, r.State.Outcome)
+		outcome := r.State.Outcome
+		if r.Err != nil {
+			outcome = feed.OutcomeError
+		}
+		polls.Inc(r.Feed, outcome)
 		for _, it := range r.Items {
 			items.Inc(r.Feed, it.Status)
 		}
@@ -337,8 +348,9 @@ func (s *services) pollFeeds(ctx context.Context, m *Main) {
 		m.logger.Info("feed loaded new articles", "feed", r.Feed, "added", r.Count(feed.Added), "updated", r.Count(feed.Updated))
 	}
 	poller := m.newPoller(s.db)
+	share := s.shareFeeds(ctx, m, poller)
 	for {
-		sources := s.feeds.sources()
+		sources, claimsChanged := share.own(s.feeds.sources())
 		if len(sources) > 0 {
 			m.logger.Info("polling feeds", "feeds", len(sources))
 		}
@@ -360,6 +372,9 @@ func (s *services) pollFeeds(ctx context.Context, m *Main) {
 			stop()
 			<-done
 			s.feeds.current.Store(&next)
+		case <-claimsChanged: // this replica's share of the feeds changed
+			stop()
+			<-done
 		}
 	}
 }

@@ -115,10 +115,11 @@ func showCommand() command {
 			if asJSON {
 				return writeJSON(m.Stdout, struct {
 					articleRow
-					DateFrom string   `json:"date_from"`
-					Hash     string   `json:"hash"`
-					Body     []string `json:"paragraphs"`
-				}{rows([]corpus.Article{a})[0], a.Date.From.String(), a.Hash, a.Paragraphs()})
+					TitleFrom string   `json:"title_from"`
+					DateFrom  string   `json:"date_from"`
+					Hash      string   `json:"hash"`
+					Body      []string `json:"paragraphs"`
+				}{rows([]corpus.Article{a})[0], a.TitleFrom.String(), a.Date.From.String(), a.Hash, a.Paragraphs()})
 			}
 			d := a.Date.String()
 			if d == "" {
@@ -142,7 +143,7 @@ func dateCommand() command {
 	return command{
 		name: "date", args: "WHEN",
 		summary: "List the articles dated within WHEN, newest first.\n\n" +
-			"WHEN is a day (2023-07-03), a month (2023-07), a year (2023), a range\n" +
+			"WHEN is a day (2023-07-03, March 15 2024), a month (2023-07, July 2023), a year (2023), a range\n" +
 			"(2023-01-01..2023-08-31, either end may be left open), or today, yesterday,\n" +
 			"this-week, last-week, this-month, last-month, this-year, last-year in the\n" +
 			"configured time zone. An article dated only to the month is listed for its\n" +

@@ -1,5 +1,10 @@
-// Command digestbot loads article files into a database, finds them by date
-// and prints them. Run `digestbot help` for the commands.
+// Command digestbot runs the digest bot: on Discord when a token is set,
+// else as a console in the terminal, with the digest schedules and corpus
+// rescans; and the operator's commands to load articles, search and list
+// them, preview digests and schedules, check the configuration and the
+// database, back it up and reload the running bot. This package holds the
+// flags, the configuration and the output; the work is done by the
+// library packages. Run `digestbot help` for the commands.
 package main
 
 import (
@@ -8,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -19,6 +25,7 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/digest"
+	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -98,8 +105,12 @@ func (m *Main) commands() []command {
 }
 
 // Run runs the command line args (without the program name).
-func (m *Main) Run(ctx context.Context, args []string) error {
-	defer m.Close()
+func (m *Main) Run(ctx context.Context, args []string) (err error) {
+	defer func() {
+		if cerr := m.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
 	cl, err := m.parse(args)
 	if err != nil || cl.cmd == nil {
 		return err
@@ -294,6 +305,9 @@ func (m *Main) loadConfig() error {
 	} else {
 		m.logger = slog.New(slog.NewTextHandler(m.Stderr, opts))
 	}
+	// bleve's index engine logs raw lines through the standard logger.
+	log.SetFlags(0)
+	log.SetOutput(search.LogWriter(m.logger))
 	return nil
 }
 

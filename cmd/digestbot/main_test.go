@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/internal/ingest"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -57,13 +58,13 @@ func TestIngestReportsEveryFileAndKeepsGoing(t *testing.T) {
 	src := filepath.Join(dir, "in")
 	must(t, os.MkdirAll(filepath.Join(src, "sub"), 0o755))
 	good := " date 2024-03-15 Harbor reopens after storm\n\nThe harbor reopened on Friday after a week of repairs.\n"
-	write(t, filepath.Join(src, "good.txt"), good)
-	write(t, filepath.Join(src, "sub", "copy.md"), good)
-	write(t, filepath.Join(src, "sub", "other.txt"), "Date: 2024/06/01\n\nCity council votes on budget.\n\nThe council voted 7 to 2.\n")
-	write(t, filepath.Join(src, "empty.txt"), "")
-	write(t, filepath.Join(src, "blank.txt"), " \n\t\n")
-	write(t, filepath.Join(src, "junk.txt"), "\x00\x01\x02binary\x00\xff")
-	write(t, filepath.Join(src, "ignored.bin"), "not an article extension")
+	testenv.WriteFile(t, filepath.Join(src, "good.txt"), good)
+	testenv.WriteFile(t, filepath.Join(src, "sub", "copy.md"), good)
+	testenv.WriteFile(t, filepath.Join(src, "sub", "other.txt"), "Date: 2024/06/01\n\nCity council votes on budget.\n\nThe council voted 7 to 2.\n")
+	testenv.WriteFile(t, filepath.Join(src, "empty.txt"), "")
+	testenv.WriteFile(t, filepath.Join(src, "blank.txt"), " \n\t\n")
+	testenv.WriteFile(t, filepath.Join(src, "junk.txt"), "\x00\x01\x02binary\x00\xff")
+	testenv.WriteFile(t, filepath.Join(src, "ignored.bin"), "not an article extension")
 	db := filepath.Join(dir, "x.db")
 
 	out, _, err := run(t, dir, "ingest", "--db", db, "--json", src)
@@ -98,7 +99,7 @@ func TestIngestReportsEveryFileAndKeepsGoing(t *testing.T) {
 
 	// A second run changes nothing; a file that turns bad is rejected and its
 	// stored article is kept.
-	write(t, filepath.Join(src, "sub", "other.txt"), "")
+	testenv.WriteFile(t, filepath.Join(src, "sub", "other.txt"), "")
 	out, _, _ = run(t, dir, "ingest", "--db", db, src)
 	for _, w := range []string{"unchanged  " + filepath.Join(src, "good.txt"), "rejected   " + filepath.Join(src, "sub", "other.txt") + ": empty file", "4 rejected"} {
 		if !strings.Contains(out, w) {
@@ -177,11 +178,6 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-func write(t *testing.T, path, content string) {
-	t.Helper()
-	must(t, os.WriteFile(path, []byte(content), 0o644))
 }
 
 func TestDashWordsInSearch(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/digestbot/digestbot/internal/testenv"
 )
 
 // File names holding a newline or an escape sequence reach the terminal
@@ -17,9 +19,9 @@ func TestHostileFileNamesAreEscaped(t *testing.T) {
 	must(t, os.MkdirAll(folder, 0o755))
 	names := []string{"evil\nadded      fake.txt", "\x1b[31mred.txt", "rtl\u202etxt.md", "plain name.txt"}
 	for i, n := range names {
-		write(t, filepath.Join(folder, n), strings.Repeat("x", i)+"Border patrol report\n\nThe border patrol met at dawn near the river.\n")
+		testenv.WriteFile(t, filepath.Join(folder, n), strings.Repeat("x", i)+"Border patrol report\n\nThe border patrol met at dawn near the river.\n")
 	}
-	write(t, filepath.Join(folder, "empty\x1b[2J.txt"), "")
+	testenv.WriteFile(t, filepath.Join(folder, "empty\x1b[2J.txt"), "")
 	db := filepath.Join(dir, "d.db")
 	out, _, err := run(t, dir, "--db", db, "ingest", folder)
 	if err == nil {

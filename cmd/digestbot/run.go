@@ -29,6 +29,7 @@ func runCommand() command {
 			"`/date 2023-07` or `/help` and see the answers as Discord would show them;\n" +
 			"`click N` presses a button, `select N` opens a menu entry. Reads standard input,\n" +
 			"so it can be scripted; ends at end of input or on quit.\n" +
+			"Either way it posts the scheduled digests and polls the feeds of corpus.feeds.\n" +
 			"A bare `digestbot` runs this.",
 		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) error {
 			if len(args) > 0 {
@@ -41,12 +42,19 @@ func runCommand() command {
 
 // run is the run command: it opens the database and the index, builds the
 // bot with its services, and serves the configured transport.
-func (m *Main) run(ctx context.Context) error {
+func (m *Main) run(ctx context.Context) (err error) {
+	if err := m.config.needsToken(m.Getenv); err != nil {
+		return err
+	}
 	db, ix, err := m.openSearch(ctx)
 	if err != nil {
 		return err
 	}
-	defer ix.Close()
+	defer func() {
+		if cerr := ix.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
 	svc, err := digestService(db)
 	if err != nil {
 		return err
@@ -69,7 +77,7 @@ func (m *Main) run(ctx context.Context) error {
 	token := m.config.Token(m.Getenv)
 	deps := bot.Deps{
 		Articles:     db,
-		State:        db,
+		State:        srv.botState(m.logger),
 		Search:       botSearch{ix: ix, now: now},
 		Summaries:    botSummaries{svc},
 		Digests:      botDigests{svc: svc, sched: &srv.sched, loc: m.config.Location(), now: now},
@@ -155,44 +163,44 @@ const shutdownGrace = 10 * time.Second
 // transport gives up: over the gateway when there is a token, and over the
 // HTTP interactions endpoint when there is a public key.
 func (m *Main) runDiscord(ctx context.Context, deps bot.Deps, srv *services, poster *lazyPoster, token string) error {
-	var t *discord.Transport
+	var gw gatewayConn
 	srv.setUpObservability(m, func() (bool, time.Time) {
-		if t == nil || token == "" {
-			return true, time.Now()
+		if gw == nil || token == "" {
+			return true, m.Now()
 		}
-		return t.Connected()
+		return gw.Connected()
 	})
 	rateLimits := srv.metrics.Counter("digestbot_discord_rate_limits_total", "429 answers from Discord.")
 	rateWait := srv.metrics.Counter("digestbot_discord_rate_limit_wait_seconds_total", "Time Discord asked us to wait.")
 	invalid := srv.metrics.Counter("digestbot_discord_invalid_requests_total",
 		"Invalid requests (401, 403, 429 not of scope shared); Discord bans an IP at 10,000 in 10 minutes.", "status")
 	b := bot.New(m.observed(deps, srv))
-	t, err := discord.New(b, discord.Options{
+	opts := discord.Options{
 		Token:      token,
 		AppID:      m.config.Discord.ApplicationID,
 		GuildIDs:   m.config.Discord.GuildIDs,
 		APIURL:     m.config.Discord.APIURL,
 		GatewayURL: m.config.Discord.GatewayURL,
 		Log:        m.logger,
+		Now:        m.Now,
 		OnRateLimit: func(_ string, wait time.Duration) {
 			rateLimits.Inc()
 			rateWait.Add(wait.Seconds())
 		},
-		OnInvalidRequest: func(status int) { invalid.Inc(strconv.Itoa(status)) },
-	})
+	}
+	opts.RESTLimits = discord.NewRESTLimits(0, func(status int) { invalid.Inc(strconv.Itoa(status)) })
+	t, err := discord.New(b, opts)
 	if err != nil {
 		return err
 	}
+	gw = t
 	srv.metrics.GaugeFunc("digestbot_discord_invalid_requests_10m", "Invalid requests in the last 10 minutes.", func() float64 {
 		_, n := t.InvalidRequests()
 		return float64(n)
 	})
 	srv.metrics.GaugeFunc("digestbot_discord_gateway_reconnects", "Gateway reconnections since start.", func() float64 { return float64(t.Reconnects()) })
 	if token != "" {
-		openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err = t.Open(openCtx)
-		cancel()
-		if err != nil {
+		if gw, err = srv.openGateway(ctx, m, b, t, opts); err != nil {
 			return err
 		}
 	}
@@ -206,14 +214,14 @@ func (m *Main) runDiscord(ctx context.Context, deps bot.Deps, srv *services, pos
 	var fatal error
 	select {
 	case <-ctx.Done():
-	case fatal = <-t.Fatal():
+	case fatal = <-gw.Fatal():
 	}
 	m.logger.Info("shutting down")
 	stop() // the scheduler and rescan first: no post starts on a closing gateway
 	stopHTTP()
 	closeCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	err = t.Close(closeCtx)
+	err = gw.Close(closeCtx)
 	if fatal != nil {
 		return fatal
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/internal/fakediscord"
+	"github.com/digestbot/digestbot/internal/testenv"
 )
 
 // syncBuffer is a bytes.Buffer safe for the bot's goroutines.
@@ -39,7 +40,7 @@ func TestRunOnDiscord(t *testing.T) {
 	fake := fakediscord.StartT(t, fakediscord.Options{Token: "s3cret"})
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "digestbot.yaml")
-	write(t, cfg, fmt.Sprintf("database: %s\ndiscord:\n  token_env: TEST_BOT_TOKEN\n  guild_ids: [%q]\n  api_url: %s\n",
+	testenv.WriteFile(t, cfg, fmt.Sprintf("database: %s\ndiscord:\n  token_env: TEST_BOT_TOKEN\n  guild_ids: [%q]\n  api_url: %s\n",
 		filepath.Join(dir, "bot.db"), fakediscord.DefaultGuildID, fake.URL()))
 
 	logs := &syncBuffer{}
@@ -109,7 +110,7 @@ func TestScheduledDigestPostsOnceAcrossRestart(t *testing.T) {
 	fake := fakediscord.StartT(t, fakediscord.Options{})
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "digestbot.yaml")
-	write(t, cfg, fmt.Sprintf(`database: %s
+	testenv.WriteFile(t, cfg, fmt.Sprintf(`database: %s
 timezone: Europe/Berlin
 discord:
   token_env: TEST_BOT_TOKEN

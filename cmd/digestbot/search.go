@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/digestbot/digestbot/internal/apperr"
 	"github.com/digestbot/digestbot/internal/progress"
 	"github.com/digestbot/digestbot/internal/termsafe"
 	"github.com/digestbot/digestbot/search"
@@ -39,7 +40,7 @@ func searchCommand() command {
 			fs.IntVar(&limit, "limit", search.DefaultLimit, fmt.Sprintf("results per page, 1 to %d", search.MaxLimit))
 			fs.IntVar(&page, "page", 1, "page of results to show, from 1")
 		},
-		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) error {
+		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) (err error) {
 			q := strings.TrimSpace(strings.Join(args, " "))
 			if q == "" {
 				return usageError{"search needs a query, e.g. digestbot search border police"}
@@ -54,13 +55,16 @@ func searchCommand() command {
 			if err != nil {
 				return err
 			}
-			defer ix.Close()
-			res, err := ix.Search(ctx, q, search.SearchOptions{
+			defer func() {
+				if cerr := ix.Close(); cerr != nil {
+					err = errors.Join(err, cerr)
+				}
+			}()
+			res, err := ix.Search(ctx, q, search.Request{
 				From: from, To: to, Limit: limit, Page: page, Now: m.Now().In(m.config.Location()),
 			})
-			var qe *search.QueryError
-			if errors.As(err, &qe) {
-				return usageError{"search: " + qe.Msg}
+			if apperr.Is(err, apperr.Invalid) {
+				return usageError{"search: " + apperr.MessageOf(err)}
 			}
 			if err != nil {
 				return err

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/digestbot/digestbot/internal/testenv"
 )
 
 func TestSearchPutsMoheFirst(t *testing.T) {
@@ -133,7 +135,7 @@ func TestIngestKeepsTheIndexUpToDate(t *testing.T) {
 	}
 	src := filepath.Join(dir, "in")
 	must(t, os.MkdirAll(src, 0o755))
-	write(t, filepath.Join(src, "harbor.txt"), " date 2024-03-15 Harbor reopens after storm\n\nThe harbor reopened on Friday after a week of repairs.\n")
+	testenv.WriteFile(t, filepath.Join(src, "harbor.txt"), " date 2024-03-15 Harbor reopens after storm\n\nThe harbor reopened on Friday after a week of repairs.\n")
 	if _, stderr, err := run(t, dir, "ingest", src); err != nil {
 		t.Fatalf("ingest: %v\n%s", err, stderr)
 	}

@@ -167,7 +167,7 @@ func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time))
 		return float64(n)
 	})
 	reg.GaugeFunc("digestbot_uptime_seconds", "Seconds since the bot started.", func() float64 {
-		return time.Since(s.started).Seconds()
+		return m.Now().Sub(s.started).Seconds() // started is from m.Now too
 	})
 	lastOK := reg.Gauge("digestbot_digest_last_success_timestamp_seconds", "When each digest last posted (or had nothing to post).", "digest")
 	nextRun := reg.Gauge("digestbot_digest_next_run_timestamp_seconds", "When each digest runs next.", "digest")
@@ -210,11 +210,22 @@ func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time))
 		_, err := s.db.Empty(ctx)
 		return err
 	})
+	// A rebuild is reported, not failed: a restart would only start it
+	// over.
+	s.health.AddWarning("search", func(context.Context) error {
+		if s.ix == nil {
+			return nil
+		}
+		if p, busy := s.ix.Busy(); busy {
+			return fmt.Errorf("rebuilding the search index (%s): %d of %d articles; searches wait for it", p.Reason, p.Done, p.Total)
+		}
+		return nil
+	})
 	if gateway != nil {
 		s.health.Add("gateway", func(context.Context) error {
 			up, since := gateway()
-			if !up && time.Since(since) > time.Minute {
-				return fmt.Errorf("disconnected for %s", time.Since(since).Round(time.Second))
+			if down := m.Now().Sub(since); !up && down > time.Minute {
+				return fmt.Errorf("disconnected for %s", down.Round(time.Second))
 			}
 			return nil
 		})

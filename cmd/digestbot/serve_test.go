@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/digest"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -57,7 +58,7 @@ func TestHealthMetricsAndReload(t *testing.T) {
 	cfg := filepath.Join(dir, "digestbot.yaml")
 	base := fmt.Sprintf("database: %s\nhttp:\n  listen: %s\ndigests:\n  - name: morning\n    channel: \"123456\"\n    schedule: \"0 8 * * *\"\n",
 		filepath.Join(dir, "bot.db"), addr)
-	write(t, cfg, base)
+	testenv.WriteFile(t, cfg, base)
 
 	in, feed := io.Pipe()
 	logs := &syncBuffer{}
@@ -91,7 +92,7 @@ func TestHealthMetricsAndReload(t *testing.T) {
 	}
 
 	// A second digest, added while the bot runs.
-	write(t, cfg, base+"  - name: evening\n    channel: \"123456\"\n    schedule: \"0 20 * * *\"\n")
+	testenv.WriteFile(t, cfg, base+"  - name: evening\n    channel: \"123456\"\n    schedule: \"0 20 * * *\"\n")
 	out, _, err := run(t, dir, "--config", cfg, "reload")
 	if err != nil || !strings.Contains(out, "reload requested") {
 		t.Fatalf("digestbot reload: %v %q", err, out)
@@ -103,7 +104,7 @@ func TestHealthMetricsAndReload(t *testing.T) {
 
 	// An invalid file: digestbot reload says so at once, and the bot,
 	// asked directly (as SIGHUP would), refuses it and keeps its schedules.
-	write(t, cfg, base+"  - name: broken\n    schedule: \"99 99 * * *\"\n")
+	testenv.WriteFile(t, cfg, base+"  - name: broken\n    schedule: \"99 99 * * *\"\n")
 	if _, _, err := run(t, dir, "--config", cfg, "reload"); err == nil || !strings.Contains(err.Error(), "digests[1].schedule") {
 		t.Fatalf("reload of an invalid file: %v", err)
 	}
@@ -127,7 +128,7 @@ func TestHealthMetricsAndReload(t *testing.T) {
 	}
 
 	// A backup while the bot holds the database: the running bot writes it.
-	write(t, cfg, base)
+	testenv.WriteFile(t, cfg, base)
 	dst := filepath.Join(dir, "backup.db")
 	out, _, err = run(t, dir, "--config", cfg, "backup", dst)
 	if err != nil || !strings.Contains(out, "wrote "+dst) {

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/digestbot/digestbot/bot"
-	"github.com/digestbot/digestbot/bot/discord"
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/digest"
 	"github.com/digestbot/digestbot/search"
@@ -24,17 +21,14 @@ type botSearch struct {
 }
 
 func (s botSearch) Search(ctx context.Context, q bot.SearchQuery) (bot.SearchResult, error) {
-	res, err := s.ix.Search(ctx, q.Text, search.SearchOptions{From: q.From, To: q.To, Limit: q.PerPage, Page: q.Page + 1, Now: s.now()})
-	var qe *search.QueryError
-	if errors.As(err, &qe) {
-		return bot.SearchResult{}, &bot.Error{Message: qe.Msg}
-	}
+	// A query the user got wrong is an apperr.Invalid the bot shows as is.
+	res, err := s.ix.Search(ctx, q.Text, search.Request{From: q.From, To: q.To, Limit: q.PerPage, Page: q.Page + 1, Now: s.now()})
 	if err != nil {
 		return bot.SearchResult{}, err
 	}
 	out := bot.SearchResult{Total: res.Total}
 	for _, h := range res.Hits {
-		hit := bot.SearchHit{ID: h.ID, Title: h.Title, Source: h.Source, Date: h.Date, Snippet: h.Snippet.Text}
+		hit := bot.SearchHit{ID: h.ID, Title: h.Title, Source: h.Source, URL: h.URL, Date: h.Date, Snippet: h.Snippet.Text}
 		for _, m := range h.Snippet.Marks {
 			hit.Marks = append(hit.Marks, bot.Span{Start: m.Start, End: m.End})
 		}
@@ -66,9 +60,9 @@ type botDigests struct {
 // that channel and rule when there is one (its title, limits and
 // filters), else the defaults.
 func (d botDigests) spec(channel, rule string) (digest.Spec, error) {
-	r, err := digest.ParseRule(rule)
+	r, err := digest.ParseRule(rule) // an apperr.Invalid the bot shows
 	if err != nil {
-		return digest.Spec{}, &bot.Error{Message: err.Error()}
+		return digest.Spec{}, err
 	}
 	for _, j := range d.sched.get().Jobs() {
 		if j.Spec.Channel == channel && j.Spec.Rule == r {
@@ -135,7 +129,7 @@ func (d botDigests) Schedules(_ context.Context, channel string) ([]bot.Schedule
 func botMessage(m digest.Message) bot.Message {
 	out := bot.Message{Content: m.Content, Nonce: m.Nonce}
 	for _, e := range m.Embeds {
-		be := bot.Embed{Title: e.Title, Description: e.Description, Color: e.Color}
+		be := bot.Embed{Title: e.Title, URL: e.URL, Description: e.Description, Color: e.Color}
 		if e.Footer != nil {
 			be.Footer = e.Footer.Text
 		}
@@ -150,13 +144,11 @@ type channelPoster interface {
 	Post(ctx context.Context, channelID string, m bot.Message) (string, error)
 }
 
-// digestPoster posts the scheduler's digests through a transport.
+// digestPoster posts the scheduler's digests through a transport (a
+// channel the bot may not post in is an apperr.Forbidden, which the
+// scheduler knows as undeliverable).
 type digestPoster struct{ to channelPoster }
 
 func (p digestPoster) Post(ctx context.Context, channel string, m digest.Message) (string, error) {
-	id, err := p.to.Post(ctx, channel, botMessage(m))
-	if errors.Is(err, discord.ErrForbidden) {
-		return "", fmt.Errorf("%w: %v", digest.ErrUndeliverable, err)
-	}
-	return id, err
+	return p.to.Post(ctx, channel, botMessage(m))
 }

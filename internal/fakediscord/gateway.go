@@ -34,6 +34,7 @@ const (
 	CloseDecodeError          = 4002
 	CloseNotAuthenticated     = 4003
 	CloseAuthenticationFailed = 4004
+	CloseInvalidShard         = 4010
 	CloseAlreadyAuthenticated = 4005
 	CloseInvalidSeq           = 4007
 	CloseRateLimited          = 4008
@@ -56,6 +57,8 @@ type GatewayStats struct {
 type gatewayState struct {
 	sessions                                     map[string]*session
 	current                                      *session
+	byShard                                      map[int]*session // sharded sessions by shard ID
+	shardCount                                   int              // the count sharded sessions identified with
 	conns                                        map[*wsConn]struct{}
 	nextConn                                     int
 	connections, identifies, resumes, handshakes int
@@ -66,7 +69,7 @@ type gatewayState struct {
 }
 
 func newGatewayState() gatewayState {
-	return gatewayState{sessions: map[string]*session{}, conns: map[*wsConn]struct{}{}}
+	return gatewayState{sessions: map[string]*session{}, conns: map[*wsConn]struct{}{}, byShard: map[int]*session{}}
 }
 
 func (g *gatewayState) liveConns() []*wsConn {
@@ -78,6 +81,7 @@ func (g *gatewayState) liveConns() []*wsConn {
 }
 
 type session struct {
+	shard *[2]int // [id, count] when the session identified as a shard
 	id    string
 	seq   int64
 	buf   []bufferedDispatch
@@ -376,16 +380,28 @@ func (f *Server) identifyLocked(c *wsConn, d json.RawMessage) {
 	if c.sess != nil && c.sess.conn == c {
 		c.sess.conn = nil
 	}
+	if sh := id.Shard; sh != nil && (sh[1] < 1 || sh[0] < 0 || sh[0] >= sh[1] ||
+		f.gw.shardCount > 0 && len(f.gw.byShard) > 0 && sh[1] != f.gw.shardCount) {
+		f.closeLocked(c, CloseInvalidShard, "Invalid shard.")
+		return
+	}
 	var b [16]byte
 	rand.Read(b[:])
-	s := &session{id: hex.EncodeToString(b[:]), valid: true, conn: c}
+	s := &session{id: hex.EncodeToString(b[:]), valid: true, conn: c, shard: id.Shard}
 	f.gw.sessions[s.id] = s
 	f.gw.current = s
+	if id.Shard != nil {
+		f.gw.byShard[id.Shard[0]], f.gw.shardCount = s, id.Shard[1]
+	}
 	c.sess, c.invalidated = s, false
 	c.compress = id.Compress && f.opts.CompressPayloads
 	var guilds []map[string]any
+	var mine []Guild // the guilds of this shard (topics/gateway#sharding)
 	for _, g := range f.opts.Guilds {
-		guilds = append(guilds, map[string]any{"id": g.ID, "unavailable": true})
+		if id.Shard == nil || ShardOf(g.ID, id.Shard[1]) == id.Shard[0] {
+			guilds = append(guilds, map[string]any{"id": g.ID, "unavailable": true})
+			mine = append(mine, g)
+		}
 	}
 	ready := map[string]any{
 		"v": 9, "user": f.botUser(), "guilds": guilds, "session_id": s.id, "session_type": "normal",
@@ -397,10 +413,29 @@ func (f *Server) identifyLocked(c *wsConn, d json.RawMessage) {
 		ready["shard"] = id.Shard
 	}
 	f.dispatchLocked(s, "READY", ready)
-	for _, g := range f.opts.Guilds {
+	for _, g := range mine {
 		f.dispatchLocked(s, "GUILD_CREATE", guildCreateJSON(g))
 	}
 	f.gw.handshakes++
+}
+
+// ShardOf is the shard of count that receives a guild's events:
+// (guild_id >> 22) % count.
+func ShardOf(guildID string, count int) int {
+	id, _ := strconv.ParseUint(guildID, 10, 64)
+	if count < 1 {
+		return 0
+	}
+	return int((id >> 22) % uint64(count))
+}
+
+// sessionForLocked is the session that receives events of guildID: the
+// shard's when the bot identified with shards, else the latest.
+func (f *Server) sessionForLocked(guildID string) *session {
+	if f.gw.shardCount > 1 && guildID != "" {
+		return f.gw.byShard[ShardOf(guildID, f.gw.shardCount)]
+	}
+	return f.gw.current
 }
 
 func guildCreateJSON(g Guild) map[string]any {

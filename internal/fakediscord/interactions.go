@@ -182,14 +182,22 @@ func (f *Server) Interact(ctx context.Context, in Interaction) (Sent, error) {
 			return Sent{}, fmt.Errorf("fakediscord: encoding interaction: %w", err)
 		}
 		f.mu.Lock()
-		s := f.gw.current
+		s := f.sessionForLocked(st.guildID)
 		if f.closed || s == nil || !s.valid {
-			closed := f.closed
+			closed, changed := f.closed, f.changed
 			f.mu.Unlock()
 			if closed {
 				return Sent{}, ErrClosed
 			}
-			continue // the session went away meanwhile: build again
+			// The session went away meanwhile, or the guild's shard has
+			// none yet: wait for a change, then build again.
+			select {
+			case <-ctx.Done():
+				return Sent{}, fmt.Errorf("fakediscord: waiting for the gateway session of guild %s: %w", st.guildID, context.Cause(ctx))
+			case <-f.done:
+			case <-changed:
+			}
+			continue
 		}
 		f.registerLocked(st, in)
 		seq := f.dispatchRawLocked(s, "INTERACTION_CREATE", db)

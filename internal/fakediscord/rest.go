@@ -198,8 +198,8 @@ func (f *Server) route(w http.ResponseWriter, r *http.Request, rec *Request, bod
 	case is("GET", "gateway", "bot"):
 		routed("GET /gateway/bot")
 		writeJSON(w, http.StatusOK, map[string]any{
-			"url": f.GatewayURL(), "shards": 1,
-			"session_start_limit": map[string]any{"total": 1000, "remaining": 999, "reset_after": 86400000, "max_concurrency": 1},
+			"url": f.GatewayURL(), "shards": max(f.opts.Shards, 1),
+			"session_start_limit": map[string]any{"total": 1000, "remaining": 999, "reset_after": 86400000, "max_concurrency": max(f.opts.MaxConcurrency, 1)},
 		})
 	case is("GET", "users", "@me"):
 		routed("GET /users/@me")

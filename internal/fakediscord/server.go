@@ -84,6 +84,11 @@ type Options struct {
 	CompressPayloads bool
 	// Logger receives debug logs; default discards.
 	Logger *slog.Logger
+	// Shards and MaxConcurrency are what GET /gateway/bot recommends
+	// (default 1 each). A bot that identifies as shard [id, count] gets the
+	// guilds of that shard ((guild_id >> 22) % count) and their
+	// interactions; several processes may hold the shards of one count.
+	Shards, MaxConcurrency int
 	// Listen is the loopback address to listen on (default 127.0.0.1:0);
 	// any other address is refused.
 	Listen string

@@ -101,7 +101,6 @@ func runBatch(ctx context.Context, db Store, batch []corpus.File, opts Options) 
 		items[i].result.File = f
 		paths[i] = f.Path
 	}
-
 	// What the store knows of these files: one whose size and modification
 	// time are as recorded is unchanged without being read; one whose raw
 	// bytes hash as recorded is unchanged without being parsed.
@@ -109,6 +108,29 @@ func runBatch(ctx context.Context, db Store, batch []corpus.File, opts Options) 
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
+	toRead := unchangedByStat(items, known)
+	readAll(items, toRead, opts)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	parseAll(items, unchangedByHash(items, toRead, known), opts)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := putParsed(ctx, db, items); err != nil {
+		return nil, err
+	}
+	results := make([]Result, len(items))
+	for i := range items {
+		items[i].result.Article.Body = ""
+		results[i] = items[i].result
+	}
+	return results, nil
+}
+
+// unchangedByStat marks the items whose size and modification time are as
+// recorded unchanged, and returns the indexes of the others, to be read.
+func unchangedByStat(items []item, known map[string]store.FileInfo) []int {
 	var toRead []int
 	for i := range items {
 		it := &items[i]
@@ -120,9 +142,14 @@ func runBatch(ctx context.Context, db Store, batch []corpus.File, opts Options) 
 		}
 		toRead = append(toRead, i)
 	}
+	return toRead
+}
 
-	parallel(len(toRead), opts.Workers, func(j int) {
-		it := &items[toRead[j]]
+// readAll reads the files of items[idx] and hashes their bytes, rejecting
+// those that cannot be read.
+func readAll(items []item, idx []int, opts Options) {
+	parallel(len(idx), opts.Workers, func(j int) {
+		it := &items[idx[j]]
 		data, err := it.result.File.Read(opts.MaxBytes)
 		if err != nil {
 			it.reject(err)
@@ -131,12 +158,13 @@ func runBatch(ctx context.Context, db Store, batch []corpus.File, opts Options) 
 		sum := sha256.Sum256(data)
 		it.data, it.rawHash = data, hex.EncodeToString(sum[:])
 	})
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+}
 
+// unchangedByHash marks the read items whose bytes hash as recorded
+// unchanged, and returns the indexes of the others, to be parsed.
+func unchangedByHash(items []item, read []int, known map[string]store.FileInfo) []int {
 	var todo []int
-	for _, i := range toRead {
+	for _, i := range read {
 		it := &items[i]
 		if it.result.Status == Rejected {
 			continue
@@ -148,9 +176,14 @@ func runBatch(ctx context.Context, db Store, batch []corpus.File, opts Options) 
 		}
 		todo = append(todo, i)
 	}
+	return todo
+}
 
-	parallel(len(todo), opts.Workers, func(j int) {
-		it := &items[todo[j]]
+// parseAll parses the files of items[idx], rejecting those that are not
+// articles.
+func parseAll(items []item, idx []int, opts Options) {
+	parallel(len(idx), opts.Workers, func(j int) {
+		it := &items[idx[j]]
 		a, err := corpus.Parse(it.result.File.Name, it.data)
 		if err != nil {
 			it.reject(err)
@@ -159,10 +192,11 @@ func runBatch(ctx context.Context, db Store, batch []corpus.File, opts Options) 
 		it.result.Article = a
 		it.parsed = true
 	})
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+}
 
+// putParsed stores the parsed items in one transaction and records each
+// one's outcome.
+func putParsed(ctx context.Context, db Store, items []item) error {
 	var puts []store.File
 	var putIdx []int
 	for i := range items {
@@ -178,30 +212,26 @@ func runBatch(ctx context.Context, db Store, batch []corpus.File, opts Options) 
 		puts = append(puts, rec)
 		putIdx = append(putIdx, i)
 	}
-	if len(puts) > 0 {
-		outcomes, err := db.Put(ctx, puts)
-		if err != nil {
-			return nil, fmt.Errorf("ingest: %w", err)
-		}
-		if r, ok := db.(memoryReleaser); ok {
-			// Only memory is at stake: a failure changes nothing stored.
-			_ = r.ReleaseMemory(ctx)
-		}
-		for j, o := range outcomes {
-			r := &items[putIdx[j]].result
-			r.Status = o.Status
-			r.Article.ID = o.ID
-			if o.Status == store.Duplicate {
-				r.Reason = "same content as " + o.Original
-			}
+	if len(puts) == 0 {
+		return nil
+	}
+	outcomes, err := db.Put(ctx, puts)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	if r, ok := db.(memoryReleaser); ok {
+		// Only memory is at stake: a failure changes nothing stored.
+		_ = r.ReleaseMemory(ctx)
+	}
+	for j, o := range outcomes {
+		r := &items[putIdx[j]].result
+		r.Status = o.Status
+		r.Article.ID = o.ID
+		if o.Status == store.Duplicate {
+			r.Reason = "same content as " + o.Original
 		}
 	}
-	results := make([]Result, len(items))
-	for i := range items {
-		items[i].result.Article.Body = ""
-		results[i] = items[i].result
-	}
-	return results, nil
+	return nil
 }
 
 func (it *item) reject(err error) {

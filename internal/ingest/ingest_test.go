@@ -11,18 +11,9 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/ingest"
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
-
-func openDB(t *testing.T) *store.DB {
-	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
 
 func collect(t *testing.T, res *[]ingest.Result) func(ingest.Result) {
 	return func(r ingest.Result) { *res = append(*res, r) }
@@ -48,7 +39,7 @@ func TestRunBatchesKeepOrderAndRejectBadFiles(t *testing.T) {
 	files, _ := corpus.Collect([]string{dir})
 	files = append(files, corpus.File{Path: filepath.Join(dir, "gone.md"), Name: "gone.md"})
 
-	db := openDB(t)
+	db := testenv.OpenDB(t)
 	var res []ingest.Result
 	sum, err := ingest.Run(context.Background(), db, files, ingest.Options{MaxBytes: 1000, BatchSize: 2, Workers: 3}, collect(t, &res))
 	if err != nil {
@@ -99,7 +90,7 @@ func TestRunBatchesKeepOrderAndRejectBadFiles(t *testing.T) {
 }
 
 func TestRunStopsWhenCancelled(t *testing.T) {
-	db := openDB(t)
+	db := testenv.OpenDB(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := ingest.Run(ctx, db, corpus.Sample(), ingest.Options{}, func(ingest.Result) {})
@@ -112,7 +103,7 @@ func TestRunStopsWhenCancelled(t *testing.T) {
 }
 
 func TestSampleCorpusLoads(t *testing.T) {
-	db := openDB(t)
+	db := testenv.OpenDB(t)
 	var res []ingest.Result
 	sum, err := ingest.Run(context.Background(), db, corpus.Sample(), ingest.Options{}, collect(t, &res))
 	if err != nil {
@@ -140,7 +131,7 @@ func TestUnchangedBySizeAndTime(t *testing.T) {
 		}
 	}
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	db := openDB(t)
+	db := testenv.OpenDB(t)
 	ingestOne := func() ingest.Result {
 		files, _ := corpus.Collect([]string{dir})
 		var res []ingest.Result
