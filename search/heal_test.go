@@ -149,3 +149,48 @@ func TestBusyDuringRebuild(t *testing.T) {
 		t.Error("still busy after the rebuild")
 	}
 }
+
+// An index opened read-only heals like any other, and is writable after.
+func TestReadOnlyIndexHeals(t *testing.T) {
+	ctx := context.Background()
+	db := sampleStore(t)
+	clean := filepath.Join(t.TempDir(), "index")
+	must(t, openIndex(t, db, clean).Close())
+	seg, err := filepath.Rel(clean, largestSegment(t, clean))
+	must(t, err)
+	data, err := os.ReadFile(filepath.Join(clean, seg))
+	must(t, err)
+	noise := []byte{0x9e, 0x37, 0x79, 0xb9, 0x7f, 0x4a, 0x7c, 0x15, 0xf3, 0x9c, 0xc0, 0x60, 0x5c, 0xed, 0xc8, 0x34}
+	step := max(len(data)/(2*healSteps), 1)
+	for off := len(data) / 2; off < len(data)-32; off += step {
+		dir := filepath.Join(t.TempDir(), "index")
+		copyDir(t, clean, dir)
+		damaged := bytes.Clone(data)
+		copy(damaged[off:], noise)
+		must(t, os.WriteFile(filepath.Join(dir, seg), damaged, 0o644))
+		var p progressLog
+		ix, err := Open(ctx, dir, db, Options{Logger: testLogger(t), Progress: p.report, ReadOnly: true})
+		must(t, err)
+		if !ix.readOnly {
+			must(t, ix.Close()) // found at open: not what this test is after
+			continue
+		}
+		for _, q := range []string{"border police", "party history", "vill*", `"border defense"`, "learning -party"} {
+			_, err := ix.Search(ctx, q, Request{})
+			must(t, err)
+		}
+		if len(p.rebuilds()) == 0 {
+			must(t, ix.Close())
+			continue
+		}
+		if ix.readOnly {
+			t.Error("a healed index is still marked read-only")
+		}
+		loadText(t, db, "harbor.txt", " date 2024-03-15 Harbor reopens after storm\n\nThe harbor reopened on Friday.\n")
+		must(t, ix.CatchUp(ctx))
+		mustFind(t, ix, "harbor", 1)
+		must(t, ix.Close())
+		return
+	}
+	t.Fatal("no damage was found by a search of a read-only index")
+}

@@ -426,9 +426,31 @@ func firstChange(ctx context.Context, st Store) (string, error) {
 	return id, nil
 }
 
+// headerReader is a Store that can read an article without its body
+// (*store.DB, whose bodies are compressed).
+type headerReader interface {
+	Header(ctx context.Context, id string) (corpus.Article, error)
+}
+
+// hitArticle is article for a search hit: without its body when the hit
+// needs none and the store can leave it out.
+func (ix *Index) hitArticle(ctx context.Context, id string, body bool) (corpus.Article, bool, error) {
+	if h, ok := ix.st.(headerReader); ok && !body {
+		a, err := h.Header(ctx, id)
+		return foundArticle(id, a, err)
+	}
+	return ix.article(ctx, id)
+}
+
 // article returns the stored article id, or ok false when it is gone.
 func (ix *Index) article(ctx context.Context, id string) (corpus.Article, bool, error) {
 	a, err := ix.st.Article(ctx, id)
+	return foundArticle(id, a, err)
+}
+
+// foundArticle turns what the store returned for id into article's
+// results.
+func foundArticle(id string, a corpus.Article, err error) (corpus.Article, bool, error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrAmbiguous):
 		return a, false, nil

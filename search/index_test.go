@@ -395,3 +395,22 @@ func TestCatchUpBulkLoadRebuilds(t *testing.T) {
 	}
 	mustFind(t, ix, "harbor", 1)
 }
+
+// Without snippets, hits come back the same, read without their bodies.
+func TestSearchWithoutSnippets(t *testing.T) {
+	ix := openIndex(t, sampleStore(t), "")
+	ctx := context.Background()
+	with, err := ix.Search(ctx, "border police", Request{})
+	must(t, err)
+	without, err := ix.Search(ctx, "border police", Request{NoSnippets: true})
+	must(t, err)
+	if len(with.Hits) == 0 || len(with.Hits) != len(without.Hits) || with.Total != without.Total {
+		t.Fatalf("%d hits of %d with snippets, %d of %d without", len(with.Hits), with.Total, len(without.Hits), without.Total)
+	}
+	for i, h := range without.Hits {
+		w := with.Hits[i]
+		if h.ID != w.ID || h.Title != w.Title || h.URL != w.URL || h.Date != w.Date || h.Snippet.Marked("", "") != "" {
+			t.Errorf("hit %d without snippets: %+v, with: %+v", i, h, w)
+		}
+	}
+}

@@ -135,7 +135,7 @@ func (ix *Index) Search(ctx context.Context, q string, o Request) (Results, erro
 	m := newMatcher(p)
 	res.Hits = make([]Hit, 0, len(matches))
 	for _, dm := range matches {
-		a, ok, err := ix.article(ctx, dm.ID)
+		a, ok, err := ix.hitArticle(ctx, dm.ID, !o.NoSnippets)
 		if err != nil {
 			return res, err
 		}

@@ -21,13 +21,23 @@ const MinPrefix = 4
 // lower-case hex, so id matches in any case ("AD0293" finds ad0293…). A
 // shorter id that is not a whole ID gives ErrTooShort.
 func (db *DB) Article(ctx context.Context, id string) (corpus.Article, error) {
+	return db.article(ctx, id, true)
+}
+
+// Header is Article without the body: cheaper, as bodies are most of the
+// bytes and stored compressed.
+func (db *DB) Header(ctx context.Context, id string) (corpus.Article, error) {
+	return db.article(ctx, id, false)
+}
+
+func (db *DB) article(ctx context.Context, id string, withBody bool) (corpus.Article, error) {
 	var a corpus.Article
 	id = strings.ToLower(id)
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketArticles)
 		if v := b.Get([]byte(id)); v != nil {
 			var err error
-			a, err = decodeArticle(v)
+			a, err = decodeArticleBody(v, withBody)
 			return err
 		}
 		if len(id) < MinPrefix {
@@ -42,7 +52,7 @@ func (db *DB) Article(ctx context.Context, id string) (corpus.Article, error) {
 			return ErrAmbiguous
 		}
 		var err error
-		a, err = decodeArticle(v)
+		a, err = decodeArticleBody(v, withBody)
 		return err
 	})
 	if err != nil {

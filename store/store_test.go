@@ -108,6 +108,14 @@ func TestRoundTrip(t *testing.T) {
 	if empty, err := db.Empty(ctx); err != nil || empty {
 		t.Fatalf("one article: Empty = %v, %v; want false", empty, err)
 	}
+	for _, id := range []string{a.ID, a.ID[:6]} {
+		head, err := db.Header(ctx, id)
+		want := a
+		want.Body = ""
+		if err != nil || head != want {
+			t.Fatalf("Header(%s) = %+v, %v; want the article without its body", id, head, err)
+		}
+	}
 	mustCheck(t, db)
 }
 

@@ -22,6 +22,14 @@ type Store interface {
 	Put(ctx context.Context, files []store.File) ([]store.Outcome, error)
 }
 
+// memoryReleaser is a Store that can give back the memory its own reads
+// have mapped into the process (*store.DB): storing articles under random
+// IDs touches every page of the file sooner or later, so a big ingest would
+// otherwise grow the process by the size of the database.
+type memoryReleaser interface {
+	ReleaseMemory(ctx context.Context) error
+}
+
 // Rejected is the Status of a file that could not be loaded.
 const Rejected store.Status = "rejected"
 
@@ -210,6 +218,10 @@ func putParsed(ctx context.Context, db Store, items []item) error {
 	outcomes, err := db.Put(ctx, puts)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
+	}
+	if r, ok := db.(memoryReleaser); ok {
+		// Only memory is at stake: a failure changes nothing stored.
+		_ = r.ReleaseMemory(ctx)
 	}
 	for j, o := range outcomes {
 		r := &items[putIdx[j]].result
