@@ -240,3 +240,33 @@ func TestDiscordgoGatewayDeparturesCaught(t *testing.T) {
 	}
 	t.Errorf("violations caught: %v; want a resume on the connect URL and an identify after op 9", rules)
 }
+
+// topics/gateway#heartbeat-interval: a connection whose heartbeats stop is
+// closed, and its session resumed.
+func TestSilentConnectionClosed(t *testing.T) {
+	t.Parallel()
+	f := fakediscord.StartT(t, fakediscord.Options{HeartbeatInterval: 100 * time.Millisecond})
+	c := dialRaw(t, f, f.GatewayURL())
+	r, seq := identifyRaw(c)
+	began := time.Now()
+	c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		_, _, err := c.ws.ReadMessage()
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			if ce.Code != fakediscord.CloseUnknownError {
+				t.Errorf("closed with %d, want 4000", ce.Code)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("no close after the heartbeats stopped: %v", err)
+		}
+	}
+	if waited := time.Since(began); waited < 2*time.Second {
+		t.Errorf("closed after %v, before the interval and its slack", waited)
+	}
+	c = dialRaw(t, f, r.ResumeGatewayURL)
+	resumeRaw(c, r, seq)
+	c.until(0, "RESUMED")
+}
