@@ -3,6 +3,8 @@ package fakediscord_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -269,4 +271,28 @@ func TestSilentConnectionClosed(t *testing.T) {
 	c = dialRaw(t, f, r.ResumeGatewayURL)
 	resumeRaw(c, r, seq)
 	c.until(0, "RESUMED")
+}
+
+// A client killed mid-body made no API call: the request is recorded as
+// cut, and RequestsTo leaves it out.
+func TestCutRequestNotAnAPICall(t *testing.T) {
+	t.Parallel()
+	f := fakediscord.StartT(t, fastOpts())
+	conn, err := net.Dial("tcp4", strings.TrimPrefix(f.URL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "POST /api/v10/channels/%s/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"content\":", fakediscord.DefaultChannelID)
+	conn.Close()
+	ctx := testCtx(t)
+	for len(f.Requests()) == 0 && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	reqs := f.Requests()
+	if len(reqs) != 1 || reqs[0].Fault != "cut" {
+		t.Fatalf("requests %+v, want one cut", reqs)
+	}
+	if got := f.RequestsTo("POST /channels/*/messages"); len(got) != 0 {
+		t.Errorf("RequestsTo lists a cut request: %+v", got)
+	}
 }
