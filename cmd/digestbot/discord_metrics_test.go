@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/internal/fakediscord"
+	"github.com/digestbot/digestbot/internal/testenv"
 )
 
 // TestDiscordInvalidRequestsInMetrics: 401, 403 and 429 answers from
@@ -21,7 +22,7 @@ func TestDiscordInvalidRequestsInMetrics(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	cfg := filepath.Join(dir, "digestbot.yaml")
-	write(t, cfg, fmt.Sprintf("database: %s\nhttp:\n  listen: %s\ndiscord:\n  token_env: TEST_BOT_TOKEN\n  api_url: %s\n",
+	testenv.WriteFile(t, cfg, fmt.Sprintf("database: %s\nhttp:\n  listen: %s\ndiscord:\n  token_env: TEST_BOT_TOKEN\n  api_url: %s\n",
 		filepath.Join(dir, "bot.db"), addr, fake.URL()))
 	// Registering the commands at start meets a 429 of each kind.
 	fake.AddFault(fakediscord.Fault{Route: "PUT /applications/**", Status: 429, Times: 1, RetryAfter: 20 * time.Millisecond})
