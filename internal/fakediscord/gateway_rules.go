@@ -55,6 +55,13 @@ func (f *Server) ResumeGatewayURL() string { return "ws://" + f.addr + resumePat
 func (f *Server) clientClosed(c *wsConn, code int, text string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	// Closed once the close frame is in, before it is echoed: a client
+	// that returns when it reads the echo finds the connection gone.
+	delete(f.gw.conns, c)
+	if c.sess != nil && c.sess.conn == c {
+		c.sess.conn = nil
+	}
+	f.notifyLocked()
 	if c.serverClosed {
 		return // the client echoing our close frame
 	}
