@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/internal/apperr"
 )
 
 // OptionType is the type of a slash command option, as declared to Discord.
@@ -188,7 +189,7 @@ func (b *Bot) route(ctx context.Context, req Request) (Response, error) {
 		if req.Kind == KindAutocomplete {
 			return Response{}, nil
 		}
-		return Response{}, Errorf("digestbot is not enabled here. Ask the bot's operator to add this server.")
+		return Response{}, apperr.Errorf(apperr.Forbidden, "digestbot is not enabled here. Ask the bot's operator to add this server.")
 	}
 	switch req.Kind {
 	case KindAutocomplete:

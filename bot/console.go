@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/digestbot/digestbot/internal/termsafe"
 )
 
 // Console is a transport that reads commands from a terminal (or a
@@ -240,8 +242,11 @@ func (c *Console) Post(_ context.Context, channelID string, m Message) (string, 
 	return id, nil
 }
 
+// print writes s to the terminal with its control characters other than
+// newlines and tabs escaped: text from article files (a file name shown as
+// a source) must not drive the operator's terminal.
 func (c *Console) print(s string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	io.WriteString(c.Out, s)
+	io.WriteString(c.Out, termsafe.Lines(s))
 }

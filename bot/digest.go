@@ -9,6 +9,7 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/digest"
+	"github.com/digestbot/digestbot/internal/apperr"
 )
 
 // DigestPreview is a digest as it would be posted.
@@ -89,7 +90,7 @@ func (b *Bot) digestArgs(rule, date string) (string, time.Time, error) {
 
 func (b *Bot) digestCommand(ctx context.Context, req Request) (Response, error) {
 	if b.d.Digests == nil {
-		return Response{}, Errorf("Digests are not configured on this bot.")
+		return Response{}, apperr.Errorf(apperr.Unavailable, "Digests are not configured on this bot.")
 	}
 	rule, day, err := b.digestArgs(strings.TrimSpace(req.Option("select")), strings.TrimSpace(req.Option("date")))
 	if err != nil {
@@ -121,10 +122,10 @@ func (b *Bot) digestCommand(ctx context.Context, req Request) (Response, error) 
 // postDigest is the "Post to this channel" button.
 func (b *Bot) postDigest(ctx context.Context, req Request, rest string) (Response, error) {
 	if b.d.Digests == nil {
-		return Response{}, Errorf("Digests are not configured on this bot.")
+		return Response{}, apperr.Errorf(apperr.Unavailable, "Digests are not configured on this bot.")
 	}
 	if !b.canPost(req) {
-		return Response{}, Errorf("Only members with Manage Server (or a digest manager role) can post digests.")
+		return Response{}, apperr.Errorf(apperr.Forbidden, "Only members with Manage Server (or a digest manager role) can post digests.")
 	}
 	rule, date, _ := strings.Cut(rest, "|")
 	rule, day, err := b.digestArgs(rule, date)

@@ -67,7 +67,7 @@ func (b *Bot) searchCommand(ctx context.Context, req Request) (Response, error) 
 
 func (b *Bot) searchResults(ctx context.Context, q SearchQuery, update bool) (Response, error) {
 	if b.d.Search == nil {
-		return Response{}, Errorf("Search is not available on this bot yet; try /date.")
+		return Response{}, apperr.Errorf(apperr.Unavailable, "Search is not available on this bot yet; try /date.")
 	}
 	q.PerPage = pageSize
 	res, err := b.d.Search.Search(ctx, q)

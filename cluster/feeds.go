@@ -301,7 +301,23 @@ func (c *FeedClaims) step(ctx context.Context, lease clientv3.LeaseID) error {
 			}
 		}
 	}
-	// Give back what is beyond the fair share.
+	ids, err := c.giveBack(ctx, next, fair, lease)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !maps(next, c.held) {
+		c.held = next
+		c.notifyLocked()
+		c.n.log.Info("feeds polled by this replica", "feeds", ids, "of", len(names))
+	}
+	return nil
+}
+
+// giveBack releases the claims in next beyond the fair share, and returns
+// the feeds kept, sorted.
+func (c *FeedClaims) giveBack(ctx context.Context, next map[string]bool, fair int, lease clientv3.LeaseID) ([]string, error) {
 	ids := make([]string, 0, len(next))
 	for name := range next {
 		ids = append(ids, name)
@@ -314,17 +330,10 @@ func (c *FeedClaims) step(ctx context.Context, lease clientv3.LeaseID) error {
 		key := c.n.key("feeds", name)
 		c.n.trips.Add(1)
 		if _, err := c.n.cli.Txn(ctx).If(clientv3.Compare(clientv3.LeaseValue(key), "=", lease)).Then(clientv3.OpDelete(key)).Commit(); err != nil {
-			return err
+			return ids, err
 		}
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !maps(next, c.held) {
-		c.held = next
-		c.notifyLocked()
-		c.n.log.Info("feeds polled by this replica", "feeds", ids, "of", len(names))
-	}
-	return nil
+	return ids, nil
 }
 
 func (c *FeedClaims) claim(ctx context.Context, key string, lease clientv3.LeaseID) (bool, error) {

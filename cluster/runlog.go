@@ -269,11 +269,7 @@ func (l *RunLog) change(ctx context.Context, digest, slot string, fn func(*store
 			return store.DigestRun{}, fmt.Errorf("update the run in etcd: %w", err)
 		}
 		if resp.Succeeded {
-			if r.State == store.RunPending {
-				l.remember(rk, v, resp.Header.Revision)
-			} else {
-				l.remember(rk, nil, 0)
-			}
+			l.remember(rk, pendingOnly(r, v), resp.Header.Revision)
 			return r, nil
 		}
 		l.remember(rk, nil, 0)
@@ -282,6 +278,14 @@ func (l *RunLog) change(ctx context.Context, digest, slot string, fn func(*store
 		}
 		// The run changed under us while the claim is ours: read again.
 	}
+}
+
+// pendingOnly is v while r is pending, else nil (nothing to remember).
+func pendingOnly(r store.DigestRun, v []byte) []byte {
+	if r.State != store.RunPending {
+		return nil
+	}
+	return v
 }
 
 // RecordSent records the ID of message index of a pending run this

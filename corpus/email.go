@@ -200,7 +200,8 @@ func mailBody(h textproto.MIMEHeader, r io.Reader, depth int, parts *int) (body 
 			if err != nil {
 				break
 			}
-			if disp, _, _ := mime.ParseMediaType(p.Header.Get("Content-Disposition")); disp == "attachment" {
+			disp, _, _ := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+			if ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type")); disp == "attachment" && ct != "message/rfc822" {
 				continue
 			}
 			b, isH := mailBody(p.Header, p, depth+1, parts)
@@ -212,6 +213,13 @@ func mailBody(h textproto.MIMEHeader, r io.Reader, depth int, parts *int) (body 
 			}
 		}
 		return html, html != nil
+	}
+	if mt == "message/rfc822" && depth < maxMIMEDepth { // a message forwarded as an attachment
+		inner, err := mail.ReadMessage(bufio.NewReader(transferDecoder(h.Get("Content-Transfer-Encoding"), r)))
+		if err != nil {
+			return nil, false
+		}
+		return mailBody(textproto.MIMEHeader(inner.Header), inner.Body, depth+1, parts)
 	}
 	if mt != "text/plain" && mt != "text/html" {
 		return nil, false
@@ -279,6 +287,9 @@ var (
 	linkOnly      = regexp.MustCompile(`^(?:\[\d+\]\s*)?<?https?://\S+>?$`)
 	forwardedMark = regexp.MustCompile(`(?i)^(?:-+\s*forwarded message\s*-+|begin forwarded message:?|-+\s*original message\s*-+)$`)
 	quoteHeader   = regexp.MustCompile(`^On .{5,200} wrote:$`)
+	// inlineURL is a link a plain-text newsletter spells out after its
+	// text: "the report <https://…>", "(https://…)", "[https://…]".
+	inlineURL = regexp.MustCompile(`\s*[<(\[]https?://[^\s>)\]]*[>)\]]`)
 )
 
 // browserLink returns the "view this email in your browser" address of an
@@ -330,7 +341,7 @@ func mailText(text string) string {
 		case strings.HasPrefix(trim, ">") || quoteHeader.MatchString(trim) || linkOnly.MatchString(trim):
 			continue
 		}
-		kept = append(kept, trim)
+		kept = append(kept, strings.TrimSpace(inlineURL.ReplaceAllString(trim, "")))
 	}
 	joined := strings.Join(kept, "\n")
 	if !strings.Contains(joined, "\n\n") {

@@ -171,7 +171,11 @@ func TestEmailVariants(t *testing.T) {
 			"Flood update", "2024-01-01", "The river peaked at 4.2 metres overnight."},
 		{"attachment skipped", "From: a@b\nSubject: Report\nDate: Mon, 1 Jan 2024 08:00:00 +0000\nContent-Type: multipart/mixed; boundary=zz\n\n--zz\nContent-Type: application/pdf\nContent-Disposition: attachment; filename=r.pdf\n\n%PDF-1.4\n--zz\nContent-Type: text/plain\n\nThe report is out today and says the river is cleaner.\n--zz--\n",
 			"Report", "2024-01-01", "The report is out today and says the river is cleaner."},
+		{"forwarded as an attachment", "From: a@b\nSubject: Fwd: Ferry strike called off\nDate: Tue, 2 Jan 2024 08:00:00 +0000\nContent-Type: multipart/mixed; boundary=q\n\n--q\nContent-Type: message/rfc822\nContent-Disposition: attachment\n\nFrom: news@x\nSubject: Ferry strike called off\nContent-Type: text/plain\n\nThe ferry strike planned for Friday has been called off after talks.\n--q--\n",
+			"Ferry strike called off", "2024-01-02", "The ferry strike planned for Friday has been called off after talks."},
 	}
+	cases = append(cases, struct{ name, in, title, date, first string }{"inline links", "From: a@b\nSubject: Links\nDate: Tue, 2 Jan 2024 08:00:00 +0000\n\nThe council published its report (https://x.example/r.pdf) on Monday <https://x.example/news>.\n",
+		"Links", "2024-01-02", "The council published its report on Monday."})
 	for _, c := range cases {
 		a, err := Parse("mail.eml", []byte(c.in))
 		if err != nil {

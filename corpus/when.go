@@ -30,9 +30,11 @@ func (r Range) String() string {
 	return r.From.Format(time.DateOnly) + ".." + r.To.Format(time.DateOnly)
 }
 
-// Phrase is the range as it follows "dated": "on 2023-07-03",
-// "within 2023-01-01..2023-08-31", "until 1 January 2022".
+// Phrase is the range as it follows "dated": "on 2023-07-03", "in July
+// 2023", "in 2023", "within 2023-01-01..2023-08-31", "until 1 January
+// 2022".
 func (r Range) Phrase() string {
+	wholeMonth := r.From.Day() == 1 && r.To.Equal(r.From.AddDate(0, 1, -1))
 	switch {
 	case r.OpenStart() && r.OpenEnd():
 		return "at any date"
@@ -40,6 +42,10 @@ func (r Range) Phrase() string {
 		return r.String()
 	case r.From.Equal(r.To):
 		return "on " + r.String()
+	case wholeMonth:
+		return "in " + r.From.Format("January 2006")
+	case r.From.YearDay() == 1 && r.To.Equal(r.From.AddDate(1, 0, -1)):
+		return "in " + r.From.Format("2006")
 	}
 	return "within " + r.String()
 }

@@ -124,7 +124,7 @@ func TestFirstNewDigestLooksBack(t *testing.T) {
 	if !d.Empty() || d.First == nil || d.First.String() != "2023-12-31..2024-01-01" {
 		t.Fatalf("a year later: %v first %v", itemDates(d), d.First)
 	}
-	if got := emptyLine(d); !strings.Contains(got, "within 2023-12-31..2024-01-01") || !strings.Contains(got, "first digest") {
+	if got := emptyLine(d); !strings.Contains(got, "dated within 2023-12-31..2024-01-01") || !strings.Contains(got, "first digest") {
 		t.Errorf("empty first digest says %q", got)
 	}
 	// Once a digest is recorded for the channel, "new" means new.

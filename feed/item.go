@@ -84,11 +84,13 @@ func ItemEntry(feedName string, it Item, base *url.URL, loc *time.Location, seen
 	}
 	body = dropBoilerplate(body)
 	title := cleanTitle(it.Title)
-	if title == "" && body == "" {
+	if title == "" && body == "" && e.Link == "" {
 		return e, ErrNoText
 	}
+	// A bare link (a link blog's item) has its title and text only on its
+	// page: full text may fill them in.
 	a := corpus.Article{Title: title, TitleFrom: corpus.TitleFeed, Source: feedName, URL: e.Link}
-	if title == "" {
+	if title == "" && body != "" {
 		a.Title, a.TitleFrom = clipRunes(strings.SplitN(body, "\n\n", 2)[0], 100), corpus.TitleSentence
 	}
 	var when *time.Time

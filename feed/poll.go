@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/digestbot/digestbot/corpus"
@@ -71,6 +72,8 @@ type Poller struct {
 	Analyze func(string) []string
 	// Log receives a line per failed poll; default none.
 	Log *slog.Logger
+
+	polling sync.Map // feed name → *sync.Mutex: one poll of a feed at a time
 }
 
 const (
@@ -83,6 +86,9 @@ const (
 // records nothing. The items and the feed's state are stored in one
 // transaction.
 func (p *Poller) Poll(ctx context.Context, src Source) Report {
+	mu, _ := p.polling.LoadOrStore(src.Name, new(sync.Mutex))
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 	rep := Report{Feed: src.Name}
 	st, err := LoadState(ctx, p.Store, src.Name)
 	if err != nil {
@@ -230,7 +236,7 @@ func (p *Poller) prepare(ctx context.Context, src Source, st *State, items []Ite
 			}
 		}
 		switch {
-		case e.Article.Body == "":
+		case e.Article.Body == "" || e.Article.Title == "":
 			r.Reason = "no text"
 		case !flt.keep(e.Article):
 			filtered[e.Key] = e.RawHash
@@ -305,6 +311,9 @@ func (p *Poller) fullText(ctx context.Context, src Source, e *Entry) error {
 	}
 	if page.URL != "" {
 		e.Article.URL = page.URL // canonical, tracking parameters dropped
+	}
+	if e.Article.Title == "" {
+		e.Article.Title, e.Article.TitleFrom = page.Title, page.TitleFrom
 	}
 	e.Article = withText(e.Article, page.Body)
 	return nil

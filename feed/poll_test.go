@@ -205,12 +205,13 @@ func TestFullTextRefusesPrivateLinks(t *testing.T) {
 	doc := fmt.Sprintf(`<rss version="2.0"><channel><title>t</title><link>%[1]s/</link><description>d</description>
 <item><title>Harbour story</title><link>%[1]s/page/harbour</link><guid>h1</guid><description>Short summary.</description></item>
 <item><title>Named host</title><link>%[2]s/page/named</link><guid>h2</guid><description>A name that resolves to loopback.</description></item>
+<item><link>%[1]s/page/linkonly</link></item>
 </channel></rss>`, srv.URL, strings.Replace(srv.URL, "127.0.0.1", "localhost", 1))
 	srv.set("private.xml", []byte(doc))
 	src := Source{Name: "private", URL: srv.URL + "/f/private.xml", FullText: true}
 	p, db, _ := testPoller(t)
 	rep := p.Poll(context.Background(), src)
-	if rep.Err != nil || len(rep.Items) != 2 {
+	if rep.Err != nil || len(rep.Items) != 3 {
 		t.Fatalf("poll: %+v", rep)
 	}
 	for _, it := range rep.Items {
@@ -229,8 +230,12 @@ func TestFullTextRefusesPrivateLinks(t *testing.T) {
 	src.AllowPrivateLinks = true
 	p2, db2, _ := testPoller(t)
 	rep = p2.Poll(context.Background(), src)
-	if rep.Err != nil || len(rep.Items) != 2 || rep.Items[0].Status != Added || rep.Items[1].Status != Added {
+	if rep.Err != nil || len(rep.Items) != 3 || rep.Items[0].Status != Added || rep.Items[1].Status != Added || rep.Items[2].Status != Added {
 		t.Fatalf("with allow_private_links: %+v", rep)
+	}
+	// A bare link takes its title from its page.
+	if it := rep.Items[2]; it.Title != "The full story of linkonly" {
+		t.Errorf("bare link's title %q", it.Title)
 	}
 	a, err := db2.Article(context.Background(), rep.Items[0].ID)
 	if err != nil {
@@ -407,5 +412,29 @@ func TestRestampedItemIsNotRefetched(t *testing.T) {
 	}
 	if n := srv.count("/page/stamped"); n != 1 {
 		t.Errorf("page fetched %d times, want once", n)
+	}
+}
+
+// TestFirstSeenDateIsKept: an undated item is dated the day it was first
+// seen, and keeps that date when it is edited later.
+func TestFirstSeenDateIsKept(t *testing.T) {
+	srv := newFeedServer(t)
+	p, db, clock := testPoller(t)
+	src := Source{Name: "undated", URL: srv.fixture(t, "nodates.xml")}
+	if rep := p.Poll(context.Background(), src); rep.Count(Added) != 2 || rep.Items[0].Date.String() != "2023-07-10" {
+		t.Fatalf("first poll %+v", rep)
+	}
+	clock.add(72 * time.Hour)
+	srv.set("nodates.xml", []byte(strings.Replace(string(mustRead(t, "testdata/nodates.xml")), "no longer carry water", "no longer carry buckets of water", 1)))
+	rep := p.Poll(context.Background(), src)
+	if rep.Count(Updated) != 1 || rep.Count(Unchanged) != 1 {
+		t.Fatalf("poll after the edit %+v", rep)
+	}
+	a, err := db.Article(context.Background(), rep.Items[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Date.String() != "2023-07-10" || a.Date.From.String() != "first-seen" || !strings.Contains(a.Body, "buckets") {
+		t.Errorf("edited undated item: %s (%s) %q", a.Date, a.Date.From, a.Body)
 	}
 }

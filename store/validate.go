@@ -173,6 +173,10 @@ func chooseMeta(f io.ReaderAt, size int64) (m meta, foreign bool, err error) {
 		var mg bool
 		m1, mg, err1 = read(s)
 		magic1 = magic1 || mg
+		if err1 == nil && int64(m1.pageSize) != s {
+			err1 = fmt.Errorf("the header %d bytes in says pages are %d bytes", s, m1.pageSize)
+			continue
+		}
 		if err1 == nil && (err0 != nil || m1.pageSize == m0.pageSize) {
 			break
 		}
@@ -225,24 +229,26 @@ func (w *walker) page(id uint64, what string) ([]byte, error) {
 	if id < 2 || id >= w.hwm {
 		return nil, fmt.Errorf("%s points at page %d, outside the %d pages in use", what, id, w.hwm)
 	}
-	var hdr [pageHeaderSize]byte
-	if _, err := w.f.ReadAt(hdr[:], int64(id)*w.pageSize); err != nil {
+	buf := make([]byte, w.pageSize)
+	if _, err := w.f.ReadAt(buf, int64(id)*w.pageSize); err != nil {
 		return nil, fmt.Errorf("read page %d: %v", id, err)
 	}
 	le := binary.NativeEndian
-	if got := le.Uint64(hdr[0:]); got != id {
+	if got := le.Uint64(buf[0:]); got != id {
 		return nil, fmt.Errorf("page %d calls itself page %d", id, got)
 	}
-	overflow := le.Uint32(hdr[12:])
+	overflow := le.Uint32(buf[12:])
 	if uint64(overflow) >= w.hwm-id {
 		return nil, fmt.Errorf("page %d runs past the %d pages in use", id, w.hwm)
 	}
 	if err := w.mark(id, overflow); err != nil {
 		return nil, err
 	}
-	buf := make([]byte, (int64(overflow)+1)*w.pageSize)
-	if _, err := w.f.ReadAt(buf, int64(id)*w.pageSize); err != nil {
-		return nil, fmt.Errorf("read page %d: %v", id, err)
+	if overflow > 0 {
+		buf = append(buf, make([]byte, int64(overflow)*w.pageSize)...)
+		if _, err := w.f.ReadAt(buf[w.pageSize:], (int64(id)+1)*w.pageSize); err != nil {
+			return nil, fmt.Errorf("read page %d: %v", id, err)
+		}
 	}
 	return buf, nil
 }
@@ -308,6 +314,9 @@ func (w *walker) tree(id uint64, depth int, lo, hi []byte, first bool) error {
 	els, err := elements(buf, name, flags == flagBranch)
 	if err != nil {
 		return err
+	}
+	if first && len(els) == 0 {
+		return fmt.Errorf("page %d is empty, yet its parent names it by a key", id)
 	}
 	if err := ordered(els, name, lo, hi, first); err != nil {
 		return err

@@ -106,7 +106,7 @@ func TestEndToEndCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cb.Type != 4 || !cb.Data.Ephemeral() || len(cb.Data.Embeds) != 1 || !strings.Contains(cb.Data.Embeds[0].Title, "2023-01-01..2023-12-31") {
+	if cb.Type != 4 || !cb.Data.Ephemeral() || len(cb.Data.Embeds) != 1 || !strings.Contains(cb.Data.Embeds[0].Title, "dated in 2023") {
 		t.Fatalf("/date callback: type %d %+v", cb.Type, cb.Data)
 	}
 	// Open the Mohe article from the menu.

@@ -82,6 +82,30 @@ func TestGatewayFollowsDocs(t *testing.T) {
 	if _, err := f.Exchange(ctx, fakediscord.SlashCommand("help")); err != nil {
 		t.Fatal(err)
 	}
+
+	// Closed by Discord with 4000 the session resumes; with 4009 (session
+	// timed out) a new one starts (topics/opcodes-and-status-codes).
+	for _, c := range []struct {
+		code   int
+		resume bool
+	}{{fakediscord.CloseUnknownError, true}, {fakediscord.CloseSessionTimedOut, false}} {
+		before := f.GatewayStats()
+		if err := f.WaitSession(ctx); err != nil {
+			t.Fatal(err)
+		}
+		f.CloseGateway(c.code, "closed by the test")
+		if err := f.WaitHandshakes(ctx, before.Handshakes+1); err != nil {
+			t.Fatal(err)
+		}
+		after := f.GatewayStats()
+		if resumed := after.Resumes == before.Resumes+1 && after.Identifies == before.Identifies; resumed != c.resume {
+			t.Errorf("closed with %d: %d resumes, %d identifies; want resumed %v", c.code,
+				after.Resumes-before.Resumes, after.Identifies-before.Identifies, c.resume)
+		}
+	}
+	if _, err := f.Exchange(ctx, fakediscord.SlashCommand("help")); err != nil {
+		t.Fatal(err)
+	}
 	// Each connection's first heartbeat came after a random part of the
 	// interval: not all at once (discordgo sends it at once).
 	jit := f.HeartbeatJitters()

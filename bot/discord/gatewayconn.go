@@ -124,21 +124,12 @@ func (g *gateway) connect(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("dial %s: %w", target, err)
 	}
-	ws.SetReadDeadline(time.Now().Add(handshakeTimeout))
-	var hello struct {
-		Op int `json:"op"`
-		D  struct {
-			HeartbeatInterval int64 `json:"heartbeat_interval"`
-		} `json:"d"`
-	}
-	if err := ws.ReadJSON(&hello); err != nil || hello.Op != opHello || hello.D.HeartbeatInterval <= 0 {
+	interval, err := readHello(ws)
+	if err != nil {
 		ws.Close()
-		if err == nil {
-			err = fmt.Errorf("first frame is op %d, not HELLO", hello.Op)
-		}
-		return fmt.Errorf("reading HELLO: %w", err)
+		return err
 	}
-	c := &gwConn{ws: ws, interval: time.Duration(hello.D.HeartbeatInterval) * time.Millisecond,
+	c := &gwConn{ws: ws, interval: interval,
 		beat: make(chan struct{}, 1), handshake: make(chan error, 1), done: make(chan struct{}), readDone: make(chan struct{})}
 	c.acked.Store(true)
 	g.mu.Lock()
@@ -184,6 +175,26 @@ func (g *gateway) connect(ctx context.Context) error {
 	g.mu.Unlock()
 	c.end(closeResumable)
 	return err
+}
+
+// readHello reads HELLO (op 10), the first frame, and returns its
+// heartbeat interval.
+func readHello(ws *websocket.Conn) (time.Duration, error) {
+	ws.SetReadDeadline(time.Now().Add(handshakeTimeout))
+	var hello struct {
+		Op int `json:"op"`
+		D  struct {
+			HeartbeatInterval int64 `json:"heartbeat_interval"`
+		} `json:"d"`
+	}
+	err := ws.ReadJSON(&hello)
+	if err == nil && (hello.Op != opHello || hello.D.HeartbeatInterval <= 0) {
+		err = fmt.Errorf("first frame is op %d with interval %d, not HELLO", hello.Op, hello.D.HeartbeatInterval)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading HELLO: %w", err)
+	}
+	return time.Duration(hello.D.HeartbeatInterval) * time.Millisecond, nil
 }
 
 // target is where to connect: READY's resume_gateway_url to resume

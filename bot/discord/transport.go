@@ -136,51 +136,65 @@ func New(b *bot.Bot, opts Options) (*Transport, error) {
 	s.StateEnabled = true
 	s.MaxRestRetries = 2
 	s.LogLevel = discordgo.LogError
+	if opts.RESTLimits == nil {
+		opts.RESTLimits = NewRESTLimits(opts.InvalidRequestBudget, opts.OnInvalidRequest)
+	}
+	client, own, err := restClient(opts)
+	if err != nil {
+		return nil, err
+	}
+	s.Client = client
+	ctx, cancel := context.WithCancel(context.Background())
+	t := &Transport{bot: b, opts: opts, s: s, log: opts.Log, ownHTTP: own, ctx: ctx, cancel: cancel, appID: opts.AppID, rest: opts.RESTLimits}
+	t.gw.fatal = make(chan error, 1)
+	t.conn = newGateway(opts, s, t)
+	s.AddHandler(func(_ *discordgo.Session, r *discordgo.RateLimit) {
+		t.log.Warn("discord rate limit", "url", r.URL, "retry_after", r.RetryAfter)
+		t.rateLimited(r.URL, r.RetryAfter)
+	})
+	return t, nil
+}
+
+// restClient is the HTTP client of every REST call: opts.HTTPClient (or a
+// pool of our own, returned to be closed), pointed at opts.APIURL when set,
+// under the REST gate.
+func restClient(opts Options) (*http.Client, *http.Transport, error) {
 	client := opts.HTTPClient
 	var own *http.Transport
 	if client == nil {
 		// Interactions arrive in bursts, each answered with its own REST
 		// call: keep enough idle connections that a burst reuses them
 		// (the default keeps 2, and opens and closes the rest).
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = 64
-		client = &http.Client{Timeout: 30 * time.Second, Transport: tr}
-		own = tr
+		own = http.DefaultTransport.(*http.Transport).Clone()
+		own.MaxIdleConnsPerHost = 64
+		client = &http.Client{Timeout: 30 * time.Second, Transport: own}
+	}
+	next := client.Transport
+	if next == nil {
+		next = http.DefaultTransport
 	}
 	if opts.APIURL != "" || opts.GatewayURL != "" {
-		rt, err := newRewriter(client.Transport, opts.APIURL, opts.GatewayURL)
+		rt, err := newRewriter(next, opts.APIURL, opts.GatewayURL)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		c := *client
-		c.Transport = rt
-		client = &c
-	}
-	if opts.RESTLimits == nil {
-		opts.RESTLimits = NewRESTLimits(opts.InvalidRequestBudget, opts.OnInvalidRequest)
-	}
-	gate := &restGate{next: client.Transport, RESTLimits: opts.RESTLimits}
-	if gate.next == nil {
-		gate.next = http.DefaultTransport
+		next = rt
 	}
 	c := *client
-	c.Transport = gate
-	s.Client = &c
-	ctx, cancel := context.WithCancel(context.Background())
-	t := &Transport{bot: b, opts: opts, s: s, log: opts.Log, ownHTTP: own, ctx: ctx, cancel: cancel, appID: opts.AppID, rest: opts.RESTLimits}
-	t.gw.fatal = make(chan error, 1)
-	t.conn = &gateway{
+	c.Transport = &restGate{next: next, RESTLimits: opts.RESTLimits}
+	return &c, own, nil
+}
+
+// newGateway is the gateway connection of a transport: its shard, and GET
+// /gateway through discordgo's REST client (so through the rewriter).
+func newGateway(opts Options, s *discordgo.Session, events gatewayEvents) *gateway {
+	return &gateway{
 		token: "Bot " + opts.Token, intents: int(discordgo.IntentsGuilds),
 		shardID: opts.ShardID, shardCount: opts.ShardCount,
 		dialer: &websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: 10 * time.Second},
-		jitter: randomJitter, events: t,
+		jitter: randomJitter, events: events,
 		gatewayURL: func(ctx context.Context) (string, error) { return s.Gateway(discordgo.WithContext(ctx)) },
 	}
-	s.AddHandler(func(_ *discordgo.Session, r *discordgo.RateLimit) {
-		t.log.Warn("discord rate limit", "url", r.URL, "retry_after", r.RetryAfter)
-		t.rateLimited(r.URL, r.RetryAfter)
-	})
-	return t, nil
 }
 
 // Open connects to the gateway, waits for READY and registers the slash

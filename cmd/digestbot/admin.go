@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,14 @@ func checkDBCommand() command {
 		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) error {
 			if len(args) > 0 {
 				return usageError{"check-db takes no arguments"}
+			}
+			// Checking must not create the database it was asked about.
+			path, err := m.databasePath()
+			if err != nil {
+				return err
+			}
+			if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("check database %s: it does not exist (digestbot ingest creates it)", termsafe.Name(path))
 			}
 			db, err := m.openDB(ctx, false)
 			if err != nil {

@@ -100,6 +100,7 @@ func (s *services) adminRoutes(mux *http.ServeMux, m *Main) (func(), error) {
 			// client sees that and keeps nothing.
 		}
 	}))
+	s.feedRoutes(mux, m, func(h http.HandlerFunc) http.HandlerFunc { return adminOnly(token, h) })
 	return remove, nil
 }
 

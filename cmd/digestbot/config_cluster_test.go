@@ -72,3 +72,45 @@ func TestClusterConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseTestClock: DIGESTBOT_TEST_CLOCK is parsed without panicking,
+// and an accepted value gives a clock that runs forward.
+func FuzzParseTestClock(f *testing.F) {
+	f.Add("1700000000,15")
+	f.Add("1700000000,0.5")
+	f.Add(",")
+	f.Add("-1,1000")
+	f.Fuzz(func(t *testing.T, v string) {
+		c, err := parseTestClock(v)
+		if err != nil {
+			if !strings.Contains(err.Error(), "DIGESTBOT_TEST_CLOCK") {
+				t.Fatalf("error %q does not name the variable", err)
+			}
+			return
+		}
+		if c.rate < 1 || c.rate > 1000 {
+			t.Fatalf("accepted rate %v", c.rate)
+		}
+		if a, b := c.Now(), c.Now(); b.Before(a) {
+			t.Fatalf("the clock ran backwards: %s then %s", a, b)
+		}
+	})
+}
+
+// A cluster section is among the fuzzed configurations' seeds.
+func FuzzParseClusterConfig(f *testing.F) {
+	f.Add([]byte("cluster:\n  name: r1\n  etcd:\n    endpoints: [http://10.0.0.5:2379]\n    prefix: /d/\n  lease: 10s\ndiscord:\n  shards: auto\n"))
+	f.Add([]byte("cluster:\n  etcd:\n    endpoints: [https://e:2379]\n    username: u\n    password_env: P\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseConfig("fuzz.yaml", data, env(nil))
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error message")
+			}
+			return
+		}
+		if cl := c.Cluster; cl != nil && (len(cl.Etcd.Endpoints) == 0 || cl.Lease < minClusterLease || cl.Name == "") {
+			t.Fatalf("accepted an invalid cluster section: %+v", cl)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,5 +52,19 @@ func TestDamagedDatabaseRefused(t *testing.T) {
 				t.Errorf("cut at %d, %v: a search index was built for the damaged file", cut, args)
 			}
 		}
+	}
+}
+
+// check-db is asked about a database; it must not create one that is not
+// there (and so report an empty database as fine).
+func TestCheckDBMissingDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "missing.db")
+	_, _, err := run(t, dir, "--db", db, "check-db")
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("check-db on a missing database: %v, want an error saying it does not exist", err)
+	}
+	if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("check-db created %s (%v)", db, err)
 	}
 }

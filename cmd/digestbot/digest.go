@@ -31,6 +31,8 @@ func articleByID(ctx context.Context, db *store.DB, id string) (corpus.Article, 
 		return a, fmt.Errorf("no article with ID %q (see digestbot list)", id)
 	case errors.Is(err, store.ErrAmbiguous):
 		return a, fmt.Errorf("more than one article ID starts with %q: give more of it", id)
+	case errors.Is(err, store.ErrTooShort):
+		return a, fmt.Errorf("%q is too short for an article ID: give at least %d characters (see digestbot list)", id, store.MinPrefix)
 	}
 	return a, err
 }

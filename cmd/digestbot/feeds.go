@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -78,7 +79,9 @@ func fetchCommand() command {
 		name: "fetch", args: "[NAME…]",
 		summary: "Poll the configured feeds (or the NAMEd ones) once and load their items.\n\n" +
 			"Prints one line per item (added, updated, unchanged, or skipped: reason) and one\n" +
-			"per feed that failed; exits with status 1 when a feed failed, after loading the others.",
+			"per feed that failed; exits with status 1 when a feed failed, after loading the others.\n" +
+			"While the bot runs it holds the database; with http.listen configured, the running\n" +
+			"bot polls and this command prints what it did.",
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, `print one JSON object per item {"feed","status","id","title","date","url","reason"} and per failed feed`)
 		},
@@ -89,7 +92,11 @@ func fetchCommand() command {
 			}
 			db, err := m.openDB(ctx, false)
 			if err != nil {
-				return err
+				q := url.Values{"feed": args}
+				if asJSON {
+					q.Set("json", "1")
+				}
+				return m.feedsFromRunningBot(ctx, err, "/-/fetch", q)
 			}
 			reports := feed.PollAll(ctx, m.newPoller(db), sources, 4)
 			failed := printFeedReports(m.Stdout, reports, asJSON)
@@ -181,8 +188,9 @@ func feedsCommand() command {
 	var asJSON bool
 	return command{
 		name: "feeds", args: "",
-		summary: "Show each configured feed's last poll, outcome, items, next poll and last error.",
-		flags:   func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print one JSON object per feed") },
+		summary: "Show each configured feed's last poll, outcome, items, next poll and last error\n" +
+			"(from the running bot when it holds the database and http.listen is configured).",
+		flags: func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print one JSON object per feed") },
 		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) error {
 			if len(args) > 0 {
 				return usageError{"feeds takes no arguments"}
@@ -193,7 +201,11 @@ func feedsCommand() command {
 			}
 			db, err := m.openDB(ctx, false)
 			if err != nil {
-				return err
+				q := url.Values{}
+				if asJSON {
+					q.Set("json", "1")
+				}
+				return m.feedsFromRunningBot(ctx, err, "/-/feeds", q)
 			}
 			states, err := feed.LoadStates(ctx, db)
 			if err != nil {
@@ -295,6 +307,30 @@ const feedFailureWarning = 24 * time.Hour
 type feedRunner struct {
 	current atomic.Pointer[[]feed.Source]
 	next    chan []feed.Source
+	// poller polls for the scheduler and for fetch requests alike, so
+	// they share its one-request-per-host rule.
+	poller *feed.Poller
+	// ready is closed once poller is set up for good (in a cluster,
+	// publishing); fetch requests wait for it.
+	ready chan struct{}
+}
+
+// loaded brings the search index up to date after polls that stored
+// something, and logs them.
+func (s *services) loaded(ctx context.Context, m *Main, reports ...feed.Report) {
+	caughtUp := false
+	for _, r := range reports {
+		if r.Count(feed.Added)+r.Count(feed.Updated) == 0 {
+			continue
+		}
+		if !caughtUp {
+			if err := s.ix.CatchUp(ctx); err != nil && ctx.Err() == nil {
+				m.logger.Warn("search index catch-up after a feed poll", "error", err)
+			}
+			caughtUp = true
+		}
+		m.logger.Info("feed loaded new articles", "feed", r.Feed, "added", r.Count(feed.Added), "updated", r.Count(feed.Updated))
+	}
 }
 
 func (f *feedRunner) sources() []feed.Source {
@@ -339,16 +375,13 @@ func (s *services) pollFeeds(ctx context.Context, m *Main) {
 		for _, it := range r.Items {
 			items.Inc(r.Feed, it.Status)
 		}
-		if r.Count(feed.Added)+r.Count(feed.Updated) == 0 {
-			return
-		}
-		if err := s.ix.CatchUp(ctx); err != nil && ctx.Err() == nil {
-			m.logger.Warn("search index catch-up after a feed poll", "error", err)
-		}
-		m.logger.Info("feed loaded new articles", "feed", r.Feed, "added", r.Count(feed.Added), "updated", r.Count(feed.Updated))
+		s.loaded(ctx, m, r)
 	}
-	poller := m.newPoller(s.db)
+	// The poller fetch requests use too (feedRoutes); in a cluster it
+	// publishes its polls to the other replicas.
+	poller := s.feeds.poller
 	share := s.shareFeeds(ctx, m, poller)
+	close(s.feeds.ready)
 	for {
 		sources, claimsChanged := share.own(s.feeds.sources())
 		if len(sources) > 0 {
@@ -385,6 +418,8 @@ func (s *services) observeFeeds(m *Main) {
 	sources := m.config.FeedSources()
 	s.feeds.current.Store(&sources)
 	s.feeds.next = make(chan []feed.Source, 1)
+	s.feeds.poller = m.newPoller(s.db)
+	s.feeds.ready = make(chan struct{})
 	lastOK := s.metrics.Gauge("digestbot_feed_last_success_timestamp_seconds", "When each feed last answered (200 or 304).", "feed")
 	failures := s.metrics.Gauge("digestbot_feed_consecutive_failures", "Polls of each feed that failed in a row (0 when its last poll succeeded).", "feed")
 	nextPoll := s.metrics.Gauge("digestbot_feed_next_poll_timestamp_seconds", "When each feed is polled next.", "feed")

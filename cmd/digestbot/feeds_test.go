@@ -108,6 +108,11 @@ func TestFetch(t *testing.T) {
 	if err != nil || !strings.Contains(search, "New flood gauge goes live") {
 		t.Errorf("search after fetch (%v):\n%s", err, search)
 	}
+	// A digest of feed articles links each title to the item.
+	dg, _, err := run(t, dir, "--config", cfg, "digest", "--select", "day", "--date", "2023-07-06")
+	if err != nil || !strings.Contains(dg, "New flood gauge goes live\n│ <https://river.example/notes/flood-gauge>\n│ 2023-07-06 · river") {
+		t.Errorf("digest of feed articles (%v):\n%s", err, dg)
+	}
 
 	out, _, _ = run(t, dir, "--config", cfg, "fetch", "coastal", "alpine", "river")
 	if site.conditional != 3 || !strings.Contains(out, "coastal  not modified") || !strings.Contains(out, "3 feeds: no new items") {
@@ -274,6 +279,30 @@ func TestRunReloadsFeeds(t *testing.T) {
 		t.Fatalf("reload: %v %s", err, out)
 	}
 	eventually(t, "the river feed polled after the reload", func() bool { return strings.Contains(logs.String(), `"feed loaded new articles" feed=river`) })
+
+	// The bot holds the database: fetch and feeds ask it.
+	out, _, err := run(t, dir, "--config", cfg, "feeds")
+	if err != nil || !strings.Contains(out, "coastal  "+site.URL+"/wordpress.xml  every 15m") || !strings.Contains(out, "river  ") {
+		t.Errorf("feeds while the bot runs (%v):\n%s", err, out)
+	}
+	out, _, err = run(t, dir, "--config", cfg, "fetch", "--json", "river")
+	if err != nil || out != "" {
+		t.Errorf("fetch --json river while the bot runs (%v): %q, want nothing (not modified)", err, out)
+	}
+	site.mu.Lock()
+	site.docs["/jsonfeed.json"] = []byte(strings.Replace(string(site.docs["/jsonfeed.json"]), `"items": [`, `"items": [{"id":"new-1","title":"Weir repaired","content_text":"The weir was repaired in a week."},`, 1))
+	site.mu.Unlock()
+	out, _, err = run(t, dir, "--config", cfg, "fetch", "river")
+	if err != nil || !strings.Contains(out, "river  added") || !strings.Contains(out, "Weir repaired") || !strings.Contains(out, "1 feeds: 1 added, 2 unchanged") {
+		t.Errorf("fetch river while the bot runs (%v):\n%s", err, out)
+	}
+	site.mu.Lock()
+	delete(site.docs, "/jsonfeed.json")
+	site.mu.Unlock()
+	out, _, err = run(t, dir, "--config", cfg, "fetch", "river")
+	if !errors.Is(err, errFeedsFailed) || !strings.Contains(out, "river  error: get ") {
+		t.Errorf("fetch of a failing feed while the bot runs (%v):\n%s", err, out)
+	}
 	feedIn.Close()
 	if err := <-done; err != nil {
 		t.Fatal(err)

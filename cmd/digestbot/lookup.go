@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/internal/termsafe"
-	"github.com/digestbot/digestbot/store"
 )
 
 // articleRow is an article in a JSON listing.
@@ -103,13 +101,8 @@ func showCommand() command {
 			if err != nil {
 				return err
 			}
-			a, err := db.Article(ctx, args[0])
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-				return fmt.Errorf("no article with ID %q (see digestbot list)", args[0])
-			case errors.Is(err, store.ErrAmbiguous):
-				return fmt.Errorf("more than one article ID starts with %q: give more of it", args[0])
-			case err != nil:
+			a, err := articleByID(ctx, db, args[0])
+			if err != nil {
 				return err
 			}
 			if asJSON {
@@ -175,11 +168,11 @@ func dateCommand() command {
 				}{when, r.From.Format("2006-01-02"), r.To.Format("2006-01-02"), rows(arts)})
 			}
 			if len(arts) == 0 {
-				fmt.Fprintf(m.Stdout, "no articles dated within %s\n", r)
+				fmt.Fprintf(m.Stdout, "no articles dated %s\n", r.Phrase())
 				return nil
 			}
 			printTable(m.Stdout, arts)
-			fmt.Fprintf(m.Stdout, "%s dated within %s\n", countNoun(len(arts), "article"), r)
+			fmt.Fprintf(m.Stdout, "%s dated %s\n", countNoun(len(arts), "article"), r.Phrase())
 			return nil
 		},
 	}

@@ -107,7 +107,7 @@ func TestIngestReportsEveryFileAndKeepsGoing(t *testing.T) {
 		}
 	}
 	out, _, err = run(t, dir, "date", "--db", db, "2024")
-	if err != nil || !strings.Contains(out, "2 articles dated within 2024-01-01..2024-12-31") {
+	if err != nil || !strings.Contains(out, "2 articles dated in 2024") {
 		t.Errorf("after re-ingest: %v\n%s", err, out)
 	}
 }
@@ -226,5 +226,18 @@ func TestCountsAndHelpRead(t *testing.T) {
 		if s := firstSentence(c.summary); !strings.HasSuffix(s, ".") {
 			t.Errorf("%s: help line %q is not a whole sentence", c.name, s)
 		}
+	}
+}
+
+// TestShowIDsAnyCase: an ID prefix matches in any case; one too short says
+// how long it must be.
+func TestShowIDsAnyCase(t *testing.T) {
+	dir := t.TempDir()
+	out, _, err := run(t, dir, "show", "AD0293")
+	if err != nil || !strings.Contains(out, "ID:      ad0293d1ae8f") {
+		t.Errorf("show AD0293: %v\n%s", err, out)
+	}
+	if _, _, err := run(t, dir, "show", "ad"); err == nil || !strings.Contains(err.Error(), "give at least 4 characters") {
+		t.Errorf("show ad: %v", err)
 	}
 }

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"io"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/digestbot/digestbot/internal/testenv"
 )
@@ -59,5 +65,23 @@ func TestHostileFileNamesAreEscaped(t *testing.T) {
 	}
 	if strings.ContainsAny(res, "\x1b\u202e") || !strings.Contains(res, `"evil\nadded      fake.txt"`) {
 		t.Errorf("search output:\n%q", res)
+	}
+}
+
+// bleve's engine logs through the standard logger; those lines reach the
+// configured log as structured records, never raw.
+func TestBleveLogLinesAreStructured(t *testing.T) {
+	dir := t.TempDir()
+	var errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &errb,
+		Getenv: env(map[string]string{"HOME": dir}), Now: time.Now}
+	if err := m.Run(context.Background(), []string{"--db", filepath.Join(dir, "d.db"), "list"}); err != nil {
+		t.Fatal(err)
+	}
+	defer log.SetOutput(os.Stderr)
+	log.Printf("unable to load snapshot, %v, continuing", errors.New("error opening bolt segment: bad"))
+	got := errb.String()
+	if !strings.Contains(got, `level=WARN msg="search index: a damaged snapshot was skipped`) || !strings.Contains(got, `detail="error opening bolt segment: bad"`) {
+		t.Errorf("log:\n%s", got)
 	}
 }

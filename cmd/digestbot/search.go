@@ -143,11 +143,11 @@ func printResults(w io.Writer, res search.Results) {
 			fmt.Fprintf(w, "   %s\n", s)
 		}
 	}
-	noun := "articles"
+	noun, verb := "articles", "match"
 	if res.Total == 1 {
-		noun = "article"
+		noun, verb = "article", "matches"
 	}
-	fmt.Fprintf(w, "\n%d %s%s match %q", res.Total, noun, within, res.Query)
+	fmt.Fprintf(w, "\n%d %s%s %s %q", res.Total, noun, within, verb, res.Query)
 	switch pages := res.Pages(); {
 	case len(res.Hits) == 0:
 		fmt.Fprintf(w, "; page %d is past the last (%d)", res.Page, pages)

@@ -25,7 +25,7 @@ func TestSearchPutsMoheFirst(t *testing.T) {
 	if len(lines) < 3 || !strings.HasPrefix(lines[0], "1. Mohe City in the Arctic Village") {
 		t.Fatalf("search border police:\n%s", out)
 	}
-	if !strings.Contains(out, "**border** **police**") || !strings.HasSuffix(out, "1 article match \"border police\"\n") {
+	if !strings.Contains(out, "**border** **police**") || !strings.HasSuffix(out, "1 article matches \"border police\"\n") {
 		t.Errorf("snippet or total missing:\n%s", out)
 	}
 
@@ -75,7 +75,7 @@ func TestSearchJSON(t *testing.T) {
 func TestSearchFiltersAndPages(t *testing.T) {
 	dir := t.TempDir()
 	out, _, err := run(t, dir, "search", "party", "--from", "2022-07", "--to", "2022-07")
-	if err != nil || !strings.Contains(out, "2022-07-13") || !strings.Contains(out, "1 article dated within 2022-07-01..2022-07-31 match") {
+	if err != nil || !strings.Contains(out, "2022-07-13") || !strings.Contains(out, "1 article dated in July 2022 matches") {
 		t.Errorf("date filter: %v\n%s", err, out)
 	}
 	out, _, err = run(t, dir, "search", "party", "--limit", "2", "--page", "2")

@@ -69,9 +69,9 @@
 //   - After op 9 a new connection: IDENTIFY or RESUME on the same one is
 //     closed with 4000 and recorded (topics/gateway#resuming).
 //   - The first heartbeat waits interval × jitter: sent at once on three
-//     connections in a row, or any heartbeat later than the interval (plus
-//     2 s slack), is recorded (topics/gateway#heartbeat-interval);
-//     HeartbeatJitters reports each connection's.
+//     connections in a row is recorded; HeartbeatJitters reports each
+//     connection's. A connection without a heartbeat for the interval plus
+//     2 s is closed with 4000, resumable (topics/gateway#heartbeat-interval).
 //   - 429s as documented per scope: "global" with only Retry-After,
 //     X-RateLimit-Global and X-RateLimit-Scope; "shared" not counted
 //     against the client (topics/rate-limits#exceeding-a-rate-limit). A

@@ -184,8 +184,9 @@ func (f *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	c.id = f.gw.nextConn
 	f.gw.conns[c] = struct{}{}
 	f.gw.connections++
-	f.wg.Add(1)
+	f.wg.Add(2)
 	go f.writeLoop(c)
+	go f.watchHeartbeats(c)
 	ms := f.opts.HeartbeatInterval.Milliseconds()
 	f.sendLocked(c, 10, map[string]any{"heartbeat_interval": max(ms, 1), "_trace": []string{"fakediscord-gateway"}})
 	f.notifyLocked()

@@ -151,12 +151,18 @@ func (f *Server) DropGateway() int {
 }
 
 // CloseGateway closes every gateway connection with a close code (4000…
-// 4014, or 1000/1001…). Sessions stay resumable unless the bot identifies.
+// 4014, or 1000/1001…). Sessions stay resumable, except after 4007 (invalid
+// seq) and 4009 (session timed out), which Discord documents as "reconnect
+// and start a new session" (topics/opcodes-and-status-codes#gateway-gateway-close-event-codes).
 func (f *Server) CloseGateway(code int, reason string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	conns := f.gw.liveConns()
 	for _, c := range conns {
+		if (code == CloseInvalidSeq || code == CloseSessionTimedOut) && c.sess != nil {
+			c.sess.valid = false
+			c.sess.buf = nil
+		}
 		f.closeLocked(c, code, reason)
 	}
 	return len(conns)

@@ -3,6 +3,8 @@ package fakediscord_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -239,4 +241,58 @@ func TestDiscordgoGatewayDeparturesCaught(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Errorf("violations caught: %v; want a resume on the connect URL and an identify after op 9", rules)
+}
+
+// topics/gateway#heartbeat-interval: a connection whose heartbeats stop is
+// closed, and its session resumed.
+func TestSilentConnectionClosed(t *testing.T) {
+	t.Parallel()
+	f := fakediscord.StartT(t, fakediscord.Options{HeartbeatInterval: 100 * time.Millisecond})
+	c := dialRaw(t, f, f.GatewayURL())
+	r, seq := identifyRaw(c)
+	began := time.Now()
+	c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		_, _, err := c.ws.ReadMessage()
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			if ce.Code != fakediscord.CloseUnknownError {
+				t.Errorf("closed with %d, want 4000", ce.Code)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("no close after the heartbeats stopped: %v", err)
+		}
+	}
+	if waited := time.Since(began); waited < 2*time.Second {
+		t.Errorf("closed after %v, before the interval and its slack", waited)
+	}
+	c = dialRaw(t, f, r.ResumeGatewayURL)
+	resumeRaw(c, r, seq)
+	c.until(0, "RESUMED")
+}
+
+// A client killed mid-body made no API call: the request is recorded as
+// cut, and RequestsTo leaves it out.
+func TestCutRequestNotAnAPICall(t *testing.T) {
+	t.Parallel()
+	f := fakediscord.StartT(t, fastOpts())
+	conn, err := net.Dial("tcp4", strings.TrimPrefix(f.URL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "POST /api/v10/channels/%s/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"content\":", fakediscord.DefaultChannelID)
+	conn.Close()
+	ctx := testCtx(t)
+	for len(f.Requests()) == 0 && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	reqs := f.Requests()
+	if len(reqs) != 1 || reqs[0].Fault != "cut" {
+		t.Fatalf("requests %+v, want one cut", reqs)
+	}
+	if got := f.RequestsTo("POST /channels/*/messages"); len(got) != 0 {
+		t.Errorf("RequestsTo lists a cut request: %+v", got)
+	}
 }

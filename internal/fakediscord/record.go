@@ -31,6 +31,8 @@ func (f *Server) Requests() []Request {
 }
 
 // RequestsTo returns the requests matching a route pattern (see Fault.Route).
+// A request whose body the client cut short (it was killed mid-send) is
+// not among them: it never became an API call (see Requests).
 func (f *Server) RequestsTo(pattern string) []Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -40,7 +42,7 @@ func (f *Server) RequestsTo(pattern string) []Request {
 func (f *Server) requestsToLocked(pattern string) []Request {
 	var out []Request
 	for _, r := range f.requests {
-		if matchRoute(pattern, r.Method, r.Path) {
+		if r.Fault != "cut" && matchRoute(pattern, r.Method, r.Path) {
 			out = append(out, r)
 		}
 	}

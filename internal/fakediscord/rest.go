@@ -85,8 +85,16 @@ func (f *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(rw.status)
 		w.Write(rw.body.Bytes())
 	}()
-	if readErr != nil {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(readErr, &tooLarge):
 		writeError(rw, http.StatusRequestEntityTooLarge, 40005, "Request entity too large")
+		return
+	case readErr != nil:
+		// The client went away mid-body (killed, say): no API call was
+		// made. Recorded, but not among RequestsTo.
+		rec.Fault, rec.Note = "cut", "body cut short: "+readErr.Error()
+		writeError(rw, http.StatusBadRequest, 0, "400: Bad Request")
 		return
 	}
 

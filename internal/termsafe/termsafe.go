@@ -54,6 +54,28 @@ func Text(s string) string {
 	return b.String()
 }
 
+// Lines is Text for output of several lines: newlines and tabs stay as
+// they are, every other control or format character is escaped.
+func Lines(s string) string {
+	if Plain(strings.NewReplacer("\n", "", "\t", "").Replace(s)) {
+		return s
+	}
+	var b strings.Builder
+	for _, part := range strings.SplitAfter(s, "\n") {
+		line, nl := strings.CutSuffix(part, "\n")
+		for i, field := range strings.Split(line, "\t") {
+			if i > 0 {
+				b.WriteByte('\t')
+			}
+			b.WriteString(Text(field))
+		}
+		if nl {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
 // isRealRuneError reports whether s starts with an encoded U+FFFD rather
 // than an invalid byte.
 func isRealRuneError(s string) bool {

@@ -32,3 +32,14 @@ func TestText(t *testing.T) {
 		}
 	}
 }
+
+func TestLines(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"one\ntwo\tcols\n", "one\ntwo\tcols\n"},
+		{"red \x1b[31mtext\nnext\r line", `red \x1b[31mtext` + "\n" + `next\r line`},
+	} {
+		if got := Lines(c.in); got != c.want {
+			t.Errorf("Lines(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
