@@ -149,16 +149,11 @@ func (b *Bot) articlePage(ctx context.Context, _ Request, rest string) (Response
 // page of the full text, with buttons for the other pages and to share it.
 // Text longer than one page is also attached as a file.
 func (b *Bot) showArticle(ctx context.Context, id string, page int, update bool) (Response, error) {
-	a, err := b.d.Articles.Article(ctx, id)
-	switch apperr.CodeOf(err) {
-	case "":
-	case apperr.NotFound:
-		return Response{}, Errorf("No article has the ID %q. Use /search or /date to find one, or start typing a title in /article.", clipText(id, 40))
-	case apperr.TooShort:
-		return Response{}, Errorf("%q is too short for an article ID: type at least %d characters, or start typing a title and pick one.", clipText(id, 40), minIDPrefix)
-	case apperr.Ambiguous:
-		return Response{}, Errorf("More than one article ID starts with %q; give more of it.", id)
-	default:
+	a, err := ArticleByID(ctx, b.d.Articles, id, IDHelp{
+		Find:  "Use /search or /date to find one, or start typing a title in /article.",
+		Short: ", or start typing a title and pick one.",
+	})
+	if err != nil {
 		return Response{}, err
 	}
 	pages := pageText(a.Body, articlePageSize)
@@ -193,6 +188,30 @@ func (b *Bot) showArticle(ctx context.Context, id string, page int, update bool)
 		resp.Files = []File{{Name: a.ID + ".txt", ContentType: "text/plain; charset=utf-8", Data: []byte(a.Title + "\n\n" + a.Body + "\n")}}
 	}
 	return resp, nil
+}
+
+// IDHelp tells the user, in a front end's own words, how to find an
+// article ID: Find ends the message for an unknown ID, Short the one for a
+// prefix too short to look up.
+type IDHelp struct{ Find, Short string }
+
+// ArticleByID looks up an article by ID or unique ID prefix. An unknown,
+// too short or ambiguous ID is a user-facing *Error (the same words in
+// every front end, ending with help); other errors are returned as they
+// are.
+func ArticleByID(ctx context.Context, arts Articles, id string, help IDHelp) (corpus.Article, error) {
+	a, err := arts.Article(ctx, id)
+	switch apperr.CodeOf(err) {
+	case "":
+		return a, err
+	case apperr.NotFound:
+		return a, apperr.Errorf(apperr.NotFound, "No article has the ID %q. %s", clipText(id, 40), help.Find)
+	case apperr.TooShort:
+		return a, apperr.Errorf(apperr.TooShort, "%q is too short for an article ID: type at least %d characters%s", clipText(id, 40), minIDPrefix, help.Short)
+	case apperr.Ambiguous:
+		return a, apperr.Errorf(apperr.Ambiguous, "More than one article ID starts with %q; give more of it.", clipText(id, 40))
+	}
+	return a, err
 }
 
 // share posts an article's title, date and summary publicly in the channel.

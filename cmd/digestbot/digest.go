@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/digestbot/digestbot/bot"
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/digest"
 	"github.com/digestbot/digestbot/internal/termsafe"
@@ -22,19 +23,10 @@ func digestService(db *store.DB) (*digest.Service, error) {
 	return digest.New(db, search.Terms)
 }
 
-// articleByID looks up an article by ID or unique prefix, with errors
-// that say what to do.
+// articleByID looks up an article by ID or unique prefix, with the bot's
+// errors ending in the command line's help.
 func articleByID(ctx context.Context, db *store.DB, id string) (corpus.Article, error) {
-	a, err := db.Article(ctx, id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return a, fmt.Errorf("no article with ID %q (see digestbot list)", id)
-	case errors.Is(err, store.ErrAmbiguous):
-		return a, fmt.Errorf("more than one article ID starts with %q: give more of it", id)
-	case errors.Is(err, store.ErrTooShort):
-		return a, fmt.Errorf("%q is too short for an article ID: give at least %d characters (see digestbot list)", id, store.MinPrefix)
-	}
-	return a, err
+	return bot.ArticleByID(ctx, db, id, bot.IDHelp{Find: "See digestbot list.", Short: " (see digestbot list)."})
 }
 
 func summarizeCommand() command {

@@ -49,7 +49,7 @@ func TestSummarizeCommand(t *testing.T) {
 			t.Errorf("%v: %v, want a usage error", args, err)
 		}
 	}
-	if _, _, err := run(t, dir, "summarize", "zzzzzz"); err == nil || !strings.Contains(err.Error(), "no article with ID") {
+	if _, _, err := run(t, dir, "summarize", "zzzzzz"); err == nil || !strings.Contains(err.Error(), "No article has the ID") {
 		t.Errorf("unknown ID: %v", err)
 	}
 }

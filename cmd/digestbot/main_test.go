@@ -140,7 +140,7 @@ func TestShowAndDateJSON(t *testing.T) {
 	if len(a.Paragraphs) < 5 || !strings.HasPrefix(a.Title, "Mohe City") {
 		t.Errorf("show: %+v", a)
 	}
-	if _, _, err := run(t, dir, "show", "zzzzzz"); err == nil || !strings.Contains(err.Error(), "no article with ID") {
+	if _, _, err := run(t, dir, "show", "zzzzzz"); err == nil || !strings.Contains(err.Error(), "No article has the ID") {
 		t.Errorf("unknown ID: %v", err)
 	}
 	// Relative to the injected clock: 2023-07-04, so yesterday is 07-03.
@@ -237,7 +237,7 @@ func TestShowIDsAnyCase(t *testing.T) {
 	if err != nil || !strings.Contains(out, "ID:      ad0293d1ae8f") {
 		t.Errorf("show AD0293: %v\n%s", err, out)
 	}
-	if _, _, err := run(t, dir, "show", "ad"); err == nil || !strings.Contains(err.Error(), "give at least 4 characters") {
+	if _, _, err := run(t, dir, "show", "ad"); err == nil || !strings.Contains(err.Error(), "at least 4 characters") {
 		t.Errorf("show ad: %v", err)
 	}
 }
