@@ -30,11 +30,12 @@ import (
 // faster (DIGESTBOT_TEST_CLOCK, the same anchor for all three); leases
 // and everything else run in real time.
 //
-// A failover (lease plus election, about 2.5 s) must take less than a
-// slot: were two slots due when the next leader looks, the scheduler
-// posts the latest and skips the earlier one, as after any downtime.
+// A failover (lease plus election, about 2.5 s; up to 5.5 s seen on a
+// loaded 2-core machine) must take less than a slot: were two slots due
+// when the next leader looks, the scheduler posts the latest and skips the
+// earlier one (catch_up: once), as after any downtime.
 const (
-	clusterRate  = 12 // a minute passes in 5 s
+	clusterRate  = 6 // a minute passes in 10 s
 	clusterLease = 2 * time.Second
 	clusterKills = 10
 )
@@ -99,7 +100,7 @@ func TestClusterDigestsExactlyOnce(t *testing.T) {
 		c.start(r)
 	}
 	// All three start at once: three slots are posted, once each.
-	c.waitDone(3, 40*time.Second)
+	c.waitDone(3, 60*time.Second)
 	t.Logf("three replicas up, three digests posted in %s", time.Since(began).Round(time.Millisecond))
 	out, code := runCLI(t, c.bin, c.reps[0].env, "--config", c.reps[0].cfg, "cluster")
 	if code != 0 || !strings.Contains(out, "leader: r") || !strings.Contains(out, "r0 ") || !strings.Contains(out, "r1 ") || !strings.Contains(out, "r2 ") {
@@ -109,11 +110,11 @@ func TestClusterDigestsExactlyOnce(t *testing.T) {
 	}
 
 	for k := range clusterKills {
-		r, at := c.nextPoster(20 * time.Second)
+		r, at := c.nextPoster(30 * time.Second)
 		time.Sleep(time.Duration(rng.Int63n(int64(150 * time.Millisecond))))
 		c.kill(r)
 		c.start(r)
-		c.failover = append(c.failover, c.nextPostAfter(r, at, 20*time.Second))
+		c.failover = append(c.failover, c.nextPostAfter(r, at, 30*time.Second))
 		if testing.Verbose() {
 			t.Logf("kill %d: %s killed mid-post; failover %s", k+1, r.name, c.failover[k])
 		}
@@ -121,7 +122,7 @@ func TestClusterDigestsExactlyOnce(t *testing.T) {
 
 	// SIGSTOP the poster past its lease, then let it go on: it posts
 	// nothing stale.
-	r, _ := c.nextPoster(20 * time.Second)
+	r, _ := c.nextPoster(30 * time.Second)
 	must(t, r.p.cmd.Process.Signal(syscall.SIGSTOP))
 	time.Sleep(clusterLease + 2500*time.Millisecond)
 	must(t, r.p.cmd.Process.Signal(syscall.SIGCONT))
@@ -132,7 +133,7 @@ func TestClusterDigestsExactlyOnce(t *testing.T) {
 			t.Errorf("%s posted at %s, after it woke from a pause past its lease at %s", r.name, q.Time.Format(time.StampMilli), woke.Format(time.StampMilli))
 		}
 	}
-	c.waitDone(len(c.doneRuns())+1, 20*time.Second)
+	c.waitDone(len(c.doneRuns())+1, 30*time.Second)
 	beforeCut := c.doneRuns()
 
 	// etcd unreachable: no posts once the leases are out, health and
@@ -163,7 +164,7 @@ func TestClusterDigestsExactlyOnce(t *testing.T) {
 	}
 	proxy.restore()
 	back := time.Now()
-	c.waitDone(len(beforeCut)+1, 30*time.Second)
+	c.waitDone(len(beforeCut)+1, 45*time.Second)
 	t.Logf("etcd back: posting again after %s", time.Since(back).Round(time.Millisecond))
 
 	c.report(seed)
