@@ -21,6 +21,7 @@ import (
 	"github.com/digestbot/digestbot/digest"
 	"github.com/digestbot/digestbot/internal/fakediscord"
 	"github.com/digestbot/digestbot/internal/testenv"
+	"github.com/digestbot/digestbot/internal/testenv/etcdtest"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -71,8 +72,8 @@ func TestClusterDigestsExactlyOnce(t *testing.T) {
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewSource(seed))
 	work := t.TempDir()
-	c := &clusterEnv{t: t, bin: buildDigestbot(t, work), etcd: startEtcd(t)}
-	proxy := newCutProxy(t, c.etcd)
+	c := &clusterEnv{t: t, bin: buildDigestbot(t, work), etcd: etcdtest.Start(t).Addr()}
+	proxy := etcdtest.NewCutProxy(t, c.etcd)
 	// Replicas are SIGSTOPped past their lease on purpose: the heartbeats
 	// they miss meanwhile are the point, not a client breaking a rule.
 	c.fake = fakediscord.StartT(t, fakediscord.Options{TolerateViolations: true})
@@ -86,7 +87,7 @@ func TestClusterDigestsExactlyOnce(t *testing.T) {
 	for i := range 3 {
 		r := &replica{name: fmt.Sprintf("r%d", i), dir: filepath.Join(work, fmt.Sprintf("r%d", i))}
 		r.cfg = filepath.Join(r.dir, "digestbot.yaml")
-		r.http = fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
+		r.http = fmt.Sprintf("127.0.0.1:%d", etcdtest.FreePort(t))
 		r.env = cliEnv(r.dir, "DISCORD_TOKEN=token-"+r.name, fmt.Sprintf("DIGESTBOT_TEST_CLOCK=%d,%d", anchor, clusterRate))
 		must(t, os.MkdirAll(r.dir, 0o755))
 		testenv.WriteFile(t, r.cfg, clusterConfig(r, c.fake.URL(), proxy.URL()))
@@ -138,7 +139,7 @@ func TestClusterDigestsExactlyOnce(t *testing.T) {
 
 	// etcd unreachable: no posts once the leases are out, health and
 	// metrics say why, commands are answered; then a catch-up.
-	proxy.cut()
+	proxy.Cut()
 	cut := time.Now()
 	time.Sleep(clusterLease + 1500*time.Millisecond)
 	for _, r := range c.reps {
@@ -162,7 +163,7 @@ func TestClusterDigestsExactlyOnce(t *testing.T) {
 			t.Errorf("a post at %s, with etcd cut off since %s", q.Time.Format(time.StampMilli), cut.Format(time.StampMilli))
 		}
 	}
-	proxy.restore()
+	proxy.Restore()
 	back := time.Now()
 	c.waitDone(len(beforeCut)+1, 45*time.Second)
 	t.Logf("etcd back: posting again after %s", time.Since(back).Round(time.Millisecond))
