@@ -80,7 +80,7 @@ func (s *services) adminRoutes(mux *http.ServeMux, m *Main) (func(), error) {
 		return nil, err
 	}
 	mux.HandleFunc("POST /-/reload", adminOnly(token, func(w http.ResponseWriter, r *http.Request) {
-		s.requestReload()
+		s.sup.RequestReload()
 		fmt.Fprintln(w, "reload requested; see the bot's log for the outcome")
 	}))
 	mux.HandleFunc("POST /-/backup", adminOnly(token, func(w http.ResponseWriter, r *http.Request) {

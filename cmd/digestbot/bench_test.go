@@ -11,6 +11,7 @@ import (
 	"github.com/digestbot/digestbot/bot"
 	"github.com/digestbot/digestbot/bot/discord"
 	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/internal/app"
 	"github.com/digestbot/digestbot/internal/fakediscord"
 	"github.com/digestbot/digestbot/internal/ingest"
 	"github.com/digestbot/digestbot/search"
@@ -40,7 +41,7 @@ func BenchmarkInteractions(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer ix.Close()
-	bt := bot.New(bot.Deps{Articles: db, State: db, Search: botSearch{ix: ix, now: time.Now}})
+	bt := bot.New(bot.Deps{Articles: db, State: db, Search: app.Search{Index: ix, Now: time.Now}})
 	tr, err := discord.New(bt, discord.Options{Token: "t", APIURL: fake.URL()})
 	if err != nil {
 		b.Fatal(err)

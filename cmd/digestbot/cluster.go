@@ -16,6 +16,7 @@ import (
 	"github.com/digestbot/digestbot/cluster"
 	"github.com/digestbot/digestbot/digest"
 	"github.com/digestbot/digestbot/feed"
+	"github.com/digestbot/digestbot/internal/app"
 	"github.com/digestbot/digestbot/internal/apperr"
 	"github.com/digestbot/digestbot/store"
 )
@@ -203,14 +204,9 @@ func (s *services) observeCluster() {
 		func() float64 { return float64(n.RoundTrips()) })
 }
 
-// runHistory lists the runs of a digest (*store.DB, *cluster.RunLog).
-type runHistory interface {
-	Runs(ctx context.Context, digest string) ([]store.DigestRun, error)
-}
-
 // runHistory is where the runs are recorded: etcd in a cluster, else the
 // store.
-func (s *services) runHistory() runHistory {
+func (s *services) runHistory() app.RunHistory {
 	if s.history != nil {
 		return s.history
 	}

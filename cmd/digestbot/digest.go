@@ -12,6 +12,7 @@ import (
 	"github.com/digestbot/digestbot/bot"
 	"github.com/digestbot/digestbot/corpus"
 	"github.com/digestbot/digestbot/digest"
+	"github.com/digestbot/digestbot/internal/app"
 	"github.com/digestbot/digestbot/internal/termsafe"
 	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
@@ -160,7 +161,7 @@ func digestCommand() command {
 			if err := spec.Validate(); err != nil {
 				return usageError{err.Error()}
 			}
-			at, err := digestMoment(m.Now(), date, spec)
+			at, err := app.DigestMoment(m.Now(), date, spec)
 			if err != nil {
 				return usageError{err.Error()}
 			}
@@ -190,26 +191,6 @@ func digestCommand() command {
 			return nil
 		},
 	}
-}
-
-// digestMoment is the moment a digest is built for: now, or the moment at
-// which it covers day date (in the spec's zone).
-func digestMoment(now time.Time, date string, spec digest.Spec) (time.Time, error) {
-	zone := spec.Zone
-	if zone == nil {
-		zone = time.UTC
-	}
-	if date == "" {
-		return now.In(zone), nil
-	}
-	r, err := corpus.ParseWhen(date, now.In(zone))
-	if err != nil {
-		return time.Time{}, err
-	}
-	if !r.From.Equal(r.To) {
-		return time.Time{}, fmt.Errorf("--date must be one day (2024-07-03, today, yesterday), got %q", date)
-	}
-	return spec.MomentCovering(r.From), nil
 }
 
 // digestArticle and digestOutput are the --json form of a digest.
@@ -377,7 +358,7 @@ func (m *Main) runSchedules(ctx context.Context, jobs []digest.Job) error {
 	if err != nil {
 		return err
 	}
-	sched, err := digest.NewScheduler(jobs, svc, db, &digest.WriterPoster{W: m.Stdout}, clockFunc(m.Now), m.logger)
+	sched, err := digest.NewScheduler(jobs, svc, db, &digest.WriterPoster{W: m.Stdout}, app.ClockFunc(m.Now), m.logger)
 	if err != nil {
 		return err
 	}
@@ -387,9 +368,3 @@ func (m *Main) runSchedules(ctx context.Context, jobs []digest.Job) error {
 	}
 	return nil
 }
-
-// clockFunc is a digest.Clock reading the time from a function.
-type clockFunc func() time.Time
-
-func (c clockFunc) Now() time.Time                         { return c() }
-func (c clockFunc) After(d time.Duration) <-chan time.Time { return time.After(d) }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/feed"
+	"github.com/digestbot/digestbot/internal/app"
 	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
 )
@@ -42,7 +43,7 @@ func (m *Main) newPoller(db *store.DB) *feed.Poller {
 	return &feed.Poller{
 		Store:    db,
 		Fetcher:  feed.NewFetcher(feed.FetchOptions{UserAgent: userAgent()}),
-		Clock:    clockFunc(m.Now),
+		Clock:    app.ClockFunc(m.Now),
 		Location: m.config.Location(),
 		Analyze:  search.Terms,
 		Log:      m.logger,

@@ -225,7 +225,7 @@ func TestFeedHealthAndMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.sched.set(sched)
+	s.sched.Set(sched)
 	s.setUpObservability(m, nil)
 	check := func() string {
 		var b strings.Builder

@@ -8,12 +8,12 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/digestbot/digestbot/bot"
 	"github.com/digestbot/digestbot/bot/discord"
+	"github.com/digestbot/digestbot/internal/app"
 	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
 )
@@ -62,8 +62,8 @@ func (m *Main) run(ctx context.Context) (err error) {
 	now := func() time.Time { return m.Now().In(m.config.Location()) }
 	// The scheduler posts through whichever transport runs; it is known only
 	// below, so it posts through this indirection.
-	poster := &lazyPoster{}
-	srv := &services{db: db, ix: ix, svc: svc, poster: digestPoster{poster}, runs: db, history: db, started: m.Now(), reload: make(chan struct{}, 1)}
+	poster := &app.LazyPoster{}
+	srv := &services{db: db, ix: ix, svc: svc, poster: app.DigestPoster{To: poster}, runs: db, history: db, started: m.Now()}
 	leave, err := m.joinCluster(srv)
 	if err != nil {
 		return err
@@ -73,14 +73,14 @@ func (m *Main) run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	srv.sched.set(sched)
+	srv.sched.Set(sched)
 	token := m.config.Token(m.Getenv)
 	deps := bot.Deps{
 		Articles:     db,
 		State:        srv.botState(m.logger),
-		Search:       botSearch{ix: ix, now: now},
-		Summaries:    botSummaries{svc},
-		Digests:      botDigests{svc: svc, sched: &srv.sched, loc: m.config.Location(), now: now},
+		Search:       app.Search{Index: ix, Now: now},
+		Summaries:    app.Summaries{Service: svc},
+		Digests:      app.Digests{Service: svc, Sched: &srv.sched, Zone: m.config.Location(), Now: now},
 		Log:          m.logger,
 		Now:          m.Now,
 		Location:     m.config.Location(),
@@ -96,7 +96,7 @@ func (m *Main) run(ctx context.Context) (err error) {
 			case <-ctx.Done():
 				return
 			case <-hup:
-				srv.requestReload()
+				srv.sup.RequestReload()
 			}
 		}
 	}()
@@ -109,7 +109,7 @@ func (m *Main) run(ctx context.Context) (err error) {
 	con := &bot.Console{Bot: b, In: m.Stdin, Out: m.Stdout,
 		UserID: "console", UserName: "you", GuildID: "console", ChannelID: "console",
 		Permissions: bot.PermManageGuild}
-	poster.set(con)
+	poster.Set(con)
 	stopHTTP, err := srv.serveHTTP(ctx, m, nil)
 	if err != nil {
 		return err
@@ -133,28 +133,6 @@ func (m *Main) observed(d bot.Deps, srv *services) bot.Deps {
 	return d
 }
 
-// lazyPoster forwards to the transport once it exists.
-type lazyPoster struct {
-	mu sync.Mutex
-	to channelPoster
-}
-
-func (p *lazyPoster) set(to channelPoster) {
-	p.mu.Lock()
-	p.to = to
-	p.mu.Unlock()
-}
-
-func (p *lazyPoster) Post(ctx context.Context, channel string, m bot.Message) (string, error) {
-	p.mu.Lock()
-	to := p.to
-	p.mu.Unlock()
-	if to == nil {
-		return "", errors.New("no transport connected yet")
-	}
-	return to.Post(ctx, channel, m)
-}
-
 // shutdownGrace bounds a graceful stop: interactions in flight finish,
 // then the gateway and the database close.
 const shutdownGrace = 10 * time.Second
@@ -162,7 +140,7 @@ const shutdownGrace = 10 * time.Second
 // runDiscord serves Discord until ctx is cancelled (SIGINT/SIGTERM) or the
 // transport gives up: over the gateway when there is a token, and over the
 // HTTP interactions endpoint when there is a public key.
-func (m *Main) runDiscord(ctx context.Context, deps bot.Deps, srv *services, poster *lazyPoster, token string) error {
+func (m *Main) runDiscord(ctx context.Context, deps bot.Deps, srv *services, poster *app.LazyPoster, token string) error {
 	var gw gatewayConn
 	srv.setUpObservability(m, func() (bool, time.Time) {
 		if gw == nil || token == "" {
@@ -204,7 +182,7 @@ func (m *Main) runDiscord(ctx context.Context, deps bot.Deps, srv *services, pos
 			return err
 		}
 	}
-	poster.set(t)
+	poster.Set(t)
 	stopHTTP, err := srv.serveHTTP(ctx, m, t)
 	if err != nil {
 		return err
@@ -228,31 +206,20 @@ func (m *Main) runDiscord(ctx context.Context, deps bot.Deps, srv *services, pos
 	return err
 }
 
-// rescan loads new and changed files from the corpus folders every
-// bot.rescan_interval until ctx is done, and brings the index up to date.
-func (m *Main) rescan(ctx context.Context, db *store.DB, ix *search.Index) {
+// rescanner rescans the corpus folders every bot.rescan_interval (never
+// without folders) and brings ix up to date.
+func (m *Main) rescanner(ix *search.Index) app.Rescan {
 	every := m.config.Bot.RescanInterval
-	if every <= 0 || len(m.config.Corpus.Folders) == 0 {
-		return
+	if len(m.config.Corpus.Folders) == 0 {
+		every = 0
 	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		files, _ := m.defaultFiles()
-		sum, err := m.ingest(ctx, files, nil, io.Discard, false)
-		if err != nil && !errors.Is(err, errRejected) && ctx.Err() == nil {
-			m.logger.Warn("rescan of the corpus folders", "error", err)
-		}
-		if n := sum[store.Added] + sum[store.Updated]; n > 0 {
-			m.logger.Info("rescan loaded new articles", "added", sum[store.Added], "updated", sum[store.Updated])
-			if err := ix.CatchUp(ctx); err != nil && ctx.Err() == nil {
-				m.logger.Warn("search index catch-up after rescan", "error", err)
+	return app.Rescan{Every: every, CatchUp: ix.CatchUp, Log: m.logger,
+		Load: func(ctx context.Context) (added, updated int, err error) {
+			files, _ := m.defaultFiles()
+			sum, err := m.ingest(ctx, files, nil, io.Discard, false)
+			if errors.Is(err, errRejected) { // files refused are logged as they are read
+				err = nil
 			}
-		}
-	}
+			return sum[store.Added], sum[store.Updated], err
+		}}
 }

@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/digestbot/digestbot/bot/discord"
 	"github.com/digestbot/digestbot/cluster"
 	"github.com/digestbot/digestbot/digest"
+	"github.com/digestbot/digestbot/internal/app"
 	"github.com/digestbot/digestbot/internal/observe"
 	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
@@ -26,100 +25,38 @@ type services struct {
 	ix      *search.Index
 	svc     *digest.Service
 	poster  digest.Poster
-	runs    digest.RunLog // the store, or etcd in a cluster
-	history runHistory    // likewise
-	node    *cluster.Node // nil when not in a cluster
-	sched   schedHolder
+	runs    digest.RunLog  // the store, or etcd in a cluster
+	history app.RunHistory // likewise
+	node    *cluster.Node  // nil when not in a cluster
+	sched   app.SchedulerSlot
+	sup     app.Supervisor // runs sched, swapping it on reloads
 	metrics *observe.Registry
 	health  *observe.Health
 	started time.Time
-	reload  chan struct{} // a reload request (SIGHUP, /-/reload)
-	feeds   feedRunner    // the feeds polled (feeds.go)
-}
-
-// schedHolder holds the running scheduler; a reload swaps it.
-type schedHolder struct {
-	mu    sync.Mutex
-	s     *digest.Scheduler
-	alive atomic.Bool // its Run loop is running
-}
-
-func (h *schedHolder) get() *digest.Scheduler {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.s
-}
-
-func (h *schedHolder) set(s *digest.Scheduler) {
-	h.mu.Lock()
-	h.s = s
-	h.mu.Unlock()
+	feeds   feedRunner // the feeds polled (feeds.go)
 }
 
 // newScheduler builds a scheduler for the digests of cfg.
 func (s *services) newScheduler(m *Main, cfg Config) (*digest.Scheduler, error) {
-	var clock digest.Clock = clockFunc(m.Now)
+	var clock digest.Clock = app.ClockFunc(m.Now)
 	if m.clock != nil {
 		clock = m.clock
 	}
 	return digest.NewScheduler(cfg.DigestJobs(), s.svc, s.runs, s.poster, clock, m.logger)
 }
 
-// start runs the scheduler and the rescan until the returned stop is
-// called (or ctx ends); stop waits for both. A reload request re-reads the
+// start runs the scheduler (replaced on each accepted reload), the
+// rescan and the feed polls until the returned stop is called (or ctx
+// ends); stop waits for them all. A reload request re-reads the
 // configuration: valid new digests replace the running ones without a
 // restart; an invalid file is refused and the old configuration kept.
 func (s *services) start(ctx context.Context, m *Main) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() {
-		defer wg.Done()
-		for {
-			sched := s.sched.get()
-			runCtx, stopRun := context.WithCancel(ctx)
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				s.sched.alive.Store(true)
-				defer s.sched.alive.Store(false)
-				if err := s.runSchedules(runCtx, sched); err != nil && runCtx.Err() == nil {
-					m.logger.Error("digest scheduler stopped", "error", err)
-				}
-			}()
-			next := s.awaitReload(ctx, m)
-			stopRun()
-			<-done
-			if next == nil {
-				return
-			}
-			s.sched.set(next)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		m.rescan(ctx, s.db, s.ix)
-	}()
-	go func() {
-		defer wg.Done()
-		s.pollFeeds(ctx, m)
-	}()
-	return func() { cancel(); wg.Wait() }
-}
-
-// awaitReload waits for a reload request that yields a valid new
-// scheduler, or returns nil when ctx ends.
-func (s *services) awaitReload(ctx context.Context, m *Main) *digest.Scheduler {
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-s.reload:
-			if next := s.reloaded(m); next != nil {
-				return next
-			}
-		}
-	}
+	s.sup.Sched = &s.sched
+	s.sup.Run = s.runSchedules
+	s.sup.Reload = func() *digest.Scheduler { return s.reloaded(m) }
+	s.sup.Log = m.logger
+	return app.Start(ctx, s.sup.Supervise, m.rescanner(s.ix).Run,
+		func(ctx context.Context) { s.pollFeeds(ctx, m) })
 }
 
 // reloaded re-reads the configuration file and returns the scheduler for
@@ -145,17 +82,6 @@ func (s *services) reloaded(m *Main) *digest.Scheduler {
 	return next
 }
 
-// requestReload asks start's loop to reload, without blocking.
-func (s *services) requestReload() {
-	select {
-	case s.reload <- struct{}{}:
-	default:
-	}
-}
-
-// overdueGrace is how late a digest may be before /healthz fails.
-const overdueGrace = 10 * time.Minute
-
 // setUpObservability registers the metrics and health checks. gateway
 // reports the Discord connection, nil without one.
 func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time)) {
@@ -177,7 +103,7 @@ func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time))
 			return
 		}
 		ctx := context.Background()
-		for _, j := range s.sched.get().Jobs() {
+		for _, j := range s.sched.Get().Jobs() {
 			name := j.Spec.Name
 			if next := j.Schedule.Next(m.Now(), 1); len(next) == 1 {
 				nextRun.Set(float64(next[0].Unix()), name)
@@ -186,22 +112,11 @@ func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time))
 			if err != nil {
 				continue
 			}
-			var last time.Time
-			nFailed := 0
-			for _, r := range runs {
-				switch r.State {
-				case store.RunDone:
-					if r.Updated.After(last) {
-						last = r.Updated
-					}
-				case store.RunFailed:
-					nFailed++
-				}
+			st := app.Stats(runs)
+			if !st.LastOK.IsZero() {
+				lastOK.Set(float64(st.LastOK.Unix()), name)
 			}
-			if !last.IsZero() {
-				lastOK.Set(float64(last.Unix()), name)
-			}
-			failed.Set(float64(nFailed), name)
+			failed.Set(float64(st.Failed), name)
 		}
 	})
 
@@ -232,7 +147,7 @@ func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time))
 	}
 	s.observeCluster()
 	s.health.Add("scheduler", func(context.Context) error {
-		if !s.sched.alive.Load() {
+		if !s.sched.Alive() {
 			return errors.New("the digest scheduler is not running")
 		}
 		return nil
@@ -243,37 +158,13 @@ func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time))
 		}
 		var late []error
 		now := m.Now()
-		for _, j := range s.sched.get().Jobs() {
-			if err := s.overdue(ctx, j, now); err != nil {
+		for _, j := range s.sched.Get().Jobs() {
+			if err := app.Overdue(ctx, s.runHistory(), j, s.started, now); err != nil {
 				late = append(late, err)
 			}
 		}
 		return errors.Join(late...)
 	})
-}
-
-// overdue reports a digest whose latest slot since the bot started, more
-// than overdueGrace ago, has no run recorded: the silent stop.
-func (s *services) overdue(ctx context.Context, j digest.Job, now time.Time) error {
-	var due time.Time
-	for _, t := range j.Schedule.Next(s.started, 1000) {
-		if t.After(now.Add(-overdueGrace)) {
-			break
-		}
-		due = t
-	}
-	if due.IsZero() {
-		return nil
-	}
-	slot := due.In(j.Schedule.Zone()).Format("2006-01-02T15:04")
-	runs, err := s.runHistory().Runs(ctx, j.Spec.Name)
-	if err != nil {
-		return fmt.Errorf("digest %s: %w", j.Spec.Name, err)
-	}
-	if len(runs) == 0 || runs[len(runs)-1].Slot < slot {
-		return fmt.Errorf("digest %s overdue: due %s, not run", j.Spec.Name, due.In(j.Schedule.Zone()).Format("2006-01-02 15:04 MST"))
-	}
-	return nil
 }
 
 // serveHTTP serves /healthz, /metrics, the admin endpoints /-/reload and

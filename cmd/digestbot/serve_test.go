@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/digestbot/digestbot/digest"
 	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
@@ -151,44 +150,5 @@ func TestHealthMetricsAndReload(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("run did not end at end of input")
-	}
-}
-
-func TestOverdueDigestFailsHealth(t *testing.T) {
-	ctx := context.Background()
-	db, err := store.Open(filepath.Join(t.TempDir(), "db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	sched, err := digest.ParseSchedule("0 8 * * *", time.UTC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	job := digest.Job{Spec: digest.Spec{Name: "morning", Channel: "1"}, Schedule: sched}
-	started := time.Date(2024, 7, 3, 6, 0, 0, 0, time.UTC)
-	s := &services{db: db, started: started}
-
-	for _, c := range []struct {
-		now  time.Time
-		late bool
-	}{
-		{started.Add(time.Hour), false},                      // 07:00: not due yet
-		{time.Date(2024, 7, 3, 8, 5, 0, 0, time.UTC), false}, // 5 min late: within the grace
-		{time.Date(2024, 7, 3, 8, 30, 0, 0, time.UTC), true}, // 30 min late: the silent stop
-	} {
-		err := s.overdue(ctx, job, c.now)
-		if (err != nil) != c.late {
-			t.Errorf("at %s: overdue = %v, want late %v", c.now.Format(time.TimeOnly), err, c.late)
-		}
-	}
-	if _, _, err := db.BeginRun(ctx, store.DigestRun{Digest: "morning", Slot: "2024-07-03T08:00", Channel: "1", State: store.RunDone}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.overdue(ctx, job, time.Date(2024, 7, 3, 8, 30, 0, 0, time.UTC)); err != nil {
-		t.Errorf("after the run was recorded: %v", err)
-	}
-	if err := s.overdue(ctx, job, time.Date(2024, 7, 4, 9, 0, 0, 0, time.UTC)); err == nil || !strings.Contains(err.Error(), "2024-07-04 08:00") {
-		t.Errorf("next day's slot missed: %v", err)
 	}
 }
