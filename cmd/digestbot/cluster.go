@@ -17,7 +17,6 @@ import (
 	"github.com/digestbot/digestbot/digest"
 	"github.com/digestbot/digestbot/feed"
 	"github.com/digestbot/digestbot/internal/app"
-	"github.com/digestbot/digestbot/internal/apperr"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -77,33 +76,7 @@ func (s *services) botState(log *slog.Logger) bot.StateStore {
 	if s.node == nil {
 		return s.db
 	}
-	return sharedState{local: s.db, shared: s.node.State(sharedStateTTL), log: log}
-}
-
-// sharedState writes through to etcd and reads locally first.
-type sharedState struct {
-	local  bot.StateStore
-	shared bot.StateStore
-	log    *slog.Logger
-}
-
-func (st sharedState) PutValue(ctx context.Context, key string, value []byte, now time.Time) error {
-	if err := st.local.PutValue(ctx, key, value, now); err != nil {
-		return err
-	}
-	if err := st.shared.PutValue(ctx, key, value, now); err != nil {
-		// The buttons still work when pressed on this replica.
-		st.log.Warn("button state not shared with the other replicas", "key", key, "error", err)
-	}
-	return nil
-}
-
-func (st sharedState) Value(ctx context.Context, key string) ([]byte, time.Time, error) {
-	v, at, err := st.local.Value(ctx, key)
-	if apperr.Is(err, apperr.NotFound) {
-		return st.shared.Value(ctx, key)
-	}
-	return v, at, err
+	return app.SharedState{Local: s.db, Shared: s.node.State(sharedStateTTL), Log: log}
 }
 
 // feedShare is this replica's share of the feeds: all of them alone; in
@@ -125,7 +98,7 @@ func (s *services) shareFeeds(ctx context.Context, m *Main, p *feed.Poller) feed
 		}
 		return out
 	}
-	claims := s.node.FeedClaims(names(s.feeds.sources()))
+	claims := s.node.FeedClaims(names(s.feeds.Sources()))
 	go claims.Run(ctx)
 	go s.node.FollowFeeds(ctx, func(ctx context.Context, name string, files []store.File, state []byte) error {
 		out, err := s.db.PutFeedItems(ctx, name, files, func([]store.Outcome) ([]byte, error) { return state, nil })

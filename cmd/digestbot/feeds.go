@@ -11,7 +11,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/digestbot/digestbot/feed"
@@ -303,61 +302,10 @@ func printFeedStates(out io.Writer, sources []feed.Source, states map[string]fee
 // feedFailureWarning is how long a feed may fail before /healthz warns.
 const feedFailureWarning = 24 * time.Hour
 
-// feedRunner holds the feeds the running bot polls; a reload replaces
-// them.
-type feedRunner struct {
-	current atomic.Pointer[[]feed.Source]
-	next    chan []feed.Source
-	// poller polls for the scheduler and for fetch requests alike, so
-	// they share its one-request-per-host rule.
-	poller *feed.Poller
-	// ready is closed once poller is set up for good (in a cluster,
-	// publishing); fetch requests wait for it.
-	ready chan struct{}
-}
-
 // loaded brings the search index up to date after polls that stored
 // something, and logs them.
 func (s *services) loaded(ctx context.Context, m *Main, reports ...feed.Report) {
-	caughtUp := false
-	for _, r := range reports {
-		if r.Count(feed.Added)+r.Count(feed.Updated) == 0 {
-			continue
-		}
-		if !caughtUp {
-			if err := s.ix.CatchUp(ctx); err != nil && ctx.Err() == nil {
-				m.logger.Warn("search index catch-up after a feed poll", "error", err)
-			}
-			caughtUp = true
-		}
-		m.logger.Info("feed loaded new articles", "feed", r.Feed, "added", r.Count(feed.Added), "updated", r.Count(feed.Updated))
-	}
-}
-
-func (f *feedRunner) sources() []feed.Source {
-	if p := f.current.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
-
-// reload hands the poller a reloaded configuration's feeds, replacing
-// any not yet taken.
-func (f *feedRunner) reload(sources []feed.Source) {
-	if f.next == nil { // not running
-		return
-	}
-	for {
-		select {
-		case f.next <- sources:
-			return
-		default:
-		}
-		select {
-		case <-f.next:
-		default:
-		}
-	}
+	app.Loaded(ctx, s.ix.CatchUp, m.logger, reports...)
 }
 
 // pollFeeds polls the configured feeds on their intervals until ctx
@@ -380,47 +328,14 @@ func (s *services) pollFeeds(ctx context.Context, m *Main) {
 	}
 	// The poller fetch requests use too (feedRoutes); in a cluster it
 	// publishes its polls to the other replicas.
-	poller := s.feeds.poller
-	share := s.shareFeeds(ctx, m, poller)
-	close(s.feeds.ready)
-	for {
-		sources, claimsChanged := share.own(s.feeds.sources())
-		if len(sources) > 0 {
-			m.logger.Info("polling feeds", "feeds", len(sources))
-		}
-		runCtx, stop := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			sched := &feed.Scheduler{Poller: poller, Sources: sources, OnPoll: onPoll}
-			if err := sched.Run(runCtx); err != nil && runCtx.Err() == nil {
-				m.logger.Error("feed polling stopped", "error", err)
-			}
-		}()
-		select {
-		case <-ctx.Done():
-			stop()
-			<-done
-			return
-		case next := <-s.feeds.next:
-			stop()
-			<-done
-			s.feeds.current.Store(&next)
-		case <-claimsChanged: // this replica's share of the feeds changed
-			stop()
-			<-done
-		}
-	}
+	share := s.shareFeeds(ctx, m, s.feeds.Poller())
+	s.feeds.Run(ctx, share.own, onPoll, m.logger)
 }
 
 // observeFeeds adds the feeds' gauges to the metrics and a /healthz
 // warning for a feed failing for more than a day.
 func (s *services) observeFeeds(m *Main) {
-	sources := m.config.FeedSources()
-	s.feeds.current.Store(&sources)
-	s.feeds.next = make(chan []feed.Source, 1)
-	s.feeds.poller = m.newPoller(s.db)
-	s.feeds.ready = make(chan struct{})
+	s.feeds = app.NewFeeds(m.newPoller(s.db), m.config.FeedSources())
 	lastOK := s.metrics.Gauge("digestbot_feed_last_success_timestamp_seconds", "When each feed last answered (200 or 304).", "feed")
 	failures := s.metrics.Gauge("digestbot_feed_consecutive_failures", "Polls of each feed that failed in a row (0 when its last poll succeeded).", "feed")
 	nextPoll := s.metrics.Gauge("digestbot_feed_next_poll_timestamp_seconds", "When each feed is polled next.", "feed")
@@ -429,7 +344,7 @@ func (s *services) observeFeeds(m *Main) {
 		if err != nil {
 			return
 		}
-		for _, src := range s.feeds.sources() {
+		for _, src := range s.feeds.Sources() {
 			st := states[src.Name]
 			if !st.LastSuccess.IsZero() {
 				lastOK.Set(float64(st.LastSuccess.Unix()), src.Name)
@@ -446,7 +361,7 @@ func (s *services) observeFeeds(m *Main) {
 			return err
 		}
 		var bad []error
-		for _, src := range s.feeds.sources() {
+		for _, src := range s.feeds.Sources() {
 			st := states[src.Name]
 			if d := st.FailingFor(m.Now()); d > feedFailureWarning {
 				bad = append(bad, fmt.Errorf("feed %s failing for %s: %s", src.Name, d.Round(time.Minute), st.LastError))

@@ -29,7 +29,7 @@ const feedsFailedHeader = "X-Digestbot-Feeds-Failed"
 func (s *services) feedRoutes(mux *http.ServeMux, m *Main, guard func(http.HandlerFunc) http.HandlerFunc) {
 	mux.HandleFunc("POST /-/fetch", guard(func(w http.ResponseWriter, r *http.Request) {
 		names := r.URL.Query()["feed"]
-		sources := s.feeds.sources()
+		sources := s.feeds.Sources()
 		if len(names) > 0 {
 			var picked []feed.Source
 			for _, n := range names {
@@ -47,11 +47,11 @@ func (s *services) feedRoutes(mux *http.ServeMux, m *Main, guard func(http.Handl
 			return
 		}
 		select {
-		case <-s.feeds.ready:
+		case <-s.feeds.Ready():
 		case <-r.Context().Done():
 			return
 		}
-		reports := feed.PollAll(r.Context(), s.feeds.poller, sources, 4)
+		reports := feed.PollAll(r.Context(), s.feeds.Poller(), sources, 4)
 		s.loaded(r.Context(), m, reports...)
 		var body strings.Builder
 		failed := printFeedReports(&body, reports, r.URL.Query().Get("json") != "")
@@ -66,7 +66,7 @@ func (s *services) feedRoutes(mux *http.ServeMux, m *Main, guard func(http.Handl
 			return
 		}
 		var body strings.Builder
-		if err := printFeedStates(&body, s.feeds.sources(), states, m.Now(), m.config.Location(), r.URL.Query().Get("json") != ""); err != nil {
+		if err := printFeedStates(&body, s.feeds.Sources(), states, m.Now(), m.config.Location(), r.URL.Query().Get("json") != ""); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}

@@ -33,7 +33,7 @@ type services struct {
 	metrics *observe.Registry
 	health  *observe.Health
 	started time.Time
-	feeds   feedRunner // the feeds polled (feeds.go)
+	feeds   *app.Feeds // the feeds polled (feeds.go); nil before setUpObservability
 }
 
 // newScheduler builds a scheduler for the digests of cfg.
@@ -77,7 +77,7 @@ func (s *services) reloaded(m *Main) *digest.Scheduler {
 		return nil
 	}
 	m.level.Set(cfg.LogLevel())
-	s.feeds.reload(cfg.FeedSources())
+	s.feeds.Reload(cfg.FeedSources())
 	m.logger.Info("configuration reloaded", "config", m.configPath, "digests", len(cfg.DigestJobs()))
 	return next
 }
