@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/internal/testenv/etcdtest"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -50,7 +51,7 @@ func (m *memFeedStore) PutFeedState(_ context.Context, name string, v []byte) er
 // stored by one reaches the other's store with the feed's state; when one
 // dies the other claims its feed.
 func TestFeedsClaimedAndShared(t *testing.T) {
-	te := startEtcd(t)
+	te := etcdtest.Start(t)
 	a, b := join(t, te, "a"), join(t, te, "b")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/digest"
+	"github.com/digestbot/digestbot/internal/testenv/etcdtest"
 )
 
 const testLease = 2 * time.Second
 
-func join(t testing.TB, te *testEtcd, name string) *Node {
+func join(t testing.TB, te *etcdtest.Etcd, name string) *Node {
 	t.Helper()
 	n, err := Join(Options{Name: name, Endpoints: []string{te.URL}, Prefix: "/t/", Lease: testLease})
 	if err != nil {
@@ -65,7 +66,7 @@ func (p *countingPoster) count() int {
 }
 
 func TestFenceRefusesAfterLeaseLoss(t *testing.T) {
-	te := startEtcd(t)
+	te := etcdtest.Start(t)
 	a := join(t, te, "a")
 	p := &countingPoster{}
 	fp := a.Fenced(p)
@@ -93,15 +94,15 @@ func TestFenceRefusesAfterLeaseLoss(t *testing.T) {
 }
 
 func TestEtcdDownThenBack(t *testing.T) {
-	te := startEtcd(t)
-	px := newCutProxy(t, strings.TrimPrefix(te.URL, "http://"))
+	te := etcdtest.Start(t)
+	px := etcdtest.NewCutProxy(t, strings.TrimPrefix(te.URL, "http://"))
 	a, err := Join(Options{Name: "a", Endpoints: []string{px.URL()}, Prefix: "/t/", Lease: testLease})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
 	waitFor(t, 10*time.Second, func() bool { return a.Status().Up }, "a gets a lease")
-	px.cut()
+	px.Cut()
 	waitFor(t, 3*testLease, func() bool { return !a.Status().Up }, "a reports its lease lost")
 	if st := a.Status(); st.Why == "" {
 		t.Error("no reason given while down")
@@ -109,12 +110,12 @@ func TestEtcdDownThenBack(t *testing.T) {
 	if _, _, err := a.Fence(context.Background()); !errors.Is(err, ErrNoLease) {
 		t.Errorf("fence while etcd is unreachable: %v", err)
 	}
-	px.restore()
+	px.Restore()
 	waitFor(t, 10*time.Second, func() bool { return a.Status().Up }, "a is up again after etcd returns")
 }
 
 func TestLeadOneAtATime(t *testing.T) {
-	te := startEtcd(t)
+	te := etcdtest.Start(t)
 	var running, most, turns atomic.Int32
 	leaders := make(chan string, 10)
 	var nodes []*Node

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/digest"
+	"github.com/digestbot/digestbot/internal/testenv/etcdtest"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -82,7 +83,7 @@ func scheduler(t testing.TB, n *Node, p digest.Poster) *digest.Scheduler {
 // TestRacingSchedulersPostOnce: two replicas tick the same slot at once
 // (as two leaders would, one of them stale): each message is created once.
 func TestRacingSchedulersPostOnce(t *testing.T) {
-	te := startEtcd(t)
+	te := etcdtest.Start(t)
 	a, b := join(t, te, "a"), join(t, te, "b")
 	ch := &channelLog{}
 	sa, sb := scheduler(t, a, ch), scheduler(t, b, ch)
@@ -145,7 +146,7 @@ func checkOnce(t testing.TB, ch *channelLog, want int) {
 // expires another replica posts the rest — nothing twice, nothing missed.
 // The dead replica, woken up, records nothing.
 func TestClaimerDiesMidPost(t *testing.T) {
-	te := startEtcd(t)
+	te := etcdtest.Start(t)
 	a, b := join(t, te, "a"), join(t, te, "b")
 	ch := &channelLog{}
 	posted := 0
@@ -207,7 +208,7 @@ func (m memMarks) SetChannelSeq(_ context.Context, ch string, seq uint64) error 
 
 // TestInspect reports the members, the leader and the claims.
 func TestInspect(t *testing.T) {
-	te := startEtcd(t)
+	te := etcdtest.Start(t)
 	a, _ := join(t, te, "a"), join(t, te, "b")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -234,7 +235,7 @@ func TestInspect(t *testing.T) {
 // three messages: the read of the last run, the claim, a fence and a
 // record per message, the finish and the prune check.
 func TestRoundTripsPerDigest(t *testing.T) {
-	te := startEtcd(t)
+	te := etcdtest.Start(t)
 	a := join(t, te, "a")
 	ch := &channelLog{}
 	s := scheduler(t, a, ch)
@@ -257,7 +258,7 @@ func TestRoundTripsPerDigest(t *testing.T) {
 // TestEtcdMemberLost: a three-member etcd cluster loses one member while a
 // replica is posting a run; the replica keeps its lease and finishes.
 func TestEtcdMemberLost(t *testing.T) {
-	members := startEtcdCluster(t, 3)
+	members := etcdtest.StartCluster(t, 3)
 	var eps []string
 	for _, m := range members {
 		eps = append(eps, m.Clients[0].Addr().String())

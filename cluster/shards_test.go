@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/digestbot/digestbot/internal/testenv/etcdtest"
 )
 
 // shardHost records which shards a replica holds and when each opened.
@@ -41,7 +43,7 @@ func (h *shardHost) held() int {
 // identifying at most once per 5 s (max_concurrency 1); when one dies, the
 // other holds both within the lease and one identify window.
 func TestShardsSharedAndTakenOver(t *testing.T) {
-	te := startEtcd(t)
+	te := etcdtest.Start(t)
 	a, b := join(t, te, "a"), join(t, te, "b")
 	var opened []time.Time
 	var omu sync.Mutex

@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/internal/apperr"
+	"github.com/digestbot/digestbot/internal/testenv/etcdtest"
 )
 
 // TestStateSharedByReplicas: a value one replica stores is found by
 // another; a missing one is NotFound.
 func TestStateSharedByReplicas(t *testing.T) {
-	te := startEtcd(t)
+	te := etcdtest.Start(t)
 	a, b := join(t, te, "a"), join(t, te, "b")
 	ctx := context.Background()
 	now := time.Date(2024, 7, 3, 8, 0, 0, 0, time.UTC)

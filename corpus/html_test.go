@@ -23,6 +23,8 @@ func TestHTMLText(t *testing.T) {
 		{"empty", "", ""},
 		{"unclosed", "<p>Open <b>bold", "Open bold"},
 		{"comment", "<!-- hi --><p>Text</p>", "Text"},
+		{"invalid UTF-8 in markup", "<b>\x80</b> y", "\uFFFD y"},
+		{"invalid UTF-8 in a broken entity", "x &\x80mp;amp; y", "x &\uFFFDmp;amp; y"},
 	}
 	for _, c := range cases {
 		if got := HTMLText(c.in); got != c.want {

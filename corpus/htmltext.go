@@ -25,6 +25,9 @@ import (
 // without any markup is taken as plain text: its blank lines separate
 // paragraphs and its entities are decoded.
 func HTMLText(fragment string) string {
+	// The HTML tokenizer passes bytes that are not UTF-8 through, and feed
+	// parsers can hand them over (found by FuzzItems).
+	fragment = strings.ToValidUTF8(fragment, "\uFFFD")
 	if !looksLikeHTML(fragment) {
 		return plainParagraphs(html.UnescapeString(fragment))
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/digestbot/digestbot/internal/fakediscord"
 	"github.com/digestbot/digestbot/internal/testenv"
+	"github.com/digestbot/digestbot/internal/testenv/etcdtest"
 )
 
 // TestClusterShards: two replicas share the two gateway shards the fake
@@ -25,7 +26,7 @@ func TestClusterShards(t *testing.T) {
 	const g0, g1 = "1000000000008388608", "1000000000004194304"
 	work := t.TempDir()
 	bin := buildDigestbot(t, work)
-	etcd := startEtcd(t)
+	etcd := etcdtest.Start(t).Addr()
 	fake := fakediscord.StartT(t, fakediscord.Options{Shards: 2, MaxConcurrency: 2, Guilds: []fakediscord.Guild{
 		{ID: g0, Name: "a", Channels: []fakediscord.Channel{{ID: "1000000000000000210", Name: "a"}}},
 		{ID: g1, Name: "b", Channels: []fakediscord.Channel{{ID: "1000000000000000211", Name: "b"}}},

@@ -70,7 +70,7 @@
 //     closed with 4000 and recorded (topics/gateway#resuming).
 //   - The first heartbeat waits interval × jitter: sent at once on three
 //     connections in a row is recorded; HeartbeatJitters reports each
-//     connection's. A connection without a heartbeat for the interval plus
+//     connection's. A connection without a heartbeat for two intervals and
 //     2 s is closed with 4000, resumable (topics/gateway#heartbeat-interval).
 //   - 429s as documented per scope: "global" with only Retry-After,
 //     X-RateLimit-Global and X-RateLimit-Scope; "shared" not counted

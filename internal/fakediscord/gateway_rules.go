@@ -118,7 +118,8 @@ func (f *Server) heartbeatLocked(c *wsConn) {
 // watchHeartbeats closes a connection whose heartbeats stop: "If your app
 // fails to send a heartbeat event in time, your connection will be closed
 // and you will be forced to Resume" (topics/gateway#heartbeat-interval).
-// The session stays resumable. heartbeatSlack allows for a loaded machine.
+// The session stays resumable. Discord's tolerance is not documented: the
+// fake allows two intervals and heartbeatSlack (a loaded test machine).
 func (f *Server) watchHeartbeats(c *wsConn) {
 	defer f.wg.Done()
 	interval := f.opts.HeartbeatInterval
@@ -137,7 +138,7 @@ func (f *Server) watchHeartbeats(c *wsConn) {
 		if last.IsZero() {
 			last = c.hello
 		}
-		if late := time.Since(last); late > interval+heartbeatSlack && !c.serverClosed {
+		if late := time.Since(last); late > 2*interval+heartbeatSlack && !c.serverClosed {
 			f.closeLocked(c, CloseUnknownError, fmt.Sprintf("No heartbeat for %v (interval %v): resume.", late.Round(time.Millisecond), interval))
 			f.notifyLocked()
 		}
