@@ -67,21 +67,7 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := ParseConfig("c.yaml", []byte(c.yaml), env(nil))
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
-				}
-			}
-			// No Go leaks into what the operator reads.
-			for _, leak := range []string{"main.", "strconv", "unmarshal", "!!", "int64", "time.Duration", "[]string"} {
-				if strings.Contains(err.Error(), leak) {
-					t.Errorf("error %q shows Go's %q", err, leak)
-				}
-			}
+			wantConfigError(t, c.yaml, c.want)
 		})
 	}
 }
@@ -151,5 +137,25 @@ func TestCheckConfigPrintsSchedules(t *testing.T) {
 	}
 	if _, _, err := run(t, t.TempDir(), "check-config", "nonexistent.yaml"); err == nil {
 		t.Error("a missing file passed")
+	}
+}
+
+// wantConfigError checks that yaml is refused with an error holding every
+// string of want, in the file's terms: no Go type or package shows.
+func wantConfigError(t *testing.T, yaml string, want []string) {
+	t.Helper()
+	_, err := ParseConfig("c.yaml", []byte(yaml), env(nil))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not contain %q", err, w)
+		}
+	}
+	for _, leak := range []string{"main.", "strconv", "unmarshal", "!!", "int64", "time.Duration", "[]string"} {
+		if strings.Contains(err.Error(), leak) {
+			t.Errorf("error %q shows Go's %q", err, leak)
+		}
 	}
 }

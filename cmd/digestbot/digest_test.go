@@ -220,15 +220,7 @@ func TestDigestConfigErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := ParseConfig("c.yaml", []byte(c.yaml), env(nil))
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
-				}
-			}
+			wantConfigError(t, c.yaml, c.want)
 		})
 	}
 	c, err := ParseConfig("c.yaml", []byte(digestsConfig), env(nil))
