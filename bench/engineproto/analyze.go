@@ -32,6 +32,14 @@ type analyzer struct {
 // stemmer is bleve's Snowball English stemmer, the one search uses.
 var stemmer = en.NewEnglishStemmerFilter()
 
+// maxWords is how many distinct words an analyzer remembers, by default,
+// before its owner replaces it (at a batch boundary): a bound on its
+// memory when the vocabulary keeps growing (names, numbers).
+const maxWords = 1 << 17
+
+// words is how many distinct words the analyzer remembers.
+func (a *analyzer) words() int { return a.surface.n }
+
 func newAnalyzer() *analyzer {
 	return &analyzer{surface: newWordTable(), ids: map[string]int32{}}
 }

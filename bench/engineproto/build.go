@@ -43,6 +43,8 @@ func splitArticle(data []byte) (titleText, bodyText []byte) {
 type buildOptions struct {
 	workers int
 	batch   int
+	// maxWords bounds each builder's word cache (0: the default).
+	maxWords int
 	// segmentsDone, if set, is called when every segment is written,
 	// before the merge.
 	segmentsDone func()
@@ -76,7 +78,7 @@ func build(ctx context.Context, root string, paths []string, out, tmpDir string,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if errs[w] = buildBatches(next, root, paths, segPaths, opts.batch); errs[w] != nil {
+			if errs[w] = buildBatches(next, root, paths, segPaths, opts); errs[w] != nil {
 				cancel()
 				for range next {
 				}
@@ -102,8 +104,12 @@ func build(ctx context.Context, root string, paths []string, out, tmpDir string,
 }
 
 // buildBatches builds the batches it receives from next into segments.
-func buildBatches(next <-chan int, root string, paths, segPaths []string, batch int) error {
-	b := newSegBuilder()
+func buildBatches(next <-chan int, root string, paths, segPaths []string, opts buildOptions) error {
+	batch := opts.batch
+	if opts.maxWords <= 0 {
+		opts.maxWords = maxWords
+	}
+	b := newSegBuilder(opts.maxWords)
 	var buf []byte
 	for i := range next {
 		lo, hi := i*batch, min((i+1)*batch, len(paths))

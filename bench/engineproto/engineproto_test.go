@@ -84,7 +84,7 @@ func TestBuildIndependentOfBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, o := range []buildOptions{{workers: 2, batch: 7}, {workers: 3, batch: 1}, {workers: 2, batch: 60}} {
+	for _, o := range []buildOptions{{workers: 2, batch: 7}, {workers: 3, batch: 1}, {workers: 2, batch: 60}, {workers: 2, batch: 5, maxWords: 50}} {
 		many, err := os.ReadFile(buildIndex(t, dir, o))
 		if err != nil {
 			t.Fatal(err)

@@ -7,6 +7,9 @@
 //	engineproto ref     -db DIGESTBOT.DB -queries Q.txt -hits ref.txt
 //	engineproto overlap -a hits.txt -b ref.txt
 //	engineproto check   -dir CORPUS -n 500
+//	engineproto report  -work OUT [-src SEARCH_SH_WORK]
+//
+// run.sh runs them all beside FTS5.
 //
 // See README.md for the design and the numbers.
 package main
@@ -31,7 +34,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: engineproto build|query|ref|overlap|check [flags]")
+		fmt.Fprintln(os.Stderr, "usage: engineproto build|query|ref|overlap|check|report [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -47,6 +50,8 @@ func main() {
 		err = overlapCmd(args)
 	case "check":
 		err = checkCmd(args)
+	case "report":
+		err = reportCmd(args)
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -78,6 +83,7 @@ func buildCmd(args []string) error {
 	batch := fs.Int("batch", 2000, "documents per segment")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "segment builders in parallel")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile here")
+	memprofile := fs.String("memprofile", "", "write a heap profile here when the segments are built")
 	fs.Parse(args)
 	if *dir == "" || *out == "" || *batch < 1 || *workers < 1 {
 		return errors.New("build needs -dir, -index, a positive -batch and -workers")
@@ -98,7 +104,15 @@ func buildCmd(args []string) error {
 	}
 	defer os.RemoveAll(tmp)
 	var segTime time.Duration
-	err = build(context.Background(), *dir, paths, *out, tmp, buildOptions{workers: *workers, batch: *batch, segmentsDone: func() { segTime = time.Since(start) }})
+	err = build(context.Background(), *dir, paths, *out, tmp, buildOptions{workers: *workers, batch: *batch, segmentsDone: func() {
+		segTime = time.Since(start)
+		if *memprofile != "" {
+			if f, err := os.Create(*memprofile); err == nil {
+				pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
+			}
+		}
+	}})
 	if err != nil {
 		return err
 	}

@@ -23,16 +23,23 @@ type doc struct {
 }
 
 // segBuilder builds the inverted index of one batch of documents in
-// memory and writes it as a segment file. It keeps its analyzer (and so
-// its stem cache) and its buffers from batch to batch: its memory is
-// bounded by the batch size and the vocabulary, not by the corpus.
+// memory and writes it as a segment file. Terms get batch-local ids, so
+// its arrays are sized by the batch's vocabulary; its analyzer's word
+// cache lives from batch to batch up to maxWords words. Its memory is
+// bounded by the batch size, not by the corpus or its vocabulary.
 type segBuilder struct {
-	an *analyzer
-	// post[f][id] is term id's postings in field f for this batch:
+	an       *analyzer
+	maxWords int
+	// gen numbers the batches; stamp[t] == gen when the analyzer's term
+	// t has the local id local[t] in this batch.
+	gen          uint32
+	stamp        []uint32
+	local, terms []int32 // analyzer term → local id; local id → analyzer term
+	// post[f][l] is local term l's postings in field f for this batch:
 	// uvarint doc-id delta, uvarint term frequency. The first delta is
 	// from 0, so it is the absolute doc id.
 	post    [2][][]byte
-	last    [2][]uint32 // last doc id appended per term
+	last    [2][]uint32 // last doc id appended per local term
 	df      [2][]uint32
 	tf      []uint32 // frequencies within the current field
 	touched []int32
@@ -41,12 +48,23 @@ type segBuilder struct {
 	base    uint32
 }
 
-func newSegBuilder() *segBuilder { return &segBuilder{an: newAnalyzer()} }
+func newSegBuilder(maxWords int) *segBuilder {
+	return &segBuilder{an: newAnalyzer(), maxWords: maxWords, gen: 1}
+}
 
-// grow makes room for term ids up to the analyzer's vocabulary.
-func (b *segBuilder) grow() {
-	n := len(b.an.terms)
-	for len(b.tf) < n {
+// localID returns the batch-local id of the analyzer's term t.
+func (b *segBuilder) localID(t int32) int32 {
+	for int(t) >= len(b.stamp) {
+		b.stamp = append(b.stamp, 0)
+		b.local = append(b.local, 0)
+	}
+	if b.stamp[t] == b.gen {
+		return b.local[t]
+	}
+	l := int32(len(b.terms))
+	b.stamp[t], b.local[t] = b.gen, l
+	b.terms = append(b.terms, t)
+	if int(l) >= len(b.tf) {
 		b.tf = append(b.tf, 0)
 		for f := range b.post {
 			b.post[f] = append(b.post[f], nil)
@@ -54,6 +72,7 @@ func (b *segBuilder) grow() {
 			b.df[f] = append(b.df[f], 0)
 		}
 	}
+	return l
 }
 
 // add indexes d as doc id.
@@ -62,26 +81,44 @@ func (b *segBuilder) add(id uint32, d doc) {
 	for f, text := range [2][]byte{d.title, d.body} {
 		n := uint32(0)
 		b.an.analyze(text, func(t int32) {
-			if int(t) >= len(b.tf) {
-				b.grow()
+			l := b.localID(t)
+			if b.tf[l] == 0 {
+				b.touched = append(b.touched, l)
 			}
-			if b.tf[t] == 0 {
-				b.touched = append(b.touched, t)
-			}
-			b.tf[t]++
+			b.tf[l]++
 			n++
 		})
-		for _, t := range b.touched {
-			p := b.post[f][t]
-			p = binary.AppendUvarint(p, uint64(id-b.last[f][t]))
-			p = binary.AppendUvarint(p, uint64(b.tf[t]))
-			b.post[f][t] = p
-			b.last[f][t] = id
-			b.df[f][t]++
-			b.tf[t] = 0
+		for _, l := range b.touched {
+			p := b.post[f][l]
+			p = binary.AppendUvarint(p, uint64(id-b.last[f][l]))
+			p = binary.AppendUvarint(p, uint64(b.tf[l]))
+			b.post[f][l] = p
+			b.last[f][l] = id
+			b.df[f][l]++
+			b.tf[l] = 0
 		}
 		b.touched = b.touched[:0]
 		b.lens = append(b.lens, n)
+	}
+}
+
+// reset readies the builder for the next batch.
+func (b *segBuilder) reset() {
+	for l := range b.terms {
+		for f := range b.post {
+			if cap(b.post[f][l]) > 1<<16 {
+				b.post[f][l] = nil // a rare long list: do not keep its memory
+			}
+			b.post[f][l] = b.post[f][l][:0]
+			b.df[f][l], b.last[f][l] = 0, 0
+		}
+	}
+	b.terms = b.terms[:0]
+	b.keys, b.lens = b.keys[:0], b.lens[:0]
+	b.gen++
+	if b.an.words() >= b.maxWords {
+		b.an = newAnalyzer()
+		b.stamp, b.local = nil, nil
 	}
 }
 
@@ -111,17 +148,15 @@ func (b *segBuilder) write(path string) error {
 		w.Write(tmp)
 		w.WriteString(key)
 	}
-	var ids []int32
-	for t := range b.tf {
-		if b.df[title][t] > 0 || b.df[body][t] > 0 {
-			ids = append(ids, int32(t))
-		}
+	ids := make([]int32, len(b.terms))
+	for l := range ids {
+		ids[l] = int32(l)
 	}
-	terms := b.an.terms
-	sort.Slice(ids, func(i, j int) bool { return terms[ids[i]] < terms[ids[j]] })
+	name := func(l int32) string { return b.an.terms[b.terms[l]] }
+	sort.Slice(ids, func(i, j int) bool { return name(ids[i]) < name(ids[j]) })
 	for _, t := range ids {
-		tmp = binary.AppendUvarint(tmp[:0], uint64(len(terms[t])))
-		tmp = append(tmp, terms[t]...)
+		tmp = binary.AppendUvarint(tmp[:0], uint64(len(name(t))))
+		tmp = append(tmp, name(t)...)
 		for fl := range b.post {
 			tmp = binary.AppendUvarint(tmp, uint64(b.df[fl][t]))
 			tmp = binary.AppendUvarint(tmp, uint64(b.last[fl][t]))
@@ -130,8 +165,6 @@ func (b *segBuilder) write(path string) error {
 		w.Write(tmp)
 		for fl := range b.post {
 			w.Write(b.post[fl][t])
-			b.post[fl][t] = b.post[fl][t][:0]
-			b.df[fl][t], b.last[fl][t] = 0, 0
 		}
 	}
 	if err := w.Flush(); err != nil {
@@ -146,7 +179,7 @@ func (b *segBuilder) write(path string) error {
 		f.Close()
 		return fmt.Errorf("segment: %w", err)
 	}
-	b.keys, b.lens = b.keys[:0], b.lens[:0]
+	b.reset()
 	return f.Close()
 }
 
