@@ -50,12 +50,12 @@ func reportCmd(args []string) error {
 	mb := func(n float64) string { return fmt.Sprintf("%.0f MB", n/1e6) }
 	ms := func(s float64) string { return fmt.Sprintf("%.2f ms", s*1e3) }
 	fmt.Printf("%d documents, %d terms (prototype: batch %d, %d builders)\n", b.Docs, b.Terms, b.Batch, b.Workers)
-	fmt.Printf("%-22s%-34s %-16s %s\n", "", "prototype", "FTS5", "digestbot (bbolt + bleve, SRC)")
+	fmt.Printf("%-22s%-34s %-20s %s\n", "", "prototype", "FTS5", "digestbot (bbolt + bleve, SRC)")
 	row := func(name, proto, fts, db string) {
 		if !haveD {
 			db = "–"
 		}
-		fmt.Printf("%-22s%-34s %-16s %s\n", name, proto, fts, db)
+		fmt.Printf("%-22s%-34s %-20s %s\n", name, proto, fts, db)
 	}
 	row("load wall", fmt.Sprintf("%.2f s (%.2fx FTS5)", b.Seconds, b.Seconds/ftsLoad[0]), fmt.Sprintf("%.2f s", ftsLoad[0]),
 		fmt.Sprintf("%.1f s (store %.1f + index %.1f)", d.Total, d.Store, d.Total-d.Store))
