@@ -102,6 +102,21 @@ type bruteDoc struct {
 	lens [2]int
 }
 
+// bruteStats returns the average field lengths and the document
+// frequencies of the terms per field.
+func bruteStats(docs []bruteDoc) (avg [2]float64, df [2]map[string]int) {
+	df = [2]map[string]int{{}, {}}
+	for _, d := range docs {
+		for f := range 2 {
+			avg[f] += float64(d.lens[f]) / float64(len(docs))
+			for term := range d.tf[f] {
+				df[f][term]++
+			}
+		}
+	}
+	return avg, df
+}
+
 // bruteSearch scores every document against the query, straight from
 // the text: the reference the index must agree with.
 func bruteSearch(docs []bruteDoc, q string, mode scoring, limit int) (top []hit, total int, anyWords bool) {
@@ -111,16 +126,7 @@ func bruteSearch(docs []bruteDoc, q string, mode scoring, limit int) (top []hit,
 	if len(terms) == 0 {
 		return nil, 0, false
 	}
-	var avg [2]float64
-	df := [2]map[string]int{{}, {}}
-	for _, d := range docs {
-		for f := range 2 {
-			avg[f] += float64(d.lens[f]) / float64(len(docs))
-			for term := range d.tf[f] {
-				df[f][term]++
-			}
-		}
-	}
+	avg, df := bruteStats(docs)
 	score := func(d bruteDoc, term string) (float64, bool) {
 		var sc float64
 		found := 0

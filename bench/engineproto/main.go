@@ -159,6 +159,9 @@ func queryCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	if len(qs) == 0 {
+		return fmt.Errorf("%s: no queries", *qpath)
+	}
 	start := time.Now()
 	ix, err := openIndex(*path)
 	if err != nil {
@@ -180,31 +183,10 @@ func queryCmd(args []string) error {
 	}
 	var lines []string
 	for run := range max(*runs, 1) {
-		lat := make([]float64, len(qs))
-		empty, anyW := 0, 0
-		lines = lines[:0]
-		t0 := time.Now()
-		for i, q := range qs {
-			t := time.Now()
-			top, total, anyWords := s.search(q, 10)
-			lat[i] = time.Since(t).Seconds()
-			if total == 0 {
-				empty++
-			}
-			if anyWords {
-				anyW++
-			}
-			keys := make([]string, len(top))
-			for j, h := range top {
-				keys[j] = filepath.Base(ix.key(h.doc))
-			}
-			lines = append(lines, strings.Join(keys, " "))
-		}
-		total := time.Since(t0).Seconds()
-		if run == 0 || total < r.Total {
-			sort.Float64s(lat)
-			r.Total, r.Median, r.P99, r.Max = total, lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)], lat[len(lat)-1]
-			r.Empty, r.AnyWords = empty, anyW
+		one, l := runQueries(s, qs)
+		if run == 0 || one.Total < r.Total {
+			r.Total, r.Median, r.P99, r.Max, r.Empty, r.AnyWords = one.Total, one.Median, one.P99, one.Max, one.Empty, one.AnyWords
+			lines = l
 		}
 	}
 	stop()
@@ -215,6 +197,35 @@ func queryCmd(args []string) error {
 		}
 	}
 	return writeJSON(*res, r)
+}
+
+// runQueries answers qs once, timing each, and returns the timings and
+// each query's top 10 file names.
+func runQueries(s *searcher, qs []string) (QueryResult, []string) {
+	var r QueryResult
+	lat := make([]float64, len(qs))
+	lines := make([]string, len(qs))
+	t0 := time.Now()
+	for i, q := range qs {
+		t := time.Now()
+		top, total, anyWords := s.search(q, 10)
+		lat[i] = time.Since(t).Seconds()
+		if total == 0 {
+			r.Empty++
+		}
+		if anyWords {
+			r.AnyWords++
+		}
+		keys := make([]string, len(top))
+		for j, h := range top {
+			keys[j] = filepath.Base(s.ix.key(h.doc))
+		}
+		lines[i] = strings.Join(keys, " ")
+	}
+	r.Total = time.Since(t0).Seconds()
+	sort.Float64s(lat)
+	r.Median, r.P99, r.Max = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)], lat[len(lat)-1]
+	return r, lines
 }
 
 func readLines(path string) ([]string, error) {

@@ -9,12 +9,6 @@ import (
 	"sort"
 )
 
-// Fields of a document.
-const (
-	title = 0
-	body  = 1
-)
-
 // doc is one document to index: its key (what a hit names) and its two
 // fields.
 type doc struct {
@@ -223,7 +217,10 @@ func (s *segReader) eachDoc(fn func(titleLen, bodyLen uint32, key []byte) error)
 		if err1 != nil || err2 != nil || err3 != nil || kl > 1<<16 {
 			return fmt.Errorf("segment: bad document %d", i)
 		}
-		key = append(key[:0], make([]byte, kl)...)
+		if cap(key) < int(kl) {
+			key = make([]byte, kl)
+		}
+		key = key[:kl]
 		if _, err := io.ReadFull(s.r, key); err != nil {
 			return fmt.Errorf("segment: %w", err)
 		}
