@@ -120,7 +120,7 @@ func bruteStats(docs []bruteDoc) (avg [2]float64, df [2]map[string]int) {
 // bruteSearch scores every document against the query, straight from
 // the text: the reference the index must agree with.
 func bruteSearch(docs []bruteDoc, q string, mode scoring, limit int) (top []hit, total int, anyWords bool) {
-	terms := queryTerms(q)
+	terms := analyzeTerms(q)
 	slices.Sort(terms)
 	terms = slices.Compact(terms)
 	if len(terms) == 0 {

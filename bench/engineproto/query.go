@@ -52,6 +52,7 @@ type unitList struct {
 // searcher serves one goroutine.
 type searcher struct {
 	ix     *index
+	an     *analyzer
 	mode   scoring
 	fields [2][]posting
 	units  []unitList
@@ -62,7 +63,11 @@ type searcher struct {
 // words, or when none has them all, those with any. Postings are decoded
 // whole, but scored only for the documents that qualify.
 func (s *searcher) search(q string, limit int) (top []hit, total int, anyWords bool) {
-	terms := queryTerms(q)
+	if s.an == nil || s.an.words() >= maxWords {
+		s.an = newAnalyzer()
+	}
+	var terms []string
+	s.an.analyze([]byte(q), func(id int32) { terms = append(terms, s.an.terms[id]) })
 	slices.Sort(terms)
 	terms = slices.Compact(terms)
 	if len(terms) == 0 {

@@ -119,11 +119,11 @@ func (b *segBuilder) reset() {
 // Segment file: a header, the documents, then the terms in order, each
 // with its two fields' postings.
 //
-//	header   "SEG1" base:u32 docs:u32 terms:u32 dictOffset:u64
+//	header   "SEG1" base:u32 docs:u32 terms:u32
 //	docs     per doc: titleLen, bodyLen, keyLen uvarints, key bytes
 //	terms    per term: len uvarint, term; per field: df, last, bytes
 //	         uvarints, then the postings bytes
-const segHeader = 24
+const segHeader = 16
 
 // write writes the batch to path and resets the builder for the next.
 func (b *segBuilder) write(path string) error {
