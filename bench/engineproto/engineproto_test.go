@@ -68,6 +68,11 @@ func buildIndex(t *testing.T, dir string, opts buildOptions) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return buildPaths(t, dir, paths, opts)
+}
+
+func buildPaths(t *testing.T, dir string, paths []string, opts buildOptions) string {
+	t.Helper()
 	tmp := t.TempDir()
 	out := filepath.Join(tmp, "ix")
 	if err := build(context.Background(), dir, paths, out, tmp, opts); err != nil {
@@ -205,7 +210,7 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 	g := synth.New(1, 2000)
 	queries := append(g.Queries(2, 60, 20, 600), "number 7", "nosuchword", "the", "nosuchword "+g.Vocab()[30])
 	for _, mode := range []scoring{bleveBM25, plainBM25} {
-		s := &searcher{ix: ix, mode: mode}
+		s := newSearcher(mode, ix)
 		anyCount := 0
 		for _, q := range queries {
 			got, gotTotal, gotAny := s.search(q, 10)
@@ -227,6 +232,43 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 		}
 		if anyCount == 0 {
 			t.Errorf("mode %d: no query fell back to any word: the test does not cover it", mode)
+		}
+	}
+}
+
+// An index in parts answers as the one index of their documents does.
+func TestPartsAnswerAsOneIndex(t *testing.T) {
+	dir := writeCorpus(t, 200)
+	paths, err := corpusFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := buildOptions{workers: 2, batch: 30}
+	open := func(paths []string) *index {
+		ix, err := openIndex(buildPaths(t, dir, paths, opts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ix.Close() })
+		return ix
+	}
+	one := open(paths)
+	parts := []*index{open(paths[:70]), open(paths[70:71]), open(paths[71:])}
+	g := synth.New(1, 2000)
+	queries := append(g.Queries(3, 60, 20, 600), "number 70", "nosuchword "+g.Vocab()[30])
+	for _, mode := range []scoring{bleveBM25, plainBM25} {
+		a, b := newSearcher(mode, one), newSearcher(mode, parts...)
+		for _, q := range queries {
+			want, wantTotal, wantAny := a.search(q, 10)
+			got, gotTotal, gotAny := b.search(q, 10)
+			if gotTotal != wantTotal || gotAny != wantAny || len(got) != len(want) {
+				t.Fatalf("mode %d, %q: parts give %d hits (total %d, any %v), one index %d (total %d, any %v)", mode, q, len(got), gotTotal, gotAny, len(want), wantTotal, wantAny)
+			}
+			for i := range got {
+				if got[i].doc != want[i].doc || math.Abs(got[i].score-want[i].score) > 1e-9*want[i].score || b.key(got[i].doc) != a.key(want[i].doc) {
+					t.Errorf("mode %d, %q: hit %d is %v %s, want %v %s", mode, q, i, got[i], b.key(got[i].doc), want[i], a.key(want[i].doc))
+				}
+			}
 		}
 	}
 }

@@ -2,8 +2,8 @@
 // purpose-built segment builder reaches on bench/search.sh's corpus, beside
 // SQLite FTS5 and digestbot's bleve index. Nothing in the product uses it.
 //
-//	engineproto build   -dir CORPUS -index IX [-batch 2000 -workers 2] -out load.json
-//	engineproto query   -index IX -queries Q.txt -hits hits.txt -out query.json
+//	engineproto build   -dir CORPUS -index IX [-batch 2000 -workers 2 -first N -count M] -out load.json
+//	engineproto query   -index IX[,IX2…] -queries Q.txt -hits hits.txt -out query.json
 //	engineproto ref     -db DIGESTBOT.DB -queries Q.txt -hits ref.txt
 //	engineproto overlap -a hits.txt -b ref.txt
 //	engineproto check   -dir CORPUS -n 500
@@ -84,6 +84,8 @@ func buildCmd(args []string) error {
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "segment builders in parallel")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile here")
 	memprofile := fs.String("memprofile", "", "write a heap profile here when the segments are built")
+	first := fs.Int("first", 0, "index the corpus's files from this one (in name order)")
+	count := fs.Int("count", 0, "index this many files (0: all from -first)")
 	fs.Parse(args)
 	if *dir == "" || *out == "" || *batch < 1 || *workers < 1 {
 		return errors.New("build needs -dir, -index, a positive -batch and -workers")
@@ -97,6 +99,13 @@ func buildCmd(args []string) error {
 	paths, err := corpusFiles(*dir)
 	if err != nil {
 		return err
+	}
+	if *first < 0 || *first > len(paths) || *count < 0 {
+		return fmt.Errorf("-first %d -count %d: the corpus has %d files", *first, *count, len(paths))
+	}
+	paths = paths[*first:]
+	if *count > 0 {
+		paths = paths[:min(*count, len(paths))]
 	}
 	tmp, err := os.MkdirTemp(filepath.Dir(*out), "engineproto-")
 	if err != nil {
@@ -148,7 +157,7 @@ type QueryResult struct {
 
 func queryCmd(args []string) error {
 	fs := flag.NewFlagSet("query", flag.ExitOnError)
-	path := fs.String("index", "", "index file")
+	path := fs.String("index", "", "index file, or the files of its parts in doc order, comma-separated")
 	qpath := fs.String("queries", "", "queries file, one a line")
 	hitsOut := fs.String("hits", "", "write each query's top 10 keys here, a line each")
 	res := fs.String("out", "", "JSON result file")
@@ -164,19 +173,24 @@ func queryCmd(args []string) error {
 		return fmt.Errorf("%s: no queries", *qpath)
 	}
 	start := time.Now()
-	ix, err := openIndex(*path)
-	if err != nil {
-		return err
-	}
-	defer ix.Close()
-	s := &searcher{ix: ix}
+	var sc scoring
 	switch *mode {
 	case "bleve":
 	case "plain":
-		s.mode = plainBM25
+		sc = plainBM25
 	default:
 		return fmt.Errorf("unknown scoring %q", *mode)
 	}
+	var parts []*index
+	for _, p := range strings.Split(*path, ",") {
+		ix, err := openIndex(p)
+		if err != nil {
+			return err
+		}
+		defer ix.Close()
+		parts = append(parts, ix)
+	}
+	s := newSearcher(sc, parts...)
 	r := QueryResult{Queries: len(qs), Scoring: *mode, Open: time.Since(start).Seconds()}
 	stop, err := startProfile(*cpuprofile)
 	if err != nil {
@@ -223,7 +237,7 @@ func runQueries(s *searcher, qs []string) (QueryResult, []string) {
 		}
 		keys := make([]string, len(top))
 		for j, h := range top {
-			keys[j] = filepath.Base(s.ix.key(h.doc))
+			keys[j] = filepath.Base(s.key(h.doc))
 		}
 		lines[i] = strings.Join(keys, " ")
 	}

@@ -48,15 +48,55 @@ type unitList struct {
 	w     [2]float64
 }
 
-// searcher answers queries on an index; it reuses its buffers, so one
-// searcher serves one goroutine.
+// searcher answers queries on an index made of parts (segments of
+// consecutive documents), with BM25 statistics summed over the parts, as
+// one index of their documents would have them. Hits' doc ids run across
+// the parts in order. It reuses its buffers: one searcher serves one
+// goroutine.
 type searcher struct {
-	ix     *index
+	parts  []*index
+	base   []uint32 // first doc id of each part
+	docs   int
+	avg    [2]float64
 	an     *analyzer
 	mode   scoring
 	fields [2][]posting
 	units  []unitList
 	res    []hit
+	top    []hit
+}
+
+func newSearcher(mode scoring, parts ...*index) *searcher {
+	s := &searcher{parts: parts, mode: mode}
+	var sums [2]float64
+	for _, ix := range parts {
+		s.base = append(s.base, uint32(s.docs))
+		s.docs += ix.docs
+		for f := range 2 {
+			sums[f] += ix.avg[f] * float64(ix.docs)
+		}
+	}
+	for f := range 2 {
+		if s.docs > 0 {
+			s.avg[f] = sums[f] / float64(s.docs)
+		}
+	}
+	return s
+}
+
+// part returns the part holding doc id d, and d within it.
+func (s *searcher) part(d uint32) (*index, uint32) {
+	i := len(s.base) - 1
+	for i > 0 && s.base[i] > d {
+		i--
+	}
+	return s.parts[i], d - s.base[i]
+}
+
+// key returns doc id d's key.
+func (s *searcher) key(d uint32) string {
+	ix, d := s.part(d)
+	return ix.key(d)
 }
 
 // search returns the best limit documents for q: those with all its
@@ -73,36 +113,72 @@ func (s *searcher) search(q string, limit int) (top []hit, total int, anyWords b
 	if len(terms) == 0 {
 		return nil, 0, false
 	}
+	w := s.weights(terms)
+	for _, anyMode := range []bool{false, true} {
+		if anyMode && (total > 0 || len(terms) < 2) {
+			break
+		}
+		s.top = s.top[:0]
+		for i, ix := range s.parts {
+			res := s.searchPart(ix, terms, w, anyMode)
+			total += len(res)
+			for _, h := range topN(res, limit) {
+				s.top = append(s.top, hit{h.doc + s.base[i], h.score})
+			}
+		}
+		anyWords = anyMode
+	}
+	return topN(s.top, limit), total, anyWords
+}
+
+// weights returns each term's weight in each field: boost and idf over
+// all the parts.
+func (s *searcher) weights(terms []string) [][2]float64 {
+	w := make([][2]float64, len(terms))
+	n := float64(s.docs)
+	for i, t := range terms {
+		var df [2]float64
+		for _, ix := range s.parts {
+			if p, ok := ix.lookup(t); ok {
+				df[0], df[1] = df[0]+float64(p[0].df), df[1]+float64(p[1].df)
+			}
+		}
+		for f := range 2 {
+			idf := math.Log(1 + (n-df[f]+0.5)/(df[f]+0.5))
+			w[i][f] = boosts[f] * idf
+			if s.mode == bleveBM25 {
+				w[i][f] *= idf
+			}
+		}
+	}
+	return w
+}
+
+// searchPart returns the documents of one part with all the terms, or
+// with any.
+func (s *searcher) searchPart(ix *index, terms []string, w [][2]float64, anyMode bool) []hit {
 	for len(s.units) < len(terms) {
 		s.units = append(s.units, unitList{})
 	}
 	s.units = s.units[:len(terms)]
 	for i, t := range terms {
-		s.units[i] = s.unit(t, s.units[i].posts[:0])
+		s.units[i] = s.unit(ix, t, s.units[i].posts[:0])
+		s.units[i].w = w[i]
 	}
-	res := s.intersect()
-	if len(res) == 0 && len(s.units) > 1 {
-		res, anyWords = s.union(), true
+	if anyMode {
+		return s.union(ix)
 	}
-	return topN(res, limit), len(res), anyWords
+	return s.intersect(ix)
 }
 
 // unit returns the documents with term in either field, in doc order.
-func (s *searcher) unit(term string, out []posting) unitList {
-	p, ok := s.ix.lookup(term)
+func (s *searcher) unit(ix *index, term string, out []posting) unitList {
+	p, ok := ix.lookup(term)
 	if !ok {
 		return unitList{posts: out}
 	}
-	var u unitList
-	n := float64(s.ix.docs)
 	for f := range 2 {
-		s.fields[f] = decode(p[f], f, s.ix.docs, s.fields[f][:0])
-		df := float64(p[f].df)
-		idf := math.Log(1 + (n-df+0.5)/(df+0.5))
-		u.w[f] = boosts[f] * idf
-		if s.mode == bleveBM25 {
-			u.w[f] *= idf
-		}
+		s.fields[f] = decode(p[f], f, ix.docs, s.fields[f][:0])
 	}
 	a, b := s.fields[0], s.fields[1]
 	i, j := 0, 0
@@ -119,8 +195,7 @@ func (s *searcher) unit(term string, out []posting) unitList {
 			i, j = i+1, j+1
 		}
 	}
-	u.posts = out
-	return u
+	return unitList{posts: out}
 }
 
 // decode reads one field's postings list.
@@ -146,7 +221,7 @@ func decode(p postings, f, docs int, out []posting) []posting {
 }
 
 // score is unit u's score for posting p.
-func (s *searcher) score(u *unitList, p posting) float64 {
+func (s *searcher) score(ix *index, u *unitList, p posting) float64 {
 	var sc float64
 	found := 0
 	for f := range 2 {
@@ -154,7 +229,7 @@ func (s *searcher) score(u *unitList, p posting) float64 {
 			continue
 		}
 		found++
-		l, avg := float64(s.ix.fieldLen(p.doc, f)), s.ix.avg[f]
+		l, avg := float64(ix.fieldLen(p.doc, f)), s.avg[f]
 		if s.mode == bleveBM25 {
 			// bleve keeps 1/sqrt(length) as a float32 and squares it back.
 			norm := float64(float32(1 / math.Sqrt(max(l, 1))))
@@ -172,7 +247,7 @@ func (s *searcher) score(u *unitList, p posting) float64 {
 }
 
 // intersect returns the documents in every unit, scores summed.
-func (s *searcher) intersect() []hit {
+func (s *searcher) intersect(ix *index) []hit {
 	slices.SortFunc(s.units, func(a, b unitList) int { return len(a.posts) - len(b.posts) })
 	res := s.res[:0]
 	for _, p := range s.units[0].posts {
@@ -198,7 +273,7 @@ func (s *searcher) intersect() []hit {
 			for u.posts[j].doc < res[r].doc {
 				j++
 			}
-			res[r].score += s.score(u, u.posts[j])
+			res[r].score += s.score(ix, u, u.posts[j])
 		}
 	}
 	s.res = res
@@ -207,7 +282,7 @@ func (s *searcher) intersect() []hit {
 
 // union returns the documents in any unit, scores summed; with bleve's
 // scoring, scaled by the share of units matched.
-func (s *searcher) union() []hit {
+func (s *searcher) union(ix *index) []hit {
 	res := s.res[:0]
 	pos := make([]int, len(s.units))
 	for {
@@ -225,7 +300,7 @@ func (s *searcher) union() []hit {
 		for i := range s.units {
 			u := &s.units[i]
 			if pos[i] < len(u.posts) && u.posts[pos[i]].doc == doc {
-				sc += s.score(u, u.posts[pos[i]])
+				sc += s.score(ix, u, u.posts[pos[i]])
 				matched++
 				pos[i]++
 			}
