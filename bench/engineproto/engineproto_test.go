@@ -52,6 +52,48 @@ func FuzzAnalyzer(f *testing.F) {
 	})
 }
 
+// FuzzIndexFile opens damaged index files and searches them: every
+// damage must give an error or some answer, never a crash.
+func FuzzIndexFile(f *testing.F) {
+	dir := filepath.Join(f.TempDir(), "corpus")
+	if _, err := synth.New(1, 300).WriteFiles(dir, 20); err != nil {
+		f.Fatal(err)
+	}
+	paths, err := corpusFiles(dir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	out := filepath.Join(f.TempDir(), "ix")
+	if err := build(context.Background(), dir, paths, out, f.TempDir(), buildOptions{workers: 1, batch: 7}); err != nil {
+		f.Fatal(err)
+	}
+	good, err := os.ReadFile(out)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add(good[:headerSize])
+	queries := synth.New(1, 300).Queries(2, 8, 0, 100)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "ix")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ix, err := openIndex(path)
+		if err != nil {
+			return
+		}
+		defer ix.Close()
+		s := newSearcher(bleveBM25, ix)
+		for _, q := range queries {
+			top, _, _ := s.search(q, 10)
+			for _, h := range top {
+				s.key(h.doc)
+			}
+		}
+	})
+}
+
 // writeCorpus writes n synthetic articles, as bench/search.sh does.
 func writeCorpus(t *testing.T, n int) string {
 	t.Helper()

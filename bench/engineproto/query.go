@@ -209,6 +209,9 @@ func decode(p postings, f, docs int, out []posting) []posting {
 			break // damaged list: keep what was read
 		}
 		data = data[k+m:]
+		if delta == 0 && len(out) > 0 || delta >= uint64(docs) {
+			break // doc ids must rise
+		}
 		doc += uint32(delta)
 		if int(doc) >= docs {
 			break
