@@ -72,6 +72,9 @@ type Options struct {
 	// a new snapshot and syncs it on each). CatchUp and Rebuild then fail.
 	// An index that needs any work is caught up or rebuilt as usual.
 	ReadOnly bool
+
+	// mergePolicy replaces the rebuild's (tests: many small segments).
+	mergePolicy mergePolicy
 }
 
 // Progress reports a rebuild or a long catch-up.
