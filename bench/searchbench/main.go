@@ -374,6 +374,7 @@ func queries(args []string) error {
 	out := fs.String("out", "", "JSON result file")
 	snippets := fs.Bool("snippets", true, "make snippets (read each hit's body from the store)")
 	runs := fs.Int("runs", 1, "ask all the queries this many times and report the fastest run")
+	mapped := fs.Int64("mapped", 0, "search.Options.MappedMemory in bytes (0: the default, negative: no bound)")
 	smaps := fs.Bool("smaps", false, "print what is resident, by mapped file, after opening and after the queries")
 	fs.Parse(args)
 	qs, err := readQueries(*qpath)
@@ -386,7 +387,7 @@ func queries(args []string) error {
 		return err
 	}
 	defer db.Close()
-	ix, err := search.Open(ctx, *dbPath+".index", db, search.Options{Logger: logger(), ReadOnly: true})
+	ix, err := search.Open(ctx, *dbPath+".index", db, search.Options{Logger: logger(), ReadOnly: true, MappedMemory: *mapped})
 	if err != nil {
 		return err
 	}
