@@ -96,6 +96,7 @@ func (r Results) Pages() int {
 // is meant for the user; other errors are the index's or the database's.
 func (ix *Index) Search(ctx context.Context, q string, o Request) (Results, error) {
 	res := Results{Query: q, Page: max(o.Page, 1), Limit: o.Limit}
+	defer ix.releaseIfOver()
 	if res.Limit <= 0 {
 		res.Limit = DefaultLimit
 	}
