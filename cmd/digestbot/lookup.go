@@ -66,7 +66,7 @@ func listCommand() command {
 			if len(args) > 0 {
 				return usageError{fmt.Sprintf("list takes no arguments, got %q", strings.Join(args, " "))}
 			}
-			db, err := m.openDB(ctx, true)
+			db, err := m.openDBReadOnly(ctx)
 			if err != nil {
 				return err
 			}
@@ -97,7 +97,7 @@ func showCommand() command {
 			if len(args) != 1 {
 				return usageError{"show needs one article ID (see digestbot list)"}
 			}
-			db, err := m.openDB(ctx, true)
+			db, err := m.openDBReadOnly(ctx)
 			if err != nil {
 				return err
 			}
@@ -151,7 +151,7 @@ func dateCommand() command {
 			if err != nil {
 				return usageError{err.Error()}
 			}
-			db, err := m.openDB(ctx, true)
+			db, err := m.openDBReadOnly(ctx)
 			if err != nil {
 				return err
 			}

@@ -338,6 +338,13 @@ func (m *Main) openDB(ctx context.Context, seed bool) (*store.DB, error) {
 	return m.openDBWith(ctx, seed, store.Options{})
 }
 
+// openDBReadOnly is openDB(ctx, true) for a command that only reads: the
+// database is opened for reading only (a shared lock; bbolt skips its
+// free page list), unless the sample corpus must be loaded into it.
+func (m *Main) openDBReadOnly(ctx context.Context) (*store.DB, error) {
+	return m.openDBWith(ctx, true, store.Options{ReadOnly: true})
+}
+
 // openDBWith is openDB with the store's options. Their clock stays the
 // real one: it is compared with the times the filesystem gives the file.
 func (m *Main) openDBWith(ctx context.Context, seed bool, opts store.Options) (*store.DB, error) {
@@ -359,6 +366,14 @@ func (m *Main) openDBWith(ctx context.Context, seed bool, opts store.Options) (*
 	}
 	// A bot fed only by feeds starts empty rather than with the sample.
 	if empty && (len(m.config.Corpus.Folders) > 0 || len(m.config.Corpus.Feeds) == 0) {
+		if db.ReadOnly() { // loading needs it open for writing
+			m.db = nil
+			if err := db.Close(); err != nil {
+				return nil, err
+			}
+			opts.ReadOnly = false
+			return m.openDBWith(ctx, seed, opts)
+		}
 		files, label := m.defaultFiles()
 		m.logger.Info("empty database: loading articles", "database", path, "from", label)
 		if _, err := m.ingest(ctx, files, nil, io.Discard, false); err != nil && !errors.Is(err, errRejected) {

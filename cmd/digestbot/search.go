@@ -216,10 +216,11 @@ func (m *Main) indexOptions(rebuild bool) search.Options {
 	}
 }
 
-// openSearchOnly is openSearch for a command that only searches: an index
-// that is up to date is opened read-only, so the command writes nothing.
+// openSearchOnly is openSearch for a command that only searches: the
+// database, and an index that is up to date, are opened read-only, so the
+// command writes nothing.
 func (m *Main) openSearchOnly(ctx context.Context) (*search.Index, error) {
-	db, err := m.openDB(ctx, true)
+	db, err := m.openDBReadOnly(ctx)
 	if err != nil {
 		return nil, err
 	}
