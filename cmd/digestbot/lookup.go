@@ -90,7 +90,7 @@ func listCommand() command {
 func showCommand() command {
 	var asJSON bool
 	return command{
-		name: "show", args: "ID",
+		name: "show", args: "ID", quick: true,
 		summary: "Print one whole article. ID may be shortened to its first few characters when unique.",
 		flags:   func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print JSON") },
 		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) error {
