@@ -207,6 +207,9 @@ type unit struct {
 	// with it, where stemming shortened it (educat* → educ).
 	prefix string
 	stems  []string
+	// gap is the number of stop words between a phrase and its prefix*
+	// ("market of the riv*": 2).
+	gap int
 }
 
 // plan is a query ready to run: the units every result must match, the
@@ -315,6 +318,11 @@ func analyse(c clause, a analyzers) (unit, bool) {
 		if len(tokens) > 1 {
 			full := a.full.Analyze([]byte(c.text[:last.Start]))
 			u.phrase = phraseOf(full)
+			if len(full) > 0 {
+				// The surface analyzer numbers positions as the full one
+				// does (it only keeps the stop words).
+				u.gap = max(last.Position-full[len(full)-1].Position-1, 0)
+			}
 		}
 		u.prefix = string(last.Term)
 		for _, end := range prefixCompletions {
