@@ -103,7 +103,18 @@ var sharedAnalyzers = sync.OnceValues(func() (analyzers, error) {
 	return analyzersOf(im)
 })
 
+// analyzersOf returns the analyzers im defines, in their fast form (see
+// fastAnalyzer): the same tokens as bleve's chains.
 func analyzersOf(im *mapping.IndexMappingImpl) (analyzers, error) {
+	a, err := chainAnalyzersOf(im)
+	if err != nil {
+		return analyzers{}, err
+	}
+	return analyzers{full: newFastAnalyzer(a.full), surface: newFastAnalyzer(a.surface)}, nil
+}
+
+// chainAnalyzersOf returns bleve's analysis chains that im defines.
+func chainAnalyzersOf(im *mapping.IndexMappingImpl) (analyzers, error) {
 	a := analyzers{full: im.AnalyzerNamed(analyzerName), surface: im.AnalyzerNamed(surfaceAnalyzerName)}
 	if a.full == nil || a.surface == nil {
 		return analyzers{}, fmt.Errorf("search: analyzers %q and %q not defined by the mapping", analyzerName, surfaceAnalyzerName)
@@ -204,6 +215,10 @@ func isCJK(r rune) bool {
 // text repeats its words: with the cache, indexing is much cheaper. The
 // output is the same.
 func (a analyzers) withStemCache() analyzers {
+	if f, ok := a.full.(*fastAnalyzer); ok {
+		a.full = f.withStemCache()
+		return a
+	}
 	d, ok := a.full.(*analysis.DefaultAnalyzer)
 	if !ok {
 		return a

@@ -96,6 +96,7 @@ func (r Results) Pages() int {
 // is meant for the user; other errors are the index's or the database's.
 func (ix *Index) Search(ctx context.Context, q string, o Request) (Results, error) {
 	res := Results{Query: q, Page: max(o.Page, 1), Limit: o.Limit}
+	defer ix.releaseIfOver()
 	if res.Limit <= 0 {
 		res.Limit = DefaultLimit
 	}
@@ -189,11 +190,12 @@ func (ix *Index) run(ctx context.Context, p plan, res Results) (hits []*blevesea
 		ix.opts.Logger.Error("search index document count", "error", err)
 		return nil, 0, false, errIndexFailed
 	}
-	must, err := ix.unitQueries(p.must)
+	check := newPhraseCheck(ctx, ix.hitArticle, ix.docs.analyzer)
+	must, err := ix.unitQueries(p.must, check)
 	if err != nil {
 		return nil, 0, false, err
 	}
-	not, err := ix.unitQueries(p.not)
+	not, err := ix.unitQueries(p.not, check)
 	if err != nil {
 		return nil, 0, false, err
 	}
@@ -222,6 +224,9 @@ func (ix *Index) run(ctx context.Context, p plan, res Results) (hits []*blevesea
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, 0, false, ctx.Err()
+			}
+			if err := check.failed(); err != nil {
+				return nil, 0, false, err // the database's, not the index's
 			}
 			ix.opts.Logger.Error("search index query", "query", res.Query, "error", err)
 			return nil, 0, false, errIndexFailed
@@ -261,8 +266,9 @@ func dateFilter(r corpus.Range) query.Query {
 }
 
 // unitQueries turns units into queries over the title (boosted) and the
-// body.
-func (ix *Index) unitQueries(units []unit) ([]query.Query, error) {
+// body. Their phrases are checked by check.
+func (ix *Index) unitQueries(units []unit, check *phraseCheck) ([]query.Query, error) {
+	positional := ix.positional()
 	out := make([]query.Query, 0, len(units))
 	for _, u := range units {
 		var fields []query.Query
@@ -270,7 +276,7 @@ func (ix *Index) unitQueries(units []unit) ([]query.Query, error) {
 			name  string
 			boost float64
 		}{{fieldTitle, titleBoost}, {fieldBody, 1}} {
-			q, err := ix.fieldQuery(u, f.name)
+			q, err := ix.fieldQuery(u, f.name, check, positional)
 			if err != nil {
 				return nil, err
 			}
@@ -284,8 +290,16 @@ func (ix *Index) unitQueries(units []unit) ([]query.Query, error) {
 	return out, nil
 }
 
-// fieldQuery is the query for unit u in one field.
-func (ix *Index) fieldQuery(u unit, field string) (query.Query, error) {
+// positional reports whether the index keeps term positions, as indexes
+// of layout 1 did. Tests build one to compare phrase matching with.
+func (ix *Index) positional() bool {
+	return ix.im.FieldMappingForPath(fieldBody).IncludeTermVectors
+}
+
+// fieldQuery is the query for unit u in one field. A phrase is checked by
+// check on the stored text, or by the index's term positions when it
+// keeps them (positional).
+func (ix *Index) fieldQuery(u unit, field string, check *phraseCheck, positional bool) (query.Query, error) {
 	phrase := u.phrase
 	if u.prefix != "" {
 		words, err := ix.expand(field, u.prefix)
@@ -309,14 +323,23 @@ func (ix *Index) fieldQuery(u unit, field string) (query.Query, error) {
 			}
 			return query.NewDisjunctionQuery(ds), nil
 		}
-		phrase = append(slices.Clone(phrase), words)
+		phrase = append(slices.Clone(phrase), make([][]string, u.gap)...)
+		phrase = append(phrase, words)
 	}
 	if len(phrase) == 1 && len(phrase[0]) == 1 {
 		t := query.NewTermQuery(phrase[0][0])
 		t.SetField(field)
 		return t, nil
 	}
-	return query.NewMultiPhraseQuery(phrase, field), nil
+	if positional {
+		return query.NewMultiPhraseQuery(phrase, field), nil
+	}
+	pq := &phraseQuery{slots: phrase, field: field}
+	if len(phrase) > 1 {
+		// One slot (a word with alternatives) needs no check.
+		pq.check, pq.unit = check, check.add(phrase)
+	}
+	return pq, nil
 }
 
 // expand returns the indexed words of field that start with prefix, the

@@ -50,16 +50,33 @@ func openFile(path string, timeout time.Duration) (f *os.File, created bool, err
 }
 
 // checkFile validates the structure of the locked, existing file f before
-// bbolt is given it.
-func checkFile(f *os.File, path string) error {
+// bbolt is given it: the cheap checks always, the walk of every page in
+// use unless the file is unchanged since it last passed one (see
+// fingerprint.go). It says whether it walked.
+func checkFile(f *os.File, path string, opts Options) (walked bool, err error) {
 	info, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", quoteName(path), err)
+		return false, fmt.Errorf("open database %s: %w", quoteName(path), err)
 	}
 	if !info.Mode().IsRegular() {
-		return fmt.Errorf("open database %s: %w (not a regular file)", quoteName(path), ErrSchemaUnknown)
+		return false, fmt.Errorf("open database %s: %w (not a regular file)", quoteName(path), ErrSchemaUnknown)
 	}
-	return validateFile(f, info.Size(), path)
+	m, err := checkHeader(f, info.Size(), path)
+	if err != nil {
+		return false, err
+	}
+	fp, ok := takeFingerprint(f, info, m.pageSize)
+	saved, found := loadFingerprint(path)
+	if ok && found && saved == fp && !opts.FullCheck {
+		return false, nil
+	}
+	if err := walkFile(f, m, path); err != nil {
+		return true, err
+	}
+	if ok && !(found && saved == fp) && fp.settled(opts.Now()) {
+		_ = saveFingerprint(path, fp) // a cache: the next Open walks without it
+	}
+	return true, nil
 }
 
 // openBolt hands the locked, checked file f to bbolt.

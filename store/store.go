@@ -67,29 +67,44 @@ type Options struct {
 	// NoSync skips fsync after each commit. Only for tests and benchmarks:
 	// a crash may then lose recent writes.
 	NoSync bool
+	// FullCheck makes Open read every page in use even when the file is
+	// unchanged since that last found it sound (digestbot check-db).
+	FullCheck bool
+	// Now is the clock that tells whether the file changed too recently
+	// for its fingerprint to be recorded. Default time.Now.
+	Now func() time.Time
 }
 
 // DB is an open digestbot database. It is safe for concurrent use.
 type DB struct {
 	path string
 	bolt *bolt.DB
+	// walked is set when Open read every page of the file (the fast path
+	// was not taken).
+	walked bool
 }
 
 // Open opens the database at path, creating it only when no file is
 // there, checks its schema version and migrates an older layout. An
 // existing file is checked before use: an empty or damaged one gives a
 // *DamageError (errors.Is ErrDamaged) saying what is wrong and what to do,
-// and is left exactly as it was.
+// and is left exactly as it was. Every page of the file is read, unless it
+// is provably unchanged since that last found it sound: Open records a
+// fingerprint of the file for that beside it (FILE.checked).
 func Open(path string, opts Options) (*DB, error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	f, created, err := openFile(path, opts.LockTimeout)
 	if err != nil {
 		return nil, err
 	}
+	var walked bool
 	if !created {
-		if err := checkFile(f, path); err != nil {
+		if walked, err = checkFile(f, path, opts); err != nil {
 			return nil, errors.Join(err, f.Close())
 		}
 	}
@@ -100,7 +115,7 @@ func Open(path string, opts Options) (*DB, error) {
 		}
 		return nil, err
 	}
-	db := &DB{path: path, bolt: b}
+	db := &DB{path: path, bolt: b, walked: walked}
 	if err := db.prepare(); err != nil {
 		return nil, errors.Join(fmt.Errorf("open database %s: %w", quoteName(path), err), b.Close())
 	}

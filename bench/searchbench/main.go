@@ -374,6 +374,8 @@ func queries(args []string) error {
 	out := fs.String("out", "", "JSON result file")
 	snippets := fs.Bool("snippets", true, "make snippets (read each hit's body from the store)")
 	runs := fs.Int("runs", 1, "ask all the queries this many times and report the fastest run")
+	mapped := fs.Int64("mapped", 0, "search.Options.MappedMemory in bytes (0: the default, negative: no bound)")
+	smaps := fs.Bool("smaps", false, "print what is resident, by mapped file, after opening and after the queries")
 	fs.Parse(args)
 	qs, err := readQueries(*qpath)
 	if err != nil {
@@ -385,11 +387,14 @@ func queries(args []string) error {
 		return err
 	}
 	defer db.Close()
-	ix, err := search.Open(ctx, *dbPath+".index", db, search.Options{Logger: logger(), ReadOnly: true})
+	ix, err := search.Open(ctx, *dbPath+".index", db, search.Options{Logger: logger(), ReadOnly: true, MappedMemory: *mapped})
 	if err != nil {
 		return err
 	}
 	defer ix.Close()
+	if *smaps {
+		printResident(os.Stderr, "after opening")
+	}
 	opts := search.Request{Limit: 10, NoSnippets: !*snippets}
 	var best QueryResult
 	for run := 0; run < max(*runs, 1); run++ {
@@ -422,6 +427,9 @@ func queries(args []string) error {
 		}
 	}
 	r := best
+	if *smaps {
+		printResident(os.Stderr, "after the queries")
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	r.HeapInuse = ms.HeapInuse

@@ -335,11 +335,17 @@ func (m *Main) databasePath() (string, error) {
 // no articles loads the configured corpus folders, or the embedded sample
 // corpus when none are configured, so a new user sees articles at once.
 func (m *Main) openDB(ctx context.Context, seed bool) (*store.DB, error) {
+	return m.openDBWith(ctx, seed, store.Options{})
+}
+
+// openDBWith is openDB with the store's options. Their clock stays the
+// real one: it is compared with the times the filesystem gives the file.
+func (m *Main) openDBWith(ctx context.Context, seed bool, opts store.Options) (*store.DB, error) {
 	path, err := m.databasePath()
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(path, store.Options{})
+	db, err := store.Open(path, opts)
 	if err != nil {
 		return nil, err
 	}

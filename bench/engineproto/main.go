@@ -1,0 +1,305 @@
+// Command engineproto is a prototype search engine for issue 15: what a
+// purpose-built segment builder reaches on bench/search.sh's corpus, beside
+// SQLite FTS5 and digestbot's bleve index. Nothing in the product uses it.
+//
+//	engineproto build   -dir CORPUS -index IX [-batch 2000 -workers 2] -out load.json
+//	engineproto query   -index IX -queries Q.txt -hits hits.txt -out query.json
+//	engineproto ref     -db DIGESTBOT.DB -queries Q.txt -hits ref.txt
+//	engineproto overlap -a hits.txt -b ref.txt
+//	engineproto check   -dir CORPUS -n 500
+//	engineproto report  -work OUT [-src SEARCH_SH_WORK]
+//
+// run.sh runs them all beside FTS5.
+//
+// See README.md for the design and the numbers.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: engineproto build|query|ref|overlap|check|report [flags]")
+		os.Exit(2)
+	}
+	var err error
+	args := os.Args[2:]
+	switch os.Args[1] {
+	case "build":
+		err = buildCmd(args)
+	case "query":
+		err = queryCmd(args)
+	case "ref":
+		err = refCmd(args)
+	case "overlap":
+		err = overlapCmd(args)
+	case "check":
+		err = checkCmd(args)
+	case "report":
+		err = reportCmd(args)
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "engineproto:", err)
+		os.Exit(1)
+	}
+}
+
+// BuildResult is what build measures.
+type BuildResult struct {
+	Docs        int     `json:"docs"`
+	Terms       int     `json:"terms"`
+	Seconds     float64 `json:"seconds"`
+	SegSeconds  float64 `json:"segment_seconds"`
+	CPUSeconds  float64 `json:"cpu_seconds"`
+	PeakRSS     uint64  `json:"peak_rss_bytes"`
+	PeakAnonRSS uint64  `json:"peak_anon_rss_bytes"`
+	Bytes       int64   `json:"index_bytes"`
+	Batch       int     `json:"batch"`
+	Workers     int     `json:"workers"`
+}
+
+func buildCmd(args []string) error {
+	fs := flag.NewFlagSet("build", flag.ExitOnError)
+	dir := fs.String("dir", "", "corpus folder")
+	out := fs.String("index", "", "index file to write")
+	res := fs.String("out", "", "JSON result file")
+	batch := fs.Int("batch", 2000, "documents per segment")
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "segment builders in parallel")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile here")
+	memprofile := fs.String("memprofile", "", "write a heap profile here when the segments are built")
+	fs.Parse(args)
+	if *dir == "" || *out == "" || *batch < 1 || *workers < 1 {
+		return errors.New("build needs -dir, -index, a positive -batch and -workers")
+	}
+	stop, err := startProfile(*cpuprofile)
+	if err != nil {
+		return err
+	}
+	anon := watchAnon()
+	start := time.Now()
+	paths, err := corpusFiles(*dir)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(*out), "engineproto-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	var segTime time.Duration
+	err = build(context.Background(), *dir, paths, *out, tmp, buildOptions{workers: *workers, batch: *batch, segmentsDone: func() {
+		segTime = time.Since(start)
+		if *memprofile != "" {
+			if f, err := os.Create(*memprofile); err == nil {
+				pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
+			}
+		}
+	}})
+	if err != nil {
+		return err
+	}
+	wall := time.Since(start)
+	stop()
+	ix, err := openIndex(*out)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	st, _ := os.Stat(*out)
+	return writeJSON(*res, BuildResult{
+		Docs: ix.docs, Terms: ix.terms, Seconds: wall.Seconds(), SegSeconds: segTime.Seconds(),
+		CPUSeconds: cpuSeconds(), PeakRSS: procStatus("VmHWM:"), PeakAnonRSS: anon(),
+		Bytes: st.Size(), Batch: *batch, Workers: *workers,
+	})
+}
+
+// QueryResult is what query measures, in seconds.
+type QueryResult struct {
+	Queries  int     `json:"queries"`
+	Scoring  string  `json:"scoring"`
+	Open     float64 `json:"open_seconds"`
+	Total    float64 `json:"total_seconds"`
+	Median   float64 `json:"median_seconds"`
+	P99      float64 `json:"p99_seconds"`
+	Max      float64 `json:"max_seconds"`
+	Empty    int     `json:"empty"`
+	AnyWords int     `json:"any_words"`
+	PeakRSS  uint64  `json:"peak_rss_bytes"`
+}
+
+func queryCmd(args []string) error {
+	fs := flag.NewFlagSet("query", flag.ExitOnError)
+	path := fs.String("index", "", "index file")
+	qpath := fs.String("queries", "", "queries file, one a line")
+	hitsOut := fs.String("hits", "", "write each query's top 10 keys here, a line each")
+	res := fs.String("out", "", "JSON result file")
+	mode := fs.String("scoring", "bleve", "bleve (as digestbot scores) or plain (textbook BM25)")
+	runs := fs.Int("runs", 1, "answer all the queries this many times, report the fastest")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile here")
+	fs.Parse(args)
+	qs, err := readLines(*qpath)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	ix, err := openIndex(*path)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	s := &searcher{ix: ix}
+	switch *mode {
+	case "bleve":
+	case "plain":
+		s.mode = plainBM25
+	default:
+		return fmt.Errorf("unknown scoring %q", *mode)
+	}
+	r := QueryResult{Queries: len(qs), Scoring: *mode, Open: time.Since(start).Seconds()}
+	stop, err := startProfile(*cpuprofile)
+	if err != nil {
+		return err
+	}
+	var lines []string
+	for run := range max(*runs, 1) {
+		lat := make([]float64, len(qs))
+		empty, anyW := 0, 0
+		lines = lines[:0]
+		t0 := time.Now()
+		for i, q := range qs {
+			t := time.Now()
+			top, total, anyWords := s.search(q, 10)
+			lat[i] = time.Since(t).Seconds()
+			if total == 0 {
+				empty++
+			}
+			if anyWords {
+				anyW++
+			}
+			keys := make([]string, len(top))
+			for j, h := range top {
+				keys[j] = filepath.Base(ix.key(h.doc))
+			}
+			lines = append(lines, strings.Join(keys, " "))
+		}
+		total := time.Since(t0).Seconds()
+		if run == 0 || total < r.Total {
+			sort.Float64s(lat)
+			r.Total, r.Median, r.P99, r.Max = total, lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)], lat[len(lat)-1]
+			r.Empty, r.AnyWords = empty, anyW
+		}
+	}
+	stop()
+	r.PeakRSS = procStatus("VmHWM:")
+	if *hitsOut != "" {
+		if err := os.WriteFile(*hitsOut, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			return err
+		}
+	}
+	return writeJSON(*res, r)
+}
+
+func readLines(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+func startProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// watchAnon samples the anonymous resident memory (RssAnon) every 20 ms;
+// the function it returns stops and gives the peak.
+func watchAnon() func() uint64 {
+	var peak uint64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			peak = max(peak, procStatus("RssAnon:"))
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 { close(done); wg.Wait(); return peak }
+}
+
+// procStatus returns a kB value of /proc/self/status in bytes.
+func procStatus(key string) uint64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, key); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+func writeJSON(path string, v any) error {
+	js, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if path == "" {
+		_, err = fmt.Printf("%s\n", js)
+		return err
+	}
+	return os.WriteFile(path, append(js, '\n'), 0o644)
+}
