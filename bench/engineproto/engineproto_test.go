@@ -102,17 +102,10 @@ type bruteDoc struct {
 	lens [2]int
 }
 
-// bruteSearch scores every document against the query, straight from
-// the text: the reference the index must agree with.
-func bruteSearch(docs []bruteDoc, q string, mode scoring, limit int) (top []hit, total int, anyWords bool) {
-	terms := queryTerms(q)
-	slices.Sort(terms)
-	terms = slices.Compact(terms)
-	if len(terms) == 0 {
-		return nil, 0, false
-	}
-	var avg [2]float64
-	df := [2]map[string]int{{}, {}}
+// bruteStats returns the average field lengths and the document
+// frequencies of the terms per field.
+func bruteStats(docs []bruteDoc) (avg [2]float64, df [2]map[string]int) {
+	df = [2]map[string]int{{}, {}}
 	for _, d := range docs {
 		for f := range 2 {
 			avg[f] += float64(d.lens[f]) / float64(len(docs))
@@ -121,6 +114,19 @@ func bruteSearch(docs []bruteDoc, q string, mode scoring, limit int) (top []hit,
 			}
 		}
 	}
+	return avg, df
+}
+
+// bruteSearch scores every document against the query, straight from
+// the text: the reference the index must agree with.
+func bruteSearch(docs []bruteDoc, q string, mode scoring, limit int) (top []hit, total int, anyWords bool) {
+	terms := analyzeTerms(q)
+	slices.Sort(terms)
+	terms = slices.Compact(terms)
+	if len(terms) == 0 {
+		return nil, 0, false
+	}
+	avg, df := bruteStats(docs)
 	score := func(d bruteDoc, term string) (float64, bool) {
 		var sc float64
 		found := 0

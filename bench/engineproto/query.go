@@ -34,31 +34,51 @@ type hit struct {
 	score float64
 }
 
+// posting is a document that has a query word, and the word's frequency
+// in each field.
+type posting struct {
+	doc uint32
+	tf  [2]uint32
+}
+
+// unitList is one query word's documents, and its weight in each field
+// (boost and idf).
+type unitList struct {
+	posts []posting
+	w     [2]float64
+}
+
 // searcher answers queries on an index; it reuses its buffers, so one
 // searcher serves one goroutine.
 type searcher struct {
-	ix      *index
-	mode    scoring
-	fields  [2][]hit
-	units   [][]hit
-	scratch []hit
+	ix     *index
+	an     *analyzer
+	mode   scoring
+	fields [2][]posting
+	units  []unitList
+	res    []hit
 }
 
 // search returns the best limit documents for q: those with all its
-// words, or when none has them all, those with any.
+// words, or when none has them all, those with any. Postings are decoded
+// whole, but scored only for the documents that qualify.
 func (s *searcher) search(q string, limit int) (top []hit, total int, anyWords bool) {
-	terms := queryTerms(q)
+	if s.an == nil || s.an.words() >= maxWords {
+		s.an = newAnalyzer()
+	}
+	var terms []string
+	s.an.analyze([]byte(q), func(id int32) { terms = append(terms, s.an.terms[id]) })
 	slices.Sort(terms)
 	terms = slices.Compact(terms)
-	if cap(s.units) < len(terms) {
-		s.units = append(s.units[:cap(s.units)], make([][]hit, len(terms)-cap(s.units))...)
+	if len(terms) == 0 {
+		return nil, 0, false
+	}
+	for len(s.units) < len(terms) {
+		s.units = append(s.units, unitList{})
 	}
 	s.units = s.units[:len(terms)]
 	for i, t := range terms {
-		s.units[i] = s.unit(t, s.units[i][:0])
-	}
-	if len(s.units) == 0 {
-		return nil, 0, false
+		s.units[i] = s.unit(t, s.units[i].posts[:0])
 	}
 	res := s.intersect()
 	if len(res) == 0 && len(s.units) > 1 {
@@ -67,49 +87,44 @@ func (s *searcher) search(q string, limit int) (top []hit, total int, anyWords b
 	return topN(res, limit), len(res), anyWords
 }
 
-// unit returns the documents with term in either field, with the term's
-// score, in doc order.
-func (s *searcher) unit(term string, out []hit) []hit {
+// unit returns the documents with term in either field, in doc order.
+func (s *searcher) unit(term string, out []posting) unitList {
 	p, ok := s.ix.lookup(term)
 	if !ok {
-		return out
+		return unitList{posts: out}
 	}
+	var u unitList
+	n := float64(s.ix.docs)
 	for f := range 2 {
-		s.fields[f] = s.decode(p[f], f, s.fields[f][:0])
+		s.fields[f] = decode(p[f], f, s.ix.docs, s.fields[f][:0])
+		df := float64(p[f].df)
+		idf := math.Log(1 + (n-df+0.5)/(df+0.5))
+		u.w[f] = boosts[f] * idf
+		if s.mode == bleveBM25 {
+			u.w[f] *= idf
+		}
 	}
 	a, b := s.fields[0], s.fields[1]
-	half := 1.0
-	if s.mode == bleveBM25 {
-		half = 0.5
-	}
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		switch {
 		case j == len(b) || i < len(a) && a[i].doc < b[j].doc:
-			out = append(out, hit{a[i].doc, a[i].score * half})
+			out = append(out, a[i])
 			i++
 		case i == len(a) || b[j].doc < a[i].doc:
-			out = append(out, hit{b[j].doc, b[j].score * half})
+			out = append(out, b[j])
 			j++
 		default:
-			out = append(out, hit{a[i].doc, a[i].score + b[j].score})
+			out = append(out, posting{a[i].doc, [2]uint32{a[i].tf[0], b[j].tf[1]}})
 			i, j = i+1, j+1
 		}
 	}
-	return out
+	u.posts = out
+	return u
 }
 
-// decode scores one field's postings list.
-func (s *searcher) decode(p postings, f int, out []hit) []hit {
-	if p.df == 0 {
-		return out
-	}
-	n, df := float64(s.ix.docs), float64(p.df)
-	idf := math.Log(1 + (n-df+0.5)/(df+0.5))
-	w, avg := boosts[f]*idf, s.ix.avg[f]
-	if s.mode == bleveBM25 {
-		w *= idf
-	}
+// decode reads one field's postings list.
+func decode(p postings, f, docs int, out []posting) []posting {
 	data := p.data
 	var doc uint32
 	for len(data) > 0 {
@@ -120,56 +135,86 @@ func (s *searcher) decode(p postings, f int, out []hit) []hit {
 		}
 		data = data[k+m:]
 		doc += uint32(delta)
-		if int(doc) >= s.ix.docs {
+		if int(doc) >= docs {
 			break
 		}
-		l := float64(s.ix.fieldLen(doc, f))
-		var sc float64
-		if s.mode == bleveBM25 {
-			// bleve keeps 1/sqrt(length) as a float32 and squares it back.
-			norm := float64(float32(1 / math.Sqrt(max(l, 1))))
-			t := math.Sqrt(float64(tf))
-			sc = w * t * k1 / (t + k1*(1-bm25B+bm25B*(1/(norm*norm))/avg))
-		} else {
-			t := float64(tf)
-			sc = w * t * (k1 + 1) / (t + k1*(1-bm25B+bm25B*l/avg))
-		}
-		out = append(out, hit{doc, sc})
+		var pt posting
+		pt.doc, pt.tf[f] = doc, uint32(tf)
+		out = append(out, pt)
 	}
 	return out
 }
 
+// score is unit u's score for posting p.
+func (s *searcher) score(u *unitList, p posting) float64 {
+	var sc float64
+	found := 0
+	for f := range 2 {
+		if p.tf[f] == 0 {
+			continue
+		}
+		found++
+		l, avg := float64(s.ix.fieldLen(p.doc, f)), s.ix.avg[f]
+		if s.mode == bleveBM25 {
+			// bleve keeps 1/sqrt(length) as a float32 and squares it back.
+			norm := float64(float32(1 / math.Sqrt(max(l, 1))))
+			t := math.Sqrt(float64(p.tf[f]))
+			sc += u.w[f] * t * k1 / (t + k1*(1-bm25B+bm25B*(1/(norm*norm))/avg))
+		} else {
+			t := float64(p.tf[f])
+			sc += u.w[f] * t * (k1 + 1) / (t + k1*(1-bm25B+bm25B*l/avg))
+		}
+	}
+	if s.mode == bleveBM25 && found == 1 {
+		sc /= 2 // the word matched one of the two fields
+	}
+	return sc
+}
+
 // intersect returns the documents in every unit, scores summed.
 func (s *searcher) intersect() []hit {
-	slices.SortFunc(s.units, func(a, b []hit) int { return len(a) - len(b) })
-	res := append(s.scratch[:0], s.units[0]...)
+	slices.SortFunc(s.units, func(a, b unitList) int { return len(a.posts) - len(b.posts) })
+	res := s.res[:0]
+	for _, p := range s.units[0].posts {
+		res = append(res, hit{doc: p.doc})
+	}
 	for _, u := range s.units[1:] {
 		k, j := 0, 0
 		for _, h := range res {
-			for j < len(u) && u[j].doc < h.doc {
+			for j < len(u.posts) && u.posts[j].doc < h.doc {
 				j++
 			}
-			if j < len(u) && u[j].doc == h.doc {
-				res[k] = hit{h.doc, h.score + u[j].score}
+			if j < len(u.posts) && u.posts[j].doc == h.doc {
+				res[k] = h
 				k++
 			}
 		}
 		res = res[:k]
 	}
-	s.scratch = res
+	for i := range s.units {
+		u := &s.units[i]
+		j := 0
+		for r := range res {
+			for u.posts[j].doc < res[r].doc {
+				j++
+			}
+			res[r].score += s.score(u, u.posts[j])
+		}
+	}
+	s.res = res
 	return res
 }
 
 // union returns the documents in any unit, scores summed; with bleve's
 // scoring, scaled by the share of units matched.
 func (s *searcher) union() []hit {
-	res := s.scratch[:0]
+	res := s.res[:0]
 	pos := make([]int, len(s.units))
 	for {
 		doc, found := uint32(math.MaxUint32), false
 		for i, u := range s.units {
-			if pos[i] < len(u) && u[pos[i]].doc <= doc {
-				doc, found = u[pos[i]].doc, true
+			if pos[i] < len(u.posts) && u.posts[pos[i]].doc <= doc {
+				doc, found = u.posts[pos[i]].doc, true
 			}
 		}
 		if !found {
@@ -177,9 +222,10 @@ func (s *searcher) union() []hit {
 		}
 		var sc float64
 		matched := 0
-		for i, u := range s.units {
-			if pos[i] < len(u) && u[pos[i]].doc == doc {
-				sc += u[pos[i]].score
+		for i := range s.units {
+			u := &s.units[i]
+			if pos[i] < len(u.posts) && u.posts[pos[i]].doc == doc {
+				sc += s.score(u, u.posts[pos[i]])
 				matched++
 				pos[i]++
 			}
@@ -189,7 +235,7 @@ func (s *searcher) union() []hit {
 		}
 		res = append(res, hit{doc, sc})
 	}
-	s.scratch = res
+	s.res = res
 	return res
 }
 

@@ -169,11 +169,3 @@ func checkCmd(args []string) error {
 	}
 	return writeJSON("", c)
 }
-
-// analyzeTerms returns the analyzer's terms of text.
-func analyzeTerms(text string) []string {
-	a := newAnalyzer()
-	var out []string
-	a.analyze([]byte(text), func(id int32) { out = append(out, a.terms[id]) })
-	return out
-}

@@ -9,12 +9,6 @@ import (
 	"sort"
 )
 
-// Fields of a document.
-const (
-	title = 0
-	body  = 1
-)
-
 // doc is one document to index: its key (what a hit names) and its two
 // fields.
 type doc struct {
@@ -125,11 +119,11 @@ func (b *segBuilder) reset() {
 // Segment file: a header, the documents, then the terms in order, each
 // with its two fields' postings.
 //
-//	header   "SEG1" base:u32 docs:u32 terms:u32 dictOffset:u64
+//	header   "SEG1" base:u32 docs:u32 terms:u32
 //	docs     per doc: titleLen, bodyLen, keyLen uvarints, key bytes
 //	terms    per term: len uvarint, term; per field: df, last, bytes
 //	         uvarints, then the postings bytes
-const segHeader = 24
+const segHeader = 16
 
 // write writes the batch to path and resets the builder for the next.
 func (b *segBuilder) write(path string) error {
@@ -223,7 +217,10 @@ func (s *segReader) eachDoc(fn func(titleLen, bodyLen uint32, key []byte) error)
 		if err1 != nil || err2 != nil || err3 != nil || kl > 1<<16 {
 			return fmt.Errorf("segment: bad document %d", i)
 		}
-		key = append(key[:0], make([]byte, kl)...)
+		if cap(key) < int(kl) {
+			key = make([]byte, kl)
+		}
+		key = key[:kl]
 		if _, err := io.ReadFull(s.r, key); err != nil {
 			return fmt.Errorf("segment: %w", err)
 		}
