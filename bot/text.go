@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -33,13 +34,13 @@ func RenderMessageText(m Message) string {
 }
 
 // timestampRE matches Discord timestamps, <t:UNIX:STYLE>.
-var timestampRE = regexp.MustCompile(`<t:(-?\d+)(?::([tTdDfFR]))?>`)
+var timestampRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`<t:(-?\d+)(?::([tTdDfFR]))?>`) })
 
 // discordText shows Discord markup as a reader sees it: timestamps as
 // dates (in UTC here; Discord uses each reader's zone).
 func discordText(s string) string {
-	return timestampRE.ReplaceAllStringFunc(s, func(m string) string {
-		sub := timestampRE.FindStringSubmatch(m)
+	return timestampRE().ReplaceAllStringFunc(s, func(m string) string {
+		sub := timestampRE().FindStringSubmatch(m)
 		var unix int64
 		fmt.Sscan(sub[1], &unix)
 		t := time.Unix(unix, 0).UTC()

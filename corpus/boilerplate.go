@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -54,6 +55,9 @@ var boilerplateLines = map[string]bool{
 // dropped from bodies of HTML, Markdown and email files and never chosen as
 // summary sentences.
 func IsBoilerplate(line string) bool {
+	if collapsedRunes(line) > maxBoilerplateRunes {
+		return false // article text; no need to fold a long paragraph
+	}
 	s := strings.ToLower(collapse(line))
 	if s == "" || utf8.RuneCountInString(s) > maxBoilerplateRunes {
 		return false
@@ -95,6 +99,27 @@ func IsBoilerplate(line string) bool {
 		}
 	}
 	return false
+}
+
+// collapsedRunes is utf8.RuneCountInString(collapse(s)) without building
+// it: the runes that are not spaces, plus one between each two runs of them.
+func collapsedRunes(s string) int {
+	n, words, inWord := 0, 0, false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			inWord = false
+			continue
+		}
+		if !inWord {
+			words++
+			inWord = true
+		}
+		n++
+	}
+	if words > 1 {
+		n += words - 1
+	}
+	return n
 }
 
 // newsDateline reads a news dateline opening paragraph p: an optional

@@ -11,7 +11,6 @@ import (
 	"mime/quotedprintable"
 	"net/mail"
 	"net/textproto"
-	"regexp"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -282,20 +281,20 @@ func toUTF8(b []byte, charset string) []byte {
 }
 
 var (
-	viewOnline    = regexp.MustCompile(`(?i)<a\s[^>]*href\s*=\s*["']([^"']+)["'][^>]*>([^<]{0,80}(?:view|read|open)[^<]{0,40}(?:browser|online|web)[^<]{0,40})</a>`)
-	viewOnlineTxt = regexp.MustCompile(`(?i)(?:view|read|open)[^\n]{0,40}(?:browser|online|web)[^\n]{0,20}?[:(<\[]\s*(https?://[^\s)>\]]+)`)
-	linkOnly      = regexp.MustCompile(`^(?:\[\d+\]\s*)?<?https?://\S+>?$`)
-	forwardedMark = regexp.MustCompile(`(?i)^(?:-+\s*forwarded message\s*-+|begin forwarded message:?|-+\s*original message\s*-+)$`)
-	quoteHeader   = regexp.MustCompile(`^On .{5,200} wrote:$`)
+	viewOnline    = lazyRegexp(`(?i)<a\s[^>]*href\s*=\s*["']([^"']+)["'][^>]*>([^<]{0,80}(?:view|read|open)[^<]{0,40}(?:browser|online|web)[^<]{0,40})</a>`)
+	viewOnlineTxt = lazyRegexp(`(?i)(?:view|read|open)[^\n]{0,40}(?:browser|online|web)[^\n]{0,20}?[:(<\[]\s*(https?://[^\s)>\]]+)`)
+	linkOnly      = lazyRegexp(`^(?:\[\d+\]\s*)?<?https?://\S+>?$`)
+	forwardedMark = lazyRegexp(`(?i)^(?:-+\s*forwarded message\s*-+|begin forwarded message:?|-+\s*original message\s*-+)$`)
+	quoteHeader   = lazyRegexp(`^On .{5,200} wrote:$`)
 	// inlineURL is a link a plain-text newsletter spells out after its
 	// text: "the report <https://…>", "(https://…)", "[https://…]".
-	inlineURL = regexp.MustCompile(`\s*[<(\[]https?://[^\s>)\]]*[>)\]]`)
+	inlineURL = lazyRegexp(`\s*[<(\[]https?://[^\s>)\]]*[>)\]]`)
 )
 
 // browserLink returns the "view this email in your browser" address of an
 // HTML newsletter, or "".
 func browserLink(htmlText string) string {
-	if m := viewOnline.FindStringSubmatch(htmlText); m != nil {
+	if m := viewOnline().FindStringSubmatch(htmlText); m != nil {
 		return CleanURL(htmlUnescapeAttr(m[1]))
 	}
 	return ""
@@ -306,7 +305,7 @@ func htmlUnescapeAttr(s string) string { return strings.ReplaceAll(s, "&amp;", "
 // browserLinkText returns the "View in browser: https://…" address of a
 // plain-text newsletter, or "".
 func browserLinkText(text string) string {
-	if m := viewOnlineTxt.FindStringSubmatch(text); m != nil {
+	if m := viewOnlineTxt().FindStringSubmatch(text); m != nil {
 		return CleanURL(m[1])
 	}
 	return ""
@@ -328,7 +327,7 @@ func mailText(text string) string {
 		}
 		trim := strings.TrimSpace(t)
 		switch {
-		case forwardedMark.MatchString(trim):
+		case forwardedMark().MatchString(trim):
 			// The forwarded message is the article; the note above it
 			// ("Thought you'd like this") is not.
 			inForwardHeader, kept = true, kept[:0]
@@ -338,10 +337,10 @@ func mailText(text string) string {
 				inForwardHeader = false
 			}
 			continue
-		case strings.HasPrefix(trim, ">") || quoteHeader.MatchString(trim) || linkOnly.MatchString(trim):
+		case strings.HasPrefix(trim, ">") || quoteHeader().MatchString(trim) || linkOnly().MatchString(trim):
 			continue
 		}
-		kept = append(kept, strings.TrimSpace(inlineURL.ReplaceAllString(trim, "")))
+		kept = append(kept, strings.TrimSpace(inlineURL().ReplaceAllString(trim, "")))
 	}
 	joined := strings.Join(kept, "\n")
 	if !strings.Contains(joined, "\n\n") {

@@ -3,7 +3,6 @@ package corpus
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -138,20 +137,20 @@ func parseMarkdown(name string, text []byte) (Article, error) {
 }
 
 var (
-	mdImage     = regexp.MustCompile(`!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]`)
-	mdLink      = regexp.MustCompile(`\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)|\[([^\]]+)\]\[[^\]]*\]`)
-	mdAutolink  = regexp.MustCompile(`<((?:https?|mailto):[^>\s]+)>`)
-	mdFootnote  = regexp.MustCompile(`\[\^[^\]]+\]`)
-	mdRefDef    = regexp.MustCompile(`^ {0,3}\[[^\]]+\]:\s*\S+`)
-	mdOrdered   = regexp.MustCompile(`^\d{1,9}[.)]\s+`)
-	mdRule      = regexp.MustCompile(`^ {0,3}(?:(?:- *){3,}|(?:\* *){3,}|(?:_ *){3,})$`)
-	mdTableRule = regexp.MustCompile(`^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$`)
-	mdEmphasis  = regexp.MustCompile(`\*\*(\S(?:.*?\S)?)\*\*|__(\S(?:.*?\S)?)__|~~(\S(?:.*?\S)?)~~`)
-	mdStar      = regexp.MustCompile(`(^|[^\w*])\*(\S(?:[^*]*?\S)?)\*`)
-	mdUnder     = regexp.MustCompile(`(^|[^\w])_(\S(?:[^_]*?\S)?)_([^\w]|$)`)
-	mdCode      = regexp.MustCompile("`+([^`]+)`+")
-	mdTag       = regexp.MustCompile(`</?[a-zA-Z][^>]*>`)
-	mdLinkLine  = regexp.MustCompile(`^\[[^\]]*\]\([^)]*\)$`)
+	mdImage     = lazyRegexp(`!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]`)
+	mdLink      = lazyRegexp(`\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)|\[([^\]]+)\]\[[^\]]*\]`)
+	mdAutolink  = lazyRegexp(`<((?:https?|mailto):[^>\s]+)>`)
+	mdFootnote  = lazyRegexp(`\[\^[^\]]+\]`)
+	mdRefDef    = lazyRegexp(`^ {0,3}\[[^\]]+\]:\s*\S+`)
+	mdOrdered   = lazyRegexp(`^\d{1,9}[.)]\s+`)
+	mdRule      = lazyRegexp(`^ {0,3}(?:(?:- *){3,}|(?:\* *){3,}|(?:_ *){3,})$`)
+	mdTableRule = lazyRegexp(`^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$`)
+	mdEmphasis  = lazyRegexp(`\*\*(\S(?:.*?\S)?)\*\*|__(\S(?:.*?\S)?)__|~~(\S(?:.*?\S)?)~~`)
+	mdStar      = lazyRegexp(`(^|[^\w*])\*(\S(?:[^*]*?\S)?)\*`)
+	mdUnder     = lazyRegexp(`(^|[^\w])_(\S(?:[^_]*?\S)?)_([^\w]|$)`)
+	mdCode      = lazyRegexp("`+([^`]+)`+")
+	mdTag       = lazyRegexp(`</?[a-zA-Z][^>]*>`)
+	mdLinkLine  = lazyRegexp(`^\[[^\]]*\]\([^)]*\)$`)
 )
 
 // mdText collects the paragraphs of Markdown text.
@@ -218,10 +217,10 @@ func markdownText(src string) (paras []string, heading string) {
 			m.flush()
 			fence = trim[:3]
 			continue
-		case trim == "" || mdRule.MatchString(line) || mdTableRule.MatchString(trim) || mdRefDef.MatchString(line):
+		case trim == "" || mdRule().MatchString(line) || mdTableRule().MatchString(trim) || mdRefDef().MatchString(line):
 			m.flush()
 			continue
-		case len(m.cur) == 0 && mdLinkLine.MatchString(trim) && (i+1 == len(lines) || strings.TrimSpace(lines[i+1]) == ""):
+		case len(m.cur) == 0 && mdLinkLine().MatchString(trim) && (i+1 == len(lines) || strings.TrimSpace(lines[i+1]) == ""):
 			continue // a paragraph that is only a link ("Full results")
 		}
 		if h, level, n, ok := headingAt(lines, i, len(m.cur) == 0); ok {
@@ -267,7 +266,7 @@ func blockPrefix(s string) (text string, item bool) {
 		if strings.HasPrefix(s, "[ ] ") || strings.HasPrefix(s, "[x] ") || strings.HasPrefix(s, "[X] ") {
 			s = s[4:]
 		}
-	} else if m := mdOrdered.FindString(s); m != "" {
+	} else if m := mdOrdered().FindString(s); m != "" {
 		s, item = s[len(m):], true
 	}
 	return s, item
@@ -278,20 +277,20 @@ func inlineMarkdown(s string) string {
 	if !strings.ContainsAny(s, "*_~`[]<\\!") {
 		return s // nothing to remove: most lines of prose
 	}
-	s = mdAutolink.ReplaceAllString(s, "$1")
+	s = mdAutolink().ReplaceAllString(s, "$1")
 	if strings.ContainsAny(s, "<") && looksLikeHTML(s) {
 		s = strings.ReplaceAll(HTMLText(s), "\n\n", " ")
 	}
-	s = mdImage.ReplaceAllString(s, "")
-	s = mdLink.ReplaceAllString(s, "$1$2")
-	s = mdFootnote.ReplaceAllString(s, "")
-	s = mdCode.ReplaceAllString(s, "$1")
+	s = mdImage().ReplaceAllString(s, "")
+	s = mdLink().ReplaceAllString(s, "$1$2")
+	s = mdFootnote().ReplaceAllString(s, "")
+	s = mdCode().ReplaceAllString(s, "$1")
 	for range 3 { // nested emphasis: ***a** b*
-		s = mdEmphasis.ReplaceAllString(s, "$1$2$3")
-		s = mdStar.ReplaceAllString(s, "$1$2")
-		s = mdUnder.ReplaceAllString(s, "$1$2$3")
+		s = mdEmphasis().ReplaceAllString(s, "$1$2$3")
+		s = mdStar().ReplaceAllString(s, "$1$2")
+		s = mdUnder().ReplaceAllString(s, "$1$2$3")
 	}
-	s = mdTag.ReplaceAllString(s, "")
+	s = mdTag().ReplaceAllString(s, "")
 	return unescapeMarkdown(s)
 }
 

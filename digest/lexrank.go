@@ -110,10 +110,33 @@ func lexRank(sim []float64, prior []float64) []float64 {
 	if n == 0 {
 		return nil
 	}
+	// The graph of a long article is often sparse: sentences that share
+	// no term have no edge. Then the walk follows each row's edges only
+	// (adding w·0 would change nothing), so its cost grows with the
+	// edges, not with n².
 	rowSum := make([]float64, n)
+	edges := 0
 	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			rowSum[i] += sim[i*n+j]
+		for _, s := range sim[i*n : (i+1)*n] {
+			rowSum[i] += s
+			if s != 0 {
+				edges++
+			}
+		}
+	}
+	var cols []int32 // with a sparse graph: the edges of each row
+	var vals []float64
+	var rowEnd []int
+	if edges < n*n/3 {
+		cols, vals, rowEnd = make([]int32, 0, edges), make([]float64, 0, edges), make([]int, n)
+		for i := 0; i < n; i++ {
+			for j, s := range sim[i*n : (i+1)*n] {
+				if s != 0 {
+					cols = append(cols, int32(j))
+					vals = append(vals, s)
+				}
+			}
+			rowEnd[i] = len(cols)
 		}
 	}
 	p := append([]float64(nil), prior...)
@@ -134,9 +157,18 @@ func lexRank(sim []float64, prior []float64) []float64 {
 				continue
 			}
 			w := (1 - teleport) * p[i] / rowSum[i]
-			row := sim[i*n : (i+1)*n]
-			for j, s := range row {
-				next[j] += w * s
+			if rowEnd == nil {
+				for j, s := range sim[i*n : (i+1)*n] {
+					next[j] += w * s
+				}
+				continue
+			}
+			start := 0
+			if i > 0 {
+				start = rowEnd[i-1]
+			}
+			for k, j := range cols[start:rowEnd[i]] {
+				next[j] += w * vals[start+k]
 			}
 		}
 		var diff float64
@@ -166,7 +198,7 @@ func mmrPick(k int, candidates []int, scores, sim []float64, n int, fits func(pi
 		top = 1
 	}
 	var picked []int
-	used := make(map[int]bool, k)
+	used := make([]bool, n)
 	for len(picked) < k {
 		best, bestScore := -1, math.Inf(-1)
 		for _, c := range candidates {

@@ -171,7 +171,7 @@ func isBoilerplate(s string) bool {
 	}
 	body := strings.TrimLeft(s, "([【（〔 ")
 	for _, l := range creditLabels {
-		if len(body) < len(l) || indexFold(body[:len(l)], l) != 0 {
+		if !hasPrefixFold(body, l) {
 			continue
 		}
 		rest := body[len(l):]
@@ -261,6 +261,12 @@ func restEqualFold(s, sub string) bool {
 		}
 	}
 	return true
+}
+
+// hasPrefixFold reports whether s starts with the lower-case prefix,
+// ignoring the case of ASCII letters in s.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && restEqualFold(s[:len(prefix)], prefix)
 }
 
 func hasSuffixFold(s, suffix string) bool {

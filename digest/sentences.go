@@ -8,7 +8,6 @@ import (
 
 	"gopkg.in/neurosnap/sentences.v1"
 	"gopkg.in/neurosnap/sentences.v1/data"
-	"gopkg.in/neurosnap/sentences.v1/english"
 
 	"github.com/digestbot/digestbot/corpus"
 )
@@ -52,10 +51,10 @@ type Splitter struct {
 
 // NewSplitter loads the English Punkt model built into the sentences
 // module (about 15 ms; no I/O). It is set up like the module's english
-// package (its word tokenizer, which knows curly quotes, and the
-// abbreviations "sgt", "gov", "no") but without that package's regular
-// expression pass for dotted abbreviations, which falseBreak covers for a
-// tenth of the time.
+// package (its word tokenizer, which knows curly quotes, here answered
+// without regular expressions by punktWords, and the abbreviations "sgt",
+// "gov", "no") but without that package's regular expression pass for
+// dotted abbreviations, which falseBreak covers for a tenth of the time.
 func NewSplitter() (*Splitter, error) {
 	raw, err := data.Asset("data/english.json")
 	if err != nil {
@@ -68,8 +67,7 @@ func NewSplitter() (*Splitter, error) {
 	for _, abbr := range []string{"sgt", "gov", "no"} {
 		training.AbbrevTypes.Add(abbr)
 	}
-	lang := sentences.NewPunctStrings()
-	return &Splitter{punkt: sentences.NewTokenizer(training, english.NewWordTokenizer(lang), lang)}, nil
+	return &Splitter{punkt: sentences.NewTokenizer(training, newPunktWords(), newPunktPunct())}, nil
 }
 
 // Split returns the sentences of body (paragraphs separated by blank

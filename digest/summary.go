@@ -50,6 +50,10 @@ type Options struct {
 	Method Method
 }
 
+// WithDefaults returns o with its zero fields set to the defaults: two
+// options that summarise alike are equal after it.
+func (o Options) WithDefaults() Options { return o.withDefaults() }
+
 func (o Options) withDefaults() Options {
 	if o.Sentences <= 0 {
 		o.Sentences = DefaultSentences
@@ -243,7 +247,11 @@ func (s *Summarizer) Summarize(a corpus.Article, stats TermStats, opts Options) 
 		return Summary{}
 	}
 
-	length := func(ni int) int { return utf8.RuneCountInString(sents[nodes[ni]].Text) }
+	runes := make([]int, len(nodes)) // the length of each candidate
+	for _, c := range candidates {
+		runes[c] = utf8.RuneCountInString(sents[nodes[c]].Text)
+	}
+	length := func(ni int) int { return runes[ni] }
 	fits := func(picked []int, c int) bool {
 		total := length(c)
 		for _, p := range picked {
@@ -299,6 +307,8 @@ func (s *Summarizer) vectors(sents []Sentence, nodes []int, title string, stats 
 	var weights []float64 // idf per local term
 	var counts []int32    // scratch: occurrences per local term in one sentence
 	var touched []int32
+	var termBuf []int32     // backing arrays of the vectors
+	var weightBuf []float64 // (set below, before the first vec)
 	n := 0
 	if stats != nil {
 		n = stats.Docs()
@@ -326,7 +336,11 @@ func (s *Summarizer) vectors(sents []Sentence, nodes []int, title string, stats 
 			counts[id]++
 		}
 		slices.Sort(touched)
-		v := vector{terms: slices.Clone(touched), weights: make([]float64, len(touched))}
+		// Carved from one allocation for all the vectors (total bounds
+		// their sizes).
+		v := vector{terms: append(termBuf[len(termBuf):len(termBuf):len(termBuf)+len(touched)], touched...),
+			weights: weightBuf[len(weightBuf) : len(weightBuf)+len(touched) : len(weightBuf)+len(touched)]}
+		termBuf, weightBuf = termBuf[:len(termBuf)+len(touched)], weightBuf[:len(weightBuf)+len(touched)]
 		var sq float64
 		for k, id := range v.terms {
 			w := (1 + math.Log(float64(counts[id]))) * weights[id]
@@ -342,6 +356,11 @@ func (s *Summarizer) vectors(sents []Sentence, nodes []int, title string, stats 
 		texts = append(texts, sents[i].Text)
 	}
 	terms := s.analyzeEach(append(texts, title))
+	total := 0
+	for _, t := range terms {
+		total += len(t)
+	}
+	termBuf, weightBuf = make([]int32, 0, total), make([]float64, 0, total)
 	vecs := make([]vector, len(nodes))
 	for k := range nodes {
 		vecs[k] = vec(terms[k])

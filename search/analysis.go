@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -103,7 +102,18 @@ var sharedAnalyzers = sync.OnceValues(func() (analyzers, error) {
 	return analyzersOf(im)
 })
 
+// analyzersOf returns the analyzers im defines, in their fast form (see
+// fastAnalyzer): the same tokens as bleve's chains.
 func analyzersOf(im *mapping.IndexMappingImpl) (analyzers, error) {
+	a, err := chainAnalyzersOf(im)
+	if err != nil {
+		return analyzers{}, err
+	}
+	return analyzers{full: newFastAnalyzer(a.full), surface: newFastAnalyzer(a.surface)}, nil
+}
+
+// chainAnalyzersOf returns bleve's analysis chains that im defines.
+func chainAnalyzersOf(im *mapping.IndexMappingImpl) (analyzers, error) {
 	a := analyzers{full: im.AnalyzerNamed(analyzerName), surface: im.AnalyzerNamed(surfaceAnalyzerName)}
 	if a.full == nil || a.surface == nil {
 		return analyzers{}, fmt.Errorf("search: analyzers %q and %q not defined by the mapping", analyzerName, surfaceAnalyzerName)
@@ -204,6 +214,10 @@ func isCJK(r rune) bool {
 // text repeats its words: with the cache, indexing is much cheaper. The
 // output is the same.
 func (a analyzers) withStemCache() analyzers {
+	if f, ok := a.full.(*fastAnalyzer); ok {
+		a.full = f.withStemCache()
+		return a
+	}
 	d, ok := a.full.(*analysis.DefaultAnalyzer)
 	if !ok {
 		return a
@@ -217,52 +231,4 @@ func (a analyzers) withStemCache() analyzers {
 	}
 	a.full = &c
 	return a
-}
-
-// stemCache is a token filter that remembers another's output for each
-// term, up to stemCacheSize terms. Safe for concurrent use.
-type stemCache struct {
-	stem   analysis.TokenFilter
-	shards [16]struct {
-		sync.RWMutex
-		m map[string][]byte
-	}
-	size atomic.Int64
-}
-
-const stemCacheSize = 200000
-
-func newStemCache(stem analysis.TokenFilter) *stemCache {
-	c := &stemCache{stem: stem}
-	for i := range c.shards {
-		c.shards[i].m = map[string][]byte{}
-	}
-	return c
-}
-
-func (c *stemCache) Filter(input analysis.TokenStream) analysis.TokenStream {
-	one := make(analysis.TokenStream, 1)
-	for _, t := range input {
-		if t.KeyWord || len(t.Term) == 0 {
-			continue
-		}
-		sh := &c.shards[(len(t.Term)+int(t.Term[0]))%len(c.shards)]
-		sh.RLock()
-		s, ok := sh.m[string(t.Term)]
-		sh.RUnlock()
-		if ok {
-			t.Term = s
-			continue
-		}
-		word := string(t.Term)
-		one[0] = t
-		c.stem.Filter(one)
-		if c.size.Load() < stemCacheSize {
-			sh.Lock()
-			sh.m[word] = t.Term
-			sh.Unlock()
-			c.size.Add(1)
-		}
-	}
-	return input
 }

@@ -15,20 +15,22 @@ import (
 	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/util"
+	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/digestbot/digestbot/corpus"
 )
 
-// A rebuild writes a new index offline, with scorch's segment builder,
+// A rebuild writes a new index offline, segment file by segment file,
 // rather than through a live index: articles are analysed on every core,
-// each Options.BatchSize of them becomes one segment file, and the files are
-// merged buildMergeMax at a time once all are written. A live index keeps
-// every batch in memory until its background writer catches up, and merges
-// the same documents again and again as segments grow; loading 50,000
-// articles that way took over a gigabyte. The builder holds one segment's
-// documents at a time, so memory depends on the batch size, not on the
-// number of articles.
-const buildMergeMax = 10
+// each Options.BatchSize of them becomes one segment file, and the files
+// are merged as they accumulate (see buildFanIn), into segments of at most
+// buildSegmentDocs articles. A live index keeps every batch in memory
+// until its background writer catches up, and merges the same documents
+// again and again as segments grow; loading 50,000 articles that way took
+// over a gigabyte. The rebuild holds one batch's documents and one merge
+// at a time, and gives back the pages of the files a merge has read, so
+// its memory depends on the batch and segment sizes, not on the number of
+// articles.
 
 // build writes a new index in dir (which must not exist) holding the
 // stored articles ids, and records that it stands at change seq of the
@@ -36,7 +38,7 @@ const buildMergeMax = 10
 func (ix *Index) build(ctx context.Context, dir string, ids []string, seq uint64, origin string, progress func(done int)) (corpusStats, error) {
 	defer limitMemory(ix.opts.BuildMemory)()
 	// An empty index, so that the folder is what bleve expects to open;
-	// its segment store is then replaced by the builder's.
+	// its segment store is then replaced by the segments built here.
 	bi, err := bleve.NewUsing(dir, ix.im, scorch.Name, scorch.Name, runtimeConfig())
 	if err != nil {
 		ix.opts.Logger.Error("create search index", "dir", dir, "error", err)
@@ -53,48 +55,72 @@ func (ix *Index) build(ctx context.Context, dir string, ids []string, seq uint64
 	if err != nil {
 		return corpusStats{}, fmt.Errorf("search index mapping: %w", err)
 	}
-	internal := map[string][]byte{string(util.MappingInternalKey): mappingJSON}
-	sb, err := scorch.NewBuilder(map[string]any{
-		"path":            storeDir,
-		"buildPathPrefix": dir,
-		"batchSize":       ix.opts.BatchSize,
-		"mergeMax":        buildMergeMax,
-		"internal":        internal,
-	})
+	policy := ix.opts.mergePolicy
+	if policy == (mergePolicy{}) {
+		policy = defaultMergePolicy
+	}
+	sb, err := newSegmentBuild(filepath.Join(dir, "build"), policy)
 	if err != nil {
-		ix.opts.Logger.Error("create search index builder", "dir", dir, "error", err)
-		return corpusStats{}, fmt.Errorf("search index: create %s: %w", dir, errIndexFailed)
+		return corpusStats{}, fmt.Errorf("search index: create %s: %w", dir, err)
+	}
+	failed := func(what string, err error) error {
+		ix.opts.Logger.Error("search index rebuild: "+what, "dir", dir, "error", err)
+		return fmt.Errorf("search index: build: %w", errIndexFailed)
 	}
 
 	var stats corpusStats
 	done := 0
+	batch := make([]index.Document, 0, ix.opts.BatchSize)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := sb.add(ctx, batch)
+		clear(batch)
+		batch = batch[:0]
+		if err != nil && ctx.Err() == nil {
+			return failed("write segments", err)
+		}
+		return err
+	}
 	err = ix.analyseAll(ctx, ids, &stats, func(doc *document.Document) error {
-		if err := sb.Index(doc); err != nil {
-			ix.opts.Logger.Error("search index builder", "error", err)
-			return fmt.Errorf("search index: build: %w", errIndexFailed)
+		if batch = append(batch, doc); len(batch) == ix.opts.BatchSize {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 		if done++; progress != nil && done%ix.opts.BatchSize == 0 {
 			progress(done)
 		}
 		return nil
 	})
+	if err == nil {
+		err = flush()
+	}
 	if err != nil {
 		return stats, err
 	}
 	if done == 0 {
-		// Every article went away meanwhile; the builder cannot write an
-		// empty index, so write one the ordinary way.
+		// Every article went away meanwhile: write an empty index the
+		// ordinary way.
 		return stats, ix.buildEmpty(dir, seq, origin, stats)
 	}
-	// The builder writes its internal values (the mapping, and what the
-	// index records about itself) when it finishes.
-	internal[string(keyMapping)] = []byte(strconv.Itoa(MappingVersion))
-	internal[string(keySeq)] = []byte(strconv.FormatUint(seq, 10))
-	internal[string(keyOrigin)] = []byte(origin)
-	internal[string(keyStats)] = statsJSON(stats)
-	if err := sb.Close(); err != nil {
-		ix.opts.Logger.Error("search index builder: merge segments", "dir", dir, "error", err)
-		return stats, fmt.Errorf("search index: build: %w", errIndexFailed)
+	segs, err := sb.finish(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return stats, ctx.Err()
+		}
+		return stats, failed("merge segments", err)
+	}
+	internal := map[string][]byte{
+		string(util.MappingInternalKey): mappingJSON,
+		string(keyMapping):              []byte(strconv.Itoa(MappingVersion)),
+		string(keySeq):                  []byte(strconv.FormatUint(seq, 10)),
+		string(keyOrigin):               []byte(origin),
+		string(keyStats):                statsJSON(stats),
+	}
+	if err := sb.install(storeDir, segs, internal); err != nil {
+		return stats, failed("install segments", err)
 	}
 	if progress != nil {
 		progress(done)
@@ -177,7 +203,7 @@ func (ix *Index) analyseAll(ctx context.Context, ids []string, stats *corpusStat
 			defer wg.Done()
 			for a := range articles {
 				select {
-				case docs <- preAnalysed(ix.docs.document(a)):
+				case docs <- preAnalysed(withID(ix.docs.document(a))):
 				case <-ctx.Done():
 				}
 			}
@@ -220,6 +246,12 @@ func preAnalysed(doc *document.Document) *document.Document {
 		f.Analyze()
 		doc.Fields[i] = analysedField{f}
 	}
+	return doc
+}
+
+// withID adds doc's _id field, which the segment holds as its ID.
+func withID(doc *document.Document) *document.Document {
+	doc.AddIDField()
 	return doc
 }
 

@@ -72,6 +72,17 @@ type Options struct {
 	// a new snapshot and syncs it on each). CatchUp and Rebuild then fail.
 	// An index that needs any work is caught up or rebuilt as usual.
 	ReadOnly bool
+	// MappedMemory bounds how much of the files it maps (the index, the
+	// database, the program's own) a searching process keeps resident:
+	// past it, a search gives back the pages of the index and the
+	// database, which stay in the kernel's page cache (see resident.go).
+	// Default 64 MiB: 1,000 queries of 50,000 articles then end at
+	// about 100 MB of RSS instead of 446, for no measurable time. Negative:
+	// no bound.
+	MappedMemory int64
+
+	// mergePolicy replaces the rebuild's (tests: many small segments).
+	mergePolicy mergePolicy
 }
 
 // Progress reports a rebuild or a long catch-up.
@@ -118,6 +129,8 @@ type Index struct {
 	healed bleve.Index
 	// busy is the progress of a rebuild or long catch-up, nil when none.
 	busy atomic.Pointer[Progress]
+	// releasing is set while a search gives back mapped memory.
+	releasing atomic.Bool
 }
 
 // corpusStats are the average title and body lengths (in tokens) that
@@ -155,6 +168,9 @@ func Open(ctx context.Context, dir string, st Store, opts Options) (*Index, erro
 	}
 	if opts.BuildMemory == 0 {
 		opts.BuildMemory = 256 << 20
+	}
+	if opts.MappedMemory == 0 {
+		opts.MappedMemory = 64 << 20
 	}
 	im, err := newMapping()
 	if err != nil {

@@ -14,7 +14,10 @@ import (
 // MappingVersion identifies the index layout this build writes: the fields,
 // their options and the analysis chain. Change it with any of them; an
 // index built with another version is rebuilt from the database on open.
-const MappingVersion = 1
+//
+// Version 2 keeps no term positions: phrases are checked on the stored text
+// (see phrase.go).
+const MappingVersion = 2
 
 // Field names in the index.
 const (
@@ -32,8 +35,9 @@ const titleBoost = 2.0
 
 // newMapping returns the index mapping. Nothing is stored in the index but
 // what search needs: the article text lives in the database, and snippets
-// are made from it. Text fields keep term positions (term vectors), which
-// phrase queries need; no doc values, no _all field.
+// are made from it. Text fields keep no term positions (term vectors):
+// phrases are checked on the stored text instead (phrase.go). No doc
+// values, no _all field.
 func newMapping() (*mapping.IndexMappingImpl, error) {
 	im := mapping.NewIndexMapping()
 	if err := addAnalysis(im); err != nil {
@@ -50,7 +54,7 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 		f.Analyzer = analyzerName
 		f.Store = false
 		f.IncludeInAll = false
-		f.IncludeTermVectors = true
+		f.IncludeTermVectors = false
 		f.DocValues = false
 		return f
 	}

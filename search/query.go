@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -168,7 +169,7 @@ func parseQuery(q string) (parsedQuery, error) {
 var fieldNames = map[string]bool{"title": true, "body": true, "text": true, "content": true, "_all": true}
 
 // boostRE matches boost and fuzziness suffixes (word^2, word~1).
-var boostRE = regexp.MustCompile(`[\^~][0-9.]*`)
+var boostRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[\^~][0-9.]*`) })
 
 // addWord adds a typed word, which syntax characters may split into
 // several.
@@ -176,7 +177,7 @@ func (pq *parsedQuery) addWord(word string, neg bool) {
 	if field, rest, ok := strings.Cut(word, ":"); ok && fieldNames[strings.ToLower(field)] {
 		word = rest
 	}
-	word = boostRE.ReplaceAllString(word, " ")
+	word = boostRE().ReplaceAllString(word, " ")
 	parts := strings.FieldsFunc(word, func(r rune) bool { return isSyntax(r) || unicode.IsSpace(r) })
 	for _, p := range parts {
 		kind := kindWord
@@ -206,6 +207,9 @@ type unit struct {
 	// with it, where stemming shortened it (educat* → educ).
 	prefix string
 	stems  []string
+	// gap is the number of stop words between a phrase and its prefix*
+	// ("market of the riv*": 2).
+	gap int
 }
 
 // plan is a query ready to run: the units every result must match, the
@@ -314,6 +318,11 @@ func analyse(c clause, a analyzers) (unit, bool) {
 		if len(tokens) > 1 {
 			full := a.full.Analyze([]byte(c.text[:last.Start]))
 			u.phrase = phraseOf(full)
+			if len(full) > 0 {
+				// The surface analyzer numbers positions as the full one
+				// does (it only keeps the stop words).
+				u.gap = max(last.Position-full[len(full)-1].Position-1, 0)
+			}
 		}
 		u.prefix = string(last.Term)
 		for _, end := range prefixCompletions {

@@ -34,6 +34,30 @@ type File struct {
 	// ModTime is the file's modification time, zero when unknown.
 	ModTime time.Time
 	Article corpus.Article
+
+	// encoded is Article's stored form and encodedFor a copy of the
+	// article it was made of, both set by Prepare.
+	encoded    []byte
+	encodedFor corpus.Article
+}
+
+// Prepare encodes f's article now, outside any transaction, so that Put
+// has only to write it: compressing the body is most of the work of
+// storing an article, and Put runs one transaction at a time while files
+// can be prepared on every core. It is optional. Put encodes the article
+// afresh if it has changed since, or if its ID is taken by other content.
+func (f *File) Prepare() {
+	f.encoded = encodeArticle(nil, f.Article)
+	f.encodedFor = f.Article
+}
+
+// value returns the stored form of a, f's article under the ID Put gives
+// it: the one Prepare made when it is of the same article.
+func (f *File) value(a corpus.Article) []byte {
+	if f.encoded != nil && a == f.encodedFor {
+		return f.encoded
+	}
+	return encodeArticle(nil, a)
 }
 
 // Outcome is what Put did with one File.
@@ -195,7 +219,7 @@ func (w writer) put(f File) (Outcome, error) {
 	}
 	// bbolt keeps a reference to the value until the commit: a new buffer
 	// per article, never a reused one.
-	if err := arts.Put([]byte(a.ID), encodeArticle(nil, a)); err != nil {
+	if err := arts.Put([]byte(a.ID), f.value(a)); err != nil {
 		return Outcome{}, err
 	}
 	if err := w.tx.Bucket(bucketByDate).Put(dateKey(a), nil); err != nil {

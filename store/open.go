@@ -19,12 +19,19 @@ var errLockTimeout = errors.New("lock timeout")
 // quoteName shows a file name safely in a message.
 func quoteName(path string) string { return termsafe.Name(path) }
 
-// openFile opens the database file for reading and writing and locks it.
-// Only a file that does not exist is created (created is then true): an
-// existing file, even an empty one, must prove to be a database.
-func openFile(path string, timeout time.Duration) (f *os.File, created bool, err error) {
-	f, err = os.OpenFile(path, os.O_RDWR, 0)
+// openFile opens the database file and locks it: for reading only with a
+// shared lock when readOnly is set and the file exists, else for reading
+// and writing with an exclusive lock. Only a file that does not exist is
+// created (created is then true): an existing file, even an empty one,
+// must prove to be a database.
+func openFile(path string, timeout time.Duration, readOnly bool) (f *os.File, created bool, err error) {
+	flag := os.O_RDWR
+	if readOnly {
+		flag = os.O_RDONLY
+	}
+	f, err = os.OpenFile(path, flag, 0)
 	if errors.Is(err, os.ErrNotExist) {
+		readOnly = false
 		if dir := filepath.Dir(path); dir != "" {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return nil, false, fmt.Errorf("open database %s: %w", quoteName(path), err)
@@ -39,7 +46,7 @@ func openFile(path string, timeout time.Duration) (f *os.File, created bool, err
 	if err != nil {
 		return nil, false, fmt.Errorf("open database %s: %w", quoteName(path), err)
 	}
-	if err := lockFile(f, timeout); err != nil {
+	if err := lockFile(f, timeout, readOnly); err != nil {
 		f.Close()
 		if errors.Is(err, errLockTimeout) {
 			return nil, false, fmt.Errorf("open database %s: %w (waited %s; is digestbot already running?)", quoteName(path), ErrLocked, timeout)
@@ -50,22 +57,40 @@ func openFile(path string, timeout time.Duration) (f *os.File, created bool, err
 }
 
 // checkFile validates the structure of the locked, existing file f before
-// bbolt is given it.
-func checkFile(f *os.File, path string) error {
+// bbolt is given it: the cheap checks always, the walk of every page in
+// use unless the file is unchanged since it last passed one (see
+// fingerprint.go). It says whether it walked.
+func checkFile(f *os.File, path string, opts Options) (walked bool, err error) {
 	info, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", quoteName(path), err)
+		return false, fmt.Errorf("open database %s: %w", quoteName(path), err)
 	}
 	if !info.Mode().IsRegular() {
-		return fmt.Errorf("open database %s: %w (not a regular file)", quoteName(path), ErrSchemaUnknown)
+		return false, fmt.Errorf("open database %s: %w (not a regular file)", quoteName(path), ErrSchemaUnknown)
 	}
-	return validateFile(f, info.Size(), path)
+	m, err := checkHeader(f, info.Size(), path)
+	if err != nil {
+		return false, err
+	}
+	fp, ok := takeFingerprint(f, info, m.pageSize)
+	saved, found := loadFingerprint(path)
+	if ok && found && saved == fp && !opts.FullCheck {
+		return false, nil
+	}
+	if err := walkFile(f, m, path); err != nil {
+		return true, err
+	}
+	if ok && !(found && saved == fp) && fp.settled(opts.Now()) {
+		_ = saveFingerprint(path, fp) // a cache: the next Open walks without it
+	}
+	return true, nil
 }
 
 // openBolt hands the locked, checked file f to bbolt.
 func openBolt(path string, f *os.File, opts Options) (b *bolt.DB, err error) {
 	err = guard(path, func() error {
 		b, err = bolt.Open(path, 0o600, &bolt.Options{
+			ReadOnly:     opts.ReadOnly,
 			Timeout:      opts.LockTimeout,
 			NoSync:       opts.NoSync,
 			FreelistType: bolt.FreelistMapType,

@@ -419,3 +419,39 @@ func TestBackupIsAConsistentCopy(t *testing.T) {
 		t.Errorf("temporary file left behind: %v", err)
 	}
 }
+
+// TestPreparedFiles stores files prepared beforehand, one of them changed
+// since and one whose ID is taken by other content: each is stored as Put
+// would store it unprepared.
+func TestPreparedFiles(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	a := article("Prepared", strings.Repeat("A long body that compresses well. ", 40), day(2024, 2, 3))
+	changed := article("Changed later", "short body", day(2024, 2, 4))
+	clash := article("Clash", strings.Repeat("Another long body, compressed too. ", 40), day(2024, 2, 5))
+	clash.ID = a.ID // the same ID, other content: Put gives it a longer one
+	files := []store.File{file("/c/a.txt", a), file("/c/changed.txt", changed), file("/c/clash.txt", clash)}
+	for i := range files {
+		files[i].Prepare()
+	}
+	files[1].Article.Title = "Changed title"
+	out := put(t, db, files...)
+	if out[2].ID == a.ID || !strings.HasPrefix(clash.Hash, out[2].ID) {
+		t.Fatalf("clashing ID: stored as %q; want a longer prefix of %q", out[2].ID, clash.Hash)
+	}
+	want := []corpus.Article{a, files[1].Article, clash}
+	want[2].ID = out[2].ID
+	for i, o := range out {
+		if o.Status != store.Added || o.ID != want[i].ID {
+			t.Fatalf("put %d: got %+v", i, o)
+		}
+		got, err := db.Article(ctx, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want[i] {
+			t.Errorf("prepared file %d:\n got %+v\nwant %+v", i, got, want[i])
+		}
+	}
+	mustCheck(t, db)
+}

@@ -98,45 +98,64 @@ func parseMeta(buf []byte) (m meta, hasMagic bool, err error) {
 // returns nil, a *DamageError, or ErrSchemaUnknown for a file that is not
 // a bbolt file at all.
 func validateFile(f io.ReaderAt, size int64, path string) error {
-	damaged := func(format string, args ...any) error {
-		return &DamageError{Path: path, Problem: fmt.Sprintf(format, args...), Advice: adviceRestore}
+	m, err := checkHeader(f, size, path)
+	if err != nil {
+		return err
 	}
+	return walkFile(f, m, path)
+}
+
+// damaged is the *DamageError for a file whose structure is wrong.
+func damaged(path, format string, args ...any) error {
+	return &DamageError{Path: path, Problem: fmt.Sprintf(format, args...), Advice: adviceRestore}
+}
+
+// checkHeader makes the cheap checks of the bbolt file f of size bytes:
+// its header pages, and that it holds every page they count. It returns
+// the header bbolt would use.
+func checkHeader(f io.ReaderAt, size int64, path string) (meta, error) {
 	if size == 0 {
-		return &DamageError{Path: path, Problem: "it is empty (0 bytes)",
+		return meta{}, &DamageError{Path: path, Problem: "it is empty (0 bytes)",
 			Advice: "remove it to start a new database, or restore it from a backup"}
 	}
 	if size < pageHeaderSize+metaLen {
-		return damaged("it is cut short: %d bytes, too few for a database", size)
+		return meta{}, damaged(path, "it is cut short: %d bytes, too few for a database", size)
 	}
 	m, foreign, err := chooseMeta(f, size)
 	if foreign {
-		return fmt.Errorf("database %s: %w (it has no bbolt header)", quoteName(path), ErrSchemaUnknown)
+		return meta{}, fmt.Errorf("database %s: %w (it has no bbolt header)", quoteName(path), ErrSchemaUnknown)
 	}
 	if err != nil {
-		return damaged("%v", err)
+		return meta{}, damaged(path, "%v", err)
 	}
 	ps := int64(m.pageSize)
 	if m.hwm < 4 || m.hwm > uint64(size)/uint64(ps) {
 		if m.hwm >= 4 && m.hwm < 1<<40 {
-			return damaged("it is cut short: %d bytes, but its pages reach %d", size, int64(m.hwm)*ps)
+			return meta{}, damaged(path, "it is cut short: %d bytes, but its pages reach %d", size, int64(m.hwm)*ps)
 		}
-		return damaged("its header counts %d pages", m.hwm)
+		return meta{}, damaged(path, "its header counts %d pages", m.hwm)
 	}
-	w := &walker{f: f, pageSize: ps, hwm: m.hwm, seen: make([]uint64, (m.hwm+63)/64)}
+	return m, nil
+}
+
+// walkFile reads every page in use of the file f, whose header m passed
+// checkHeader, from the root bucket and the free page list down.
+func walkFile(f io.ReaderAt, m meta, path string) error {
+	w := &walker{f: f, pageSize: int64(m.pageSize), hwm: m.hwm, seen: make([]uint64, (m.hwm+63)/64)}
 	w.mark(0, 0)
 	w.mark(1, 0)
 	if err := w.freelist(m.freelist); err != nil {
-		return damaged("%v", err)
+		return damaged(path, "%v", err)
 	}
 	if m.root == 0 {
-		return damaged("its root bucket is missing")
+		return damaged(path, "its root bucket is missing")
 	}
 	if err := w.tree(m.root, 0, nil, nil, false); err != nil {
-		return damaged("%v", err)
+		return damaged(path, "%v", err)
 	}
 	for _, id := range w.free {
 		if w.isSeen(id) {
-			return damaged("page %d is both free and in use", id)
+			return damaged(path, "page %d is both free and in use", id)
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@
 //	searchbench load   -dir CORPUS -db DB -out load.json     ingest into the store, build the index
 //	searchbench open   -db DB -queries Q.txt -out open.json  open store and index, answer one query
 //	searchbench query  -db DB -queries Q.txt -out q.json     answer every query, report latencies
+//	searchbench phrases -dir CORPUS -out P.txt -common C.txt phrase queries for query
 //	searchbench report -work WORK                            print the side-by-side table
 //
 // Each step is a fresh process, so its peak RSS is its own.
@@ -39,7 +40,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: searchbench gen|load|open|query|report [flags]")
+		fmt.Fprintln(os.Stderr, "usage: searchbench gen|load|open|query|report|phrases [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -54,6 +55,8 @@ func main() {
 		err = queries(os.Args[2:])
 	case "report":
 		err = report(os.Args[2:])
+	case "phrases":
+		err = phrases(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown step %q", os.Args[1])
 	}
@@ -374,6 +377,8 @@ func queries(args []string) error {
 	out := fs.String("out", "", "JSON result file")
 	snippets := fs.Bool("snippets", true, "make snippets (read each hit's body from the store)")
 	runs := fs.Int("runs", 1, "ask all the queries this many times and report the fastest run")
+	mapped := fs.Int64("mapped", 0, "search.Options.MappedMemory in bytes (0: the default, negative: no bound)")
+	smaps := fs.Bool("smaps", false, "print what is resident, by mapped file, after opening and after the queries")
 	fs.Parse(args)
 	qs, err := readQueries(*qpath)
 	if err != nil {
@@ -385,11 +390,14 @@ func queries(args []string) error {
 		return err
 	}
 	defer db.Close()
-	ix, err := search.Open(ctx, *dbPath+".index", db, search.Options{Logger: logger(), ReadOnly: true})
+	ix, err := search.Open(ctx, *dbPath+".index", db, search.Options{Logger: logger(), ReadOnly: true, MappedMemory: *mapped})
 	if err != nil {
 		return err
 	}
 	defer ix.Close()
+	if *smaps {
+		printResident(os.Stderr, "after opening")
+	}
 	opts := search.Request{Limit: 10, NoSnippets: !*snippets}
 	var best QueryResult
 	for run := 0; run < max(*runs, 1); run++ {
@@ -422,6 +430,9 @@ func queries(args []string) error {
 		}
 	}
 	r := best
+	if *smaps {
+		printResident(os.Stderr, "after the queries")
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	r.HeapInuse = ms.HeapInuse

@@ -42,7 +42,8 @@ func checkDBCommand() command {
 			if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("check database %s: it does not exist (digestbot ingest creates it)", termsafe.Name(path))
 			}
-			db, err := m.openDB(ctx, false)
+			// Every page is read, even of a file unchanged since the last check.
+			db, err := m.openDBWith(ctx, false, store.Options{FullCheck: true})
 			if err != nil {
 				return err
 			}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -95,8 +94,8 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 }
 
 var (
-	yamlLineRE   = regexp.MustCompile(`line (\d+): `)
-	yamlStructRE = regexp.MustCompile(` in type (main\.Config|struct \{[^}]*\})`)
+	yamlLineRE   = lazyRegexp(`line (\d+): `)
+	yamlStructRE = lazyRegexp(` in type (main\.Config|struct \{[^}]*\})`)
 )
 
 // ParseConfig parses configuration text; name is used in messages.
@@ -118,21 +117,21 @@ func yamlError(name string, data []byte, err error) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
 		line := 0
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		if m := yamlLineRE().FindStringSubmatch(err.Error()); m != nil {
 			line, _ = strconv.Atoi(m[1])
 		}
-		msg := yamlLineRE.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), "")
+		msg := yamlLineRE().ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), "")
 		return &ConfigError{File: name, Line: line, Msg: msg}
 	}
 	keys := keyLines(data)
 	var errs []error
 	for _, e := range te.Errors {
 		ce := &ConfigError{File: name, Msg: e}
-		if m := yamlLineRE.FindStringSubmatch(e); m != nil {
+		if m := yamlLineRE().FindStringSubmatch(e); m != nil {
 			ce.Line, _ = strconv.Atoi(m[1])
 			ce.Key = keys[ce.Line]
-			ce.Msg = yamlLineRE.ReplaceAllString(e, "")
-			ce.Msg = yamlStructRE.ReplaceAllString(ce.Msg, "")
+			ce.Msg = yamlLineRE().ReplaceAllString(e, "")
+			ce.Msg = yamlStructRE().ReplaceAllString(ce.Msg, "")
 		}
 		plainYAMLError(ce)
 		errs = append(errs, ce)

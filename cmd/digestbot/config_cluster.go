@@ -112,7 +112,7 @@ func (c *Config) validateCluster(bad func(key, format string, args ...any), base
 			*p = expandPath(*p, base, getenv)
 		}
 	}
-	if cl.Etcd.PasswordEnv != "" && !envNameRE.MatchString(cl.Etcd.PasswordEnv) {
+	if cl.Etcd.PasswordEnv != "" && !envNameRE().MatchString(cl.Etcd.PasswordEnv) {
 		bad("cluster.etcd.password_env", "%q is not an environment variable name (the password itself never goes in this file)", cl.Etcd.PasswordEnv)
 	}
 	if (cl.Etcd.Username == "") != (cl.Etcd.PasswordEnv == "") {

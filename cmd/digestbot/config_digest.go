@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -55,7 +54,7 @@ type DigestConfig struct {
 // Job returns the digest's schedule job (valid after Validate).
 func (d DigestConfig) Job() digest.Job { return d.job }
 
-var digestNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+var digestNameRE = lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // validateDigests checks the digests: list and resolves each entry's job.
 func (c *Config) validateDigests(bad func(key, format string, args ...any)) {
@@ -110,7 +109,7 @@ func (d *DigestConfig) checkIdentity(k digestKeys, names map[string]int, bad fun
 	switch {
 	case d.Name == "":
 		bad(k.item, "this digest has no name: add name: (letters, digits, '.', '_', '-'); its runs are recorded under it")
-	case !digestNameRE.MatchString(d.Name):
+	case !digestNameRE().MatchString(d.Name):
 		bad(k.key("name"), "%q: use up to 64 letters, digits, '.', '_' or '-'", d.Name)
 	default:
 		if j, dup := names[d.Name]; dup {

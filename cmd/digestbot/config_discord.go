@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -53,15 +52,15 @@ type BotConfig struct {
 }
 
 var (
-	snowflakeRE = regexp.MustCompile(`^[0-9]{5,25}$`)
-	envNameRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	snowflakeRE = lazyRegexp(`^[0-9]{5,25}$`)
+	envNameRE   = lazyRegexp(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // snowflakeProblem says what is wrong with id as a Discord ID (what,
 // e.g. "channel ID"), or "" when it will do.
 func snowflakeProblem(id, what string) string {
 	switch {
-	case snowflakeRE.MatchString(id):
+	case snowflakeRE().MatchString(id):
 		return ""
 	case strings.Trim(id, "0123456789") != "":
 		return fmt.Sprintf("%q is not a Discord %s: those are digits only", id, what)
@@ -74,7 +73,7 @@ func snowflakeProblem(id, what string) string {
 // validateDiscord checks the discord: and bot: sections.
 func (c *Config) validateDiscord(bad func(key, format string, args ...any)) {
 	d := c.Discord
-	if d.TokenEnv != "" && !envNameRE.MatchString(d.TokenEnv) {
+	if d.TokenEnv != "" && !envNameRE().MatchString(d.TokenEnv) {
 		bad("discord.token_env", "%q is not an environment variable name (the token itself never goes in this file)", d.TokenEnv)
 	}
 	if p := snowflakeProblem(d.ApplicationID, "application ID"); d.ApplicationID != "" && p != "" {

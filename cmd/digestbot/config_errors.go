@@ -2,22 +2,21 @@ package main
 
 import (
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 )
 
 // The messages of yaml.v3's decoder, which name Go types and fields.
 var (
-	yamlUnknownRE = regexp.MustCompile(`^field (\S+) not found(?: in type .*)?$`)
-	yamlTypeRE    = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (.+)$")
+	yamlUnknownRE = lazyRegexp(`^field (\S+) not found(?: in type .*)?$`)
+	yamlTypeRE    = lazyRegexp("^cannot unmarshal !!(\\w+) `(.*)` into (.+)$")
 )
 
 // plainYAMLError rewrites a decoder error in the configuration's terms.
 // An unknown key whose value is a [flow, list] is named by its own path,
 // not its first entry's.
 func plainYAMLError(ce *ConfigError) {
-	if m := yamlUnknownRE.FindStringSubmatch(ce.Msg); m != nil {
+	if m := yamlUnknownRE().FindStringSubmatch(ce.Msg); m != nil {
 		if i := strings.LastIndex(ce.Key, m[1]+"["); i >= 0 && (i == 0 || ce.Key[i-1] == '.') {
 			ce.Key = ce.Key[:i+len(m[1])]
 		}
@@ -30,10 +29,10 @@ func plainYAMLError(ce *ConfigError) {
 // terms: "unknown key max_article (did you mean max_articles?)", "must be a
 // number, got \"FRY\"", never a Go type.
 func plainYAMLMessage(key, msg string) string {
-	if m := yamlUnknownRE.FindStringSubmatch(msg); m != nil {
+	if m := yamlUnknownRE().FindStringSubmatch(msg); m != nil {
 		return unknownKeyMessage(key, m[1])
 	}
-	m := yamlTypeRE.FindStringSubmatch(msg)
+	m := yamlTypeRE().FindStringSubmatch(msg)
 	if m == nil {
 		return msg
 	}

@@ -45,7 +45,7 @@ func (c *Config) validateFeeds(bad func(key, format string, args ...any)) {
 		switch {
 		case f.Name == "":
 			bad(item, "this feed has no name: add name: (letters, digits, '.', '_', '-'); it is shown as its articles' source")
-		case !digestNameRE.MatchString(f.Name):
+		case !digestNameRE().MatchString(f.Name):
 			bad(key("name"), "%q: use up to 64 letters, digits, '.', '_' or '-'", f.Name)
 		default:
 			if j, dup := names[f.Name]; dup {

@@ -71,10 +71,38 @@ func Run(ctx context.Context, db Store, files []corpus.File, opts Options, repor
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	sum := Summary{}
-	for start := 0; start < len(files); start += opts.BatchSize {
-		batch := files[start:min(start+opts.BatchSize, len(files))]
-		results, err := runBatch(ctx, db, batch, opts)
+	// Batches are prepared (looked up, read, parsed and encoded, on every
+	// core) one ahead of the batch being stored, in one transaction at a
+	// time: the cores parse while the writer writes.
+	// The store is used by one of them at a time: a read transaction open
+	// while a write transaction begins keeps it from reusing the pages the
+	// last one freed, and the file grows.
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var turn sync.Mutex
+	next := make(chan preparedBatch, 1)
+	go func() {
+		defer close(next)
+		for start := 0; start < len(files); start += opts.BatchSize {
+			items, err := prepareBatch(pctx, db, &turn, files[start:min(start+opts.BatchSize, len(files))], opts)
+			select {
+			case next <- preparedBatch{items, err}:
+			case <-pctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	sum, done := Summary{}, 0
+	for b := range next {
+		if b.err != nil {
+			return sum, b.err
+		}
+		turn.Lock()
+		results, err := storeBatch(ctx, db, b.items)
+		turn.Unlock()
 		if err != nil {
 			return sum, err
 		}
@@ -82,6 +110,11 @@ func Run(ctx context.Context, db Store, files []corpus.File, opts Options, repor
 			sum[r.Status]++
 			report(r)
 		}
+		done += len(results)
+	}
+	if done < len(files) {
+		// Preparing stopped early: ctx is done.
+		return sum, fmt.Errorf("ingest: %w", context.Cause(pctx))
 	}
 	return sum, nil
 }
@@ -91,10 +124,21 @@ type item struct {
 	data    []byte
 	rawHash string
 	result  Result
-	parsed  bool
+	// put is what to store, when the file parsed as an article.
+	put    store.File
+	parsed bool
 }
 
-func runBatch(ctx context.Context, db Store, batch []corpus.File, opts Options) ([]Result, error) {
+// preparedBatch is a batch of items ready to store, or why it is not.
+type preparedBatch struct {
+	items []item
+	err   error
+}
+
+// prepareBatch does all the work of storing batch but writing it: it looks
+// its files up in the store, holding turn, and reads, parses and encodes
+// the new or changed ones.
+func prepareBatch(ctx context.Context, db Store, turn *sync.Mutex, batch []corpus.File, opts Options) ([]item, error) {
 	items := make([]item, len(batch))
 	paths := make([]string, len(batch))
 	for i, f := range batch {
@@ -104,7 +148,9 @@ func runBatch(ctx context.Context, db Store, batch []corpus.File, opts Options) 
 	// What the store knows of these files: one whose size and modification
 	// time are as recorded is unchanged without being read; one whose raw
 	// bytes hash as recorded is unchanged without being parsed.
+	turn.Lock()
 	known, err := db.Files(ctx, paths)
+	turn.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
@@ -117,6 +163,12 @@ func runBatch(ctx context.Context, db Store, batch []corpus.File, opts Options) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	return items, nil
+}
+
+// storeBatch stores the parsed items of a prepared batch in one
+// transaction and returns every item's result.
+func storeBatch(ctx context.Context, db Store, items []item) ([]Result, error) {
 	if err := putParsed(ctx, db, items); err != nil {
 		return nil, err
 	}
@@ -191,6 +243,13 @@ func parseAll(items []item, idx []int, opts Options) {
 		}
 		it.result.Article = a
 		it.parsed = true
+		f := it.result.File
+		it.put = store.File{Path: f.Path, RawHash: it.rawHash, Size: int64(len(it.data)), Article: a}
+		if f.Size == it.put.Size {
+			it.put.ModTime = f.ModTime // as listed; a file rewritten since then is re-read next time
+		}
+		it.put.Prepare()
+		it.data = nil // only the encoded article is needed now
 	})
 }
 
@@ -204,12 +263,7 @@ func putParsed(ctx context.Context, db Store, items []item) error {
 		if !it.parsed {
 			continue
 		}
-		f := it.result.File
-		rec := store.File{Path: f.Path, RawHash: it.rawHash, Size: int64(len(it.data)), Article: it.result.Article}
-		if f.Size == rec.Size {
-			rec.ModTime = f.ModTime // as listed; a file rewritten since then is re-read next time
-		}
-		puts = append(puts, rec)
+		puts = append(puts, it.put)
 		putIdx = append(putIdx, i)
 	}
 	if len(puts) == 0 {

@@ -102,6 +102,33 @@ func TestRunStopsWhenCancelled(t *testing.T) {
 	}
 }
 
+// Cancelled between batches, a run stops with the batches it reported
+// stored, while the next one may already be read and parsed.
+func TestRunCancelledMidway(t *testing.T) {
+	db := testenv.OpenDB(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var res []ingest.Result
+	_, err := ingest.Run(ctx, db, corpus.Sample(), ingest.Options{BatchSize: 2}, func(r ingest.Result) {
+		res = append(res, r)
+		cancel()
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if len(res) != 2 {
+		t.Fatalf("reported %d results, want the first batch's 2", len(res))
+	}
+	if n, _ := db.Count(context.Background()); n != 2 {
+		t.Fatalf("stored %d articles, want the first batch's 2", n)
+	}
+	for _, r := range res {
+		if _, err := db.Article(context.Background(), r.Article.ID); r.Status != store.Added || err != nil {
+			t.Errorf("%s: %s, stored: %v", r.File.Name, r.Status, err)
+		}
+	}
+}
+
 func TestSampleCorpusLoads(t *testing.T) {
 	db := testenv.OpenDB(t)
 	var res []ingest.Result
