@@ -10,8 +10,11 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/internal/ingest"
 	"github.com/digestbot/digestbot/internal/synth"
 	"github.com/digestbot/digestbot/search"
+	"github.com/digestbot/digestbot/store"
 )
 
 // The ASCII fast path must make exactly search.Terms's terms.
@@ -64,7 +67,7 @@ func FuzzIndexFile(f *testing.F) {
 		f.Fatal(err)
 	}
 	out := filepath.Join(f.TempDir(), "ix")
-	if err := build(context.Background(), dir, paths, out, f.TempDir(), buildOptions{workers: 1, batch: 7}); err != nil {
+	if err := build(context.Background(), fileSource{dir, paths}, out, f.TempDir(), buildOptions{workers: 1, batch: 7}); err != nil {
 		f.Fatal(err)
 	}
 	good, err := os.ReadFile(out)
@@ -117,7 +120,7 @@ func buildPaths(t *testing.T, dir string, paths []string, opts buildOptions) str
 	t.Helper()
 	tmp := t.TempDir()
 	out := filepath.Join(tmp, "ix")
-	if err := build(context.Background(), dir, paths, out, tmp, opts); err != nil {
+	if err := build(context.Background(), fileSource{dir, paths}, out, tmp, opts); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -310,6 +313,64 @@ func TestPartsAnswerAsOneIndex(t *testing.T) {
 				if got[i].doc != want[i].doc || math.Abs(got[i].score-want[i].score) > 1e-9*want[i].score || b.key(got[i].doc) != a.key(want[i].doc) {
 					t.Errorf("mode %d, %q: hit %d is %v %s, want %v %s", mode, q, i, got[i], b.key(got[i].doc), want[i], a.key(want[i].doc))
 				}
+			}
+		}
+	}
+}
+
+// An index built from a digestbot database holds what the one built from
+// the corpus files holds: the same documents match, with the same scores
+// (in another doc order: the store's is by article ID).
+func TestStoreSourceMatchesFiles(t *testing.T) {
+	dir := writeCorpus(t, 80)
+	files, errs := corpus.Collect([]string{dir})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	ctx := context.Background()
+	db, err := store.Open(filepath.Join(t.TempDir(), "db"), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := ingest.Run(ctx, db, files, ingest.Options{}, func(ingest.Result) {}); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := db.IDs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "ix")
+	if err := build(ctx, storeSource{ctx, db, ids}, out, t.TempDir(), buildOptions{workers: 2, batch: 9}); err != nil {
+		t.Fatal(err)
+	}
+	fromStore, err := openIndex(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fromStore.Close()
+	fromFiles, err := openIndex(buildIndex(t, dir, buildOptions{workers: 2, batch: 9}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fromFiles.Close()
+	a, b := newSearcher(bleveBM25, fromFiles), newSearcher(bleveBM25, fromStore)
+	all := func(s *searcher, q string) map[string]float64 {
+		top, _, _ := s.search(q, 1000)
+		m := map[string]float64{}
+		for _, h := range top {
+			m[filepath.Base(s.key(h.doc))] = h.score
+		}
+		return m
+	}
+	for _, q := range synth.New(1, 2000).Queries(4, 30, 20, 600) {
+		want, got := all(a, q), all(b, q)
+		if len(got) != len(want) || len(want) == 0 {
+			t.Fatalf("%q: %d hits from the store, %d from the files", q, len(got), len(want))
+		}
+		for k, w := range want {
+			if g, ok := got[k]; !ok || math.Abs(g-w) > 1e-9*w {
+				t.Errorf("%q: %s scores %v from the store, %v from the files", q, k, g, w)
 			}
 		}
 	}

@@ -2,7 +2,7 @@
 // purpose-built segment builder reaches on bench/search.sh's corpus, beside
 // SQLite FTS5 and digestbot's bleve index. Nothing in the product uses it.
 //
-//	engineproto build   -dir CORPUS -index IX [-batch 2000 -workers 2 -first N -count M] -out load.json
+//	engineproto build   -dir CORPUS|-db DB -index IX [-batch 2000 -workers 2 -first N -count M] -out load.json
 //	engineproto query   -index IX[,IX2…] -queries Q.txt -hits hits.txt -out query.json
 //	engineproto ref     -db DIGESTBOT.DB -queries Q.txt -hits ref.txt
 //	engineproto overlap -a hits.txt -b ref.txt
@@ -30,6 +30,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/digestbot/digestbot/store"
 )
 
 func main() {
@@ -78,6 +80,7 @@ type BuildResult struct {
 func buildCmd(args []string) error {
 	fs := flag.NewFlagSet("build", flag.ExitOnError)
 	dir := fs.String("dir", "", "corpus folder")
+	dbPath := fs.String("db", "", "or a digestbot database to read the articles from (a copy: it is opened for writing)")
 	out := fs.String("index", "", "index file to write")
 	res := fs.String("out", "", "JSON result file")
 	batch := fs.Int("batch", 2000, "documents per segment")
@@ -87,8 +90,8 @@ func buildCmd(args []string) error {
 	first := fs.Int("first", 0, "index the corpus's files from this one (in name order)")
 	count := fs.Int("count", 0, "index this many files (0: all from -first)")
 	fs.Parse(args)
-	if *dir == "" || *out == "" || *batch < 1 || *workers < 1 {
-		return errors.New("build needs -dir, -index, a positive -batch and -workers")
+	if (*dir == "") == (*dbPath == "") || *out == "" || *batch < 1 || *workers < 1 {
+		return errors.New("build needs -dir or -db, -index, a positive -batch and -workers")
 	}
 	stop, err := startProfile(*cpuprofile)
 	if err != nil {
@@ -96,24 +99,18 @@ func buildCmd(args []string) error {
 	}
 	anon := watchAnon()
 	start := time.Now()
-	paths, err := corpusFiles(*dir)
+	src, closeSrc, err := openSource(*dir, *dbPath, *first, *count)
 	if err != nil {
 		return err
 	}
-	if *first < 0 || *first > len(paths) || *count < 0 {
-		return fmt.Errorf("-first %d -count %d: the corpus has %d files", *first, *count, len(paths))
-	}
-	paths = paths[*first:]
-	if *count > 0 {
-		paths = paths[:min(*count, len(paths))]
-	}
+	defer closeSrc()
 	tmp, err := os.MkdirTemp(filepath.Dir(*out), "engineproto-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
 	var segTime time.Duration
-	err = build(context.Background(), *dir, paths, *out, tmp, buildOptions{workers: *workers, batch: *batch, segmentsDone: func() {
+	err = build(context.Background(), src, *out, tmp, buildOptions{workers: *workers, batch: *batch, segmentsDone: func() {
 		segTime = time.Since(start)
 		if *memprofile != "" {
 			if f, err := os.Create(*memprofile); err == nil {
@@ -138,6 +135,44 @@ func buildCmd(args []string) error {
 		CPUSeconds: cpuSeconds(), PeakRSS: procStatus("VmHWM:"), PeakAnonRSS: anon(),
 		Bytes: st.Size(), Batch: *batch, Workers: *workers,
 	})
+}
+
+// openSource returns the documents of the corpus folder dir or of the
+// database dbPath, from the first, count of them (0: all).
+func openSource(dir, dbPath string, first, count int) (source, func() error, error) {
+	var src source
+	done := func() error { return nil }
+	if dir != "" {
+		paths, err := corpusFiles(dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		first, count = bounds(first, count, len(paths))
+		src = fileSource{root: dir, paths: paths[first : first+count]}
+	} else {
+		ctx := context.Background()
+		db, err := store.Open(dbPath, store.Options{})
+		if err != nil {
+			return nil, nil, err
+		}
+		ids, err := db.IDs(ctx)
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		first, count = bounds(first, count, len(ids))
+		src, done = storeSource{ctx: ctx, db: db, ids: ids[first : first+count]}, db.Close
+	}
+	return src, done, nil
+}
+
+// bounds clamps a range of n documents.
+func bounds(first, count, n int) (int, int) {
+	first = min(max(first, 0), n)
+	if count <= 0 || first+count > n {
+		count = n - first
+	}
+	return first, count
 }
 
 // QueryResult is what query measures, in seconds.
