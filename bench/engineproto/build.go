@@ -43,6 +43,8 @@ func splitArticle(data []byte) (titleText, bodyText []byte) {
 type buildOptions struct {
 	workers int
 	batch   int
+	// positions keeps term positions in the postings.
+	positions bool
 	// maxWords bounds each builder's word cache (0: the default).
 	maxWords int
 	// segmentsDone, if set, is called when every segment is written,
@@ -129,7 +131,7 @@ func build(ctx context.Context, src source, out, tmpDir string, opts buildOption
 			os.Remove(p)
 		}
 	}()
-	return merge(segPaths, out, tmpDir)
+	return merge(segPaths, out, tmpDir, opts.positions)
 }
 
 // buildBatches builds the batches it receives from next into segments.
@@ -137,7 +139,7 @@ func buildBatches(next <-chan int, src source, segPaths []string, opts buildOpti
 	if opts.maxWords <= 0 {
 		opts.maxWords = maxWords
 	}
-	b := newSegBuilder(opts.maxWords)
+	b := newSegBuilder(opts.maxWords, opts.positions)
 	read := src.reader()
 	for i := range next {
 		lo, hi := i*opts.batch, min((i+1)*opts.batch, src.len())

@@ -66,16 +66,18 @@ func FuzzIndexFile(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	out := filepath.Join(f.TempDir(), "ix")
-	if err := build(context.Background(), fileSource{dir, paths}, out, f.TempDir(), buildOptions{workers: 1, batch: 7}); err != nil {
-		f.Fatal(err)
+	for _, positions := range []bool{false, true} {
+		out := filepath.Join(f.TempDir(), "ix")
+		if err := build(context.Background(), fileSource{dir, paths}, out, f.TempDir(), buildOptions{workers: 1, batch: 7, positions: positions}); err != nil {
+			f.Fatal(err)
+		}
+		good, err := os.ReadFile(out)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(good)
+		f.Add(good[:headerSize])
 	}
-	good, err := os.ReadFile(out)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(good)
-	f.Add(good[:headerSize])
 	queries := synth.New(1, 300).Queries(2, 8, 0, 100)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path := filepath.Join(t.TempDir(), "ix")
@@ -130,17 +132,20 @@ func buildPaths(t *testing.T, dir string, paths []string, opts buildOptions) str
 // segments and however many builders make them.
 func TestBuildIndependentOfBatches(t *testing.T) {
 	dir := writeCorpus(t, 120)
-	one, err := os.ReadFile(buildIndex(t, dir, buildOptions{workers: 1, batch: 1000}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range []buildOptions{{workers: 2, batch: 7}, {workers: 3, batch: 1}, {workers: 2, batch: 60}, {workers: 2, batch: 5, maxWords: 50}} {
-		many, err := os.ReadFile(buildIndex(t, dir, o))
+	for _, positions := range []bool{false, true} {
+		one, err := os.ReadFile(buildIndex(t, dir, buildOptions{workers: 1, batch: 1000, positions: positions}))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(one, many) {
-			t.Errorf("workers %d, batch %d: index differs from one segment's", o.workers, o.batch)
+		for _, o := range []buildOptions{{workers: 2, batch: 7}, {workers: 3, batch: 1}, {workers: 2, batch: 60}, {workers: 2, batch: 5, maxWords: 50}} {
+			o.positions = positions
+			many, err := os.ReadFile(buildIndex(t, dir, o))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(one, many) {
+				t.Errorf("workers %d, batch %d, positions %v: index differs from one segment's", o.workers, o.batch, positions)
+			}
 		}
 	}
 }
@@ -230,11 +235,18 @@ func bruteSearch(docs []bruteDoc, q string, mode scoring, limit int) (top []hit,
 
 func TestSearchMatchesBruteForce(t *testing.T) {
 	dir := writeCorpus(t, 300)
-	ix, err := openIndex(buildIndex(t, dir, buildOptions{workers: 2, batch: 41}))
-	if err != nil {
-		t.Fatal(err)
+	var ixs []*index
+	for _, positions := range []bool{false, true} {
+		ix, err := openIndex(buildIndex(t, dir, buildOptions{workers: 2, batch: 41, positions: positions}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ix.Close()
+		if ix.positions != positions {
+			t.Fatalf("index built with positions %v says %v", positions, ix.positions)
+		}
+		ixs = append(ixs, ix)
 	}
-	defer ix.Close()
 	paths, _ := corpusFiles(dir)
 	docs := make([]bruteDoc, len(paths))
 	for i, p := range paths {
@@ -254,7 +266,8 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 	}
 	g := synth.New(1, 2000)
 	queries := append(g.Queries(2, 60, 20, 600), "number 7", "nosuchword", "the", "nosuchword "+g.Vocab()[30])
-	for _, mode := range []scoring{bleveBM25, plainBM25} {
+	for k, mode := range []scoring{bleveBM25, plainBM25, bleveBM25} {
+		ix := ixs[k/2] // the last round searches the index with positions
 		s := newSearcher(mode, ix)
 		anyCount := 0
 		for _, q := range queries {

@@ -87,6 +87,7 @@ func buildCmd(args []string) error {
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "segment builders in parallel")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile here")
 	memprofile := fs.String("memprofile", "", "write a heap profile here when the segments are built")
+	positions := fs.Bool("positions", false, "keep term positions (what phrases would need), to measure their cost")
 	first := fs.Int("first", 0, "index the corpus's files from this one (in name order)")
 	count := fs.Int("count", 0, "index this many files (0: all from -first)")
 	fs.Parse(args)
@@ -110,7 +111,7 @@ func buildCmd(args []string) error {
 	}
 	defer os.RemoveAll(tmp)
 	var segTime time.Duration
-	err = build(context.Background(), src, *out, tmp, buildOptions{workers: *workers, batch: *batch, segmentsDone: func() {
+	err = build(context.Background(), src, *out, tmp, buildOptions{workers: *workers, batch: *batch, positions: *positions, segmentsDone: func() {
 		segTime = time.Since(start)
 		if *memprofile != "" {
 			if f, err := os.Create(*memprofile); err == nil {

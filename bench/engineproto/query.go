@@ -178,7 +178,7 @@ func (s *searcher) unit(ix *index, term string, out []posting) unitList {
 		return unitList{posts: out}
 	}
 	for f := range 2 {
-		s.fields[f] = decode(p[f], f, ix.docs, s.fields[f][:0])
+		s.fields[f] = decode(p[f], f, ix.docs, ix.positions, s.fields[f][:0])
 	}
 	a, b := s.fields[0], s.fields[1]
 	i, j := 0, 0
@@ -198,8 +198,8 @@ func (s *searcher) unit(ix *index, term string, out []posting) unitList {
 	return unitList{posts: out}
 }
 
-// decode reads one field's postings list.
-func decode(p postings, f, docs int, out []posting) []posting {
+// decode reads one field's postings list, skipping positions.
+func decode(p postings, f, docs int, positions bool, out []posting) []posting {
 	data := p.data
 	var doc uint32
 	for len(data) > 0 {
@@ -209,6 +209,11 @@ func decode(p postings, f, docs int, out []posting) []posting {
 			break // damaged list: keep what was read
 		}
 		data = data[k+m:]
+		if positions {
+			if data = skipUvarints(data, tf); data == nil {
+				break
+			}
+		}
 		if delta == 0 && len(out) > 0 || delta >= uint64(docs) {
 			break // doc ids must rise
 		}
@@ -221,6 +226,18 @@ func decode(p postings, f, docs int, out []posting) []posting {
 		out = append(out, pt)
 	}
 	return out
+}
+
+// skipUvarints returns data after n uvarints, or nil when it holds fewer.
+func skipUvarints(data []byte, n uint64) []byte {
+	for ; n > 0; n-- {
+		_, k := binary.Uvarint(data)
+		if k <= 0 {
+			return nil
+		}
+		data = data[k:]
+	}
+	return data
 }
 
 // score is unit u's score for posting p.

@@ -24,6 +24,10 @@ type doc struct {
 type segBuilder struct {
 	an       *analyzer
 	maxWords int
+	// positions, when set, follow each term frequency: uvarint deltas of
+	// the term's positions in the field (among its indexed terms).
+	positions bool
+	pos       [][]uint32 // positions of each local term in the current field
 	// gen numbers the batches; stamp[t] == gen when the analyzer's term
 	// t has the local id local[t] in this batch.
 	gen          uint32
@@ -42,8 +46,8 @@ type segBuilder struct {
 	base    uint32
 }
 
-func newSegBuilder(maxWords int) *segBuilder {
-	return &segBuilder{an: newAnalyzer(), maxWords: maxWords, gen: 1}
+func newSegBuilder(maxWords int, positions bool) *segBuilder {
+	return &segBuilder{an: newAnalyzer(), maxWords: maxWords, positions: positions, gen: 1}
 }
 
 // localID returns the batch-local id of the analyzer's term t.
@@ -80,12 +84,26 @@ func (b *segBuilder) add(id uint32, d doc) {
 				b.touched = append(b.touched, l)
 			}
 			b.tf[l]++
+			if b.positions {
+				for int(l) >= len(b.pos) {
+					b.pos = append(b.pos, nil)
+				}
+				b.pos[l] = append(b.pos[l], n)
+			}
 			n++
 		})
 		for _, l := range b.touched {
 			p := b.post[f][l]
 			p = binary.AppendUvarint(p, uint64(id-b.last[f][l]))
 			p = binary.AppendUvarint(p, uint64(b.tf[l]))
+			if b.positions {
+				prev := uint32(0)
+				for _, at := range b.pos[l] {
+					p = binary.AppendUvarint(p, uint64(at-prev))
+					prev = at
+				}
+				b.pos[l] = b.pos[l][:0]
+			}
 			b.post[f][l] = p
 			b.last[f][l] = id
 			b.df[f][l]++
