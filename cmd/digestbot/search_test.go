@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/digestbot/digestbot/internal/testenv"
+	"github.com/digestbot/digestbot/search"
 )
 
 func TestSearchPutsMoheFirst(t *testing.T) {
@@ -154,5 +155,19 @@ func TestIngestKeepsTheIndexUpToDate(t *testing.T) {
 	out, stderr, err = run(t, dir, "search", "harbor")
 	if err != nil || !strings.Contains(out, "Harbor reopens") || !strings.Contains(stderr, "there is no search index yet") {
 		t.Errorf("after deleting the index: %v\n%s\n%s", err, out, stderr)
+	}
+}
+
+// An estimated total is printed and given in JSON as such.
+func TestPrintResultsAbout(t *testing.T) {
+	var b strings.Builder
+	res := search.Results{Query: `"the common words"`, Total: 4800, About: true, Page: 1, Limit: 10, Hits: []search.Hit{{ID: "abcdef123456", Title: "A result"}}}
+	printResults(&b, res)
+	if !strings.Contains(b.String(), `about 4800 articles match "\"the common words\""`) {
+		t.Errorf("printed:\n%s", b.String())
+	}
+	js, _ := json.Marshal(searchJSON(res))
+	if !strings.Contains(string(js), `"about":true`) {
+		t.Errorf("JSON: %s", js)
 	}
 }
