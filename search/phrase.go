@@ -1,11 +1,14 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
+	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/mapping"
 	blevesearch "github.com/blevesearch/bleve/v2/search"
@@ -29,12 +32,13 @@ import (
 // Checking costs a read of the article and an analysis of its text, so it
 // is bounded: a search first asks for its candidates with phrases loose
 // (their words anywhere in the field, excluded phrases left out), best
-// first, and checks only the first phraseCandidates of them (more when a
-// later page is asked for). When there are no more candidates than that,
-// every candidate is checked and the results are exact. Otherwise Total is
-// an estimate; the order stays right down to the hits whose score is at
-// least the last checked candidate's, since checking only ever lowers a
-// score (a phrase not found drops its field's share of it).
+// first, up to phraseCandidates of them (more when a later page is asked
+// for). When there are no more than that, all are checked, and results and
+// Total are exact. Otherwise the best are checked a chunk at a time until
+// the page is made of hits that score at least the next candidate: a
+// phrase not found only ever lowers a score (its field's share is lost),
+// so none of the candidates left can come before them. Total is then an
+// estimate (Results.About).
 
 // phraseCandidates is how many candidates a search with phrases checks at
 // least (more for later pages). Checking one costs about 0.15 ms (reading
@@ -56,6 +60,9 @@ func (r runner) checkedPage(ctx context.Context) (found, error) {
 	if err != nil || cands.Total == 0 {
 		return found{}, err
 	}
+	if int(cands.Total) > len(cands.Hits) {
+		return r.bestChecked(ctx, cands)
+	}
 	ids := make([]string, len(cands.Hits))
 	for i, h := range cands.Hits {
 		ids[i] = h.ID
@@ -65,11 +72,51 @@ func (r runner) checkedPage(ctx context.Context) (found, error) {
 	if err != nil {
 		return found{}, err
 	}
-	f := found{hits: sr.Hits, total: int(sr.Total)}
-	if all := int(cands.Total); all > len(ids) && f.total > 0 {
-		// The share of the checked candidates that passed, of all.
-		f.total, f.about = roughly(max(f.total, f.total*all/len(ids))), true
+	return found{hits: sr.Hits, total: int(sr.Total)}, nil
+}
+
+// checkChunk is how many candidates bestChecked checks at a time.
+const checkChunk = 25
+
+// bestChecked checks the best of more candidates than are checked, a
+// chunk at a time, and stops once the page is made of hits that score at
+// least the next candidate: a candidate's score bounds what it scores
+// checked, so none of the rest can come before them. Total is estimated
+// from the share of the checked candidates that passed.
+func (r runner) bestChecked(ctx context.Context, cands *bleve.SearchResult) (found, error) {
+	need := r.from + r.size
+	var hits []*blevesearch.DocumentMatch
+	checked := 0
+	for checked < len(cands.Hits) {
+		chunk := cands.Hits[checked:min(checked+checkChunk, len(cands.Hits))]
+		ids := make([]string, len(chunk))
+		for i, h := range chunk {
+			ids[i] = h.ID
+		}
+		check := newPhraseCheck(ctx, r.ix.hitArticle, r.ix.docs.analyzer, ids)
+		sr, err := r.query(ctx, check, ids, len(ids), 0)
+		if err != nil {
+			return found{}, err
+		}
+		hits = append(hits, sr.Hits...)
+		checked += len(chunk)
+		// Best first; equal scores in the index's order, as bleve sorts.
+		slices.SortStableFunc(hits, func(a, b *blevesearch.DocumentMatch) int {
+			return cmp.Or(cmp.Compare(b.Score, a.Score), a.IndexInternalID.Compare(b.IndexInternalID))
+		})
+		if checked < len(cands.Hits) {
+			next := cands.Hits[checked].Score
+			if n := len(hits); n >= need && hits[need-1].Score >= next {
+				break
+			}
+		}
 	}
+	var f found
+	if len(hits) > 0 {
+		// The share of the checked candidates that passed, of all.
+		f.total, f.about = roughly(max(len(hits), len(hits)*int(cands.Total)/checked)), true
+	}
+	f.hits = hits[min(r.from, len(hits)):min(need, len(hits))]
 	return f, nil
 }
 
