@@ -1,14 +1,11 @@
 package search
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"sync"
 
-	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/mapping"
 	blevesearch "github.com/blevesearch/bleve/v2/search"
@@ -27,107 +24,8 @@ import (
 // and the gaps of stop words are exactly those the index would have kept.
 // The check sits inside the query (phraseSearcher), so everything around
 // it — title or body, exclusions, the any-word fallback, scores, totals,
-// paging — is what a positional index gives.
-//
-// Checking costs a read of the article and an analysis of its text, so it
-// is bounded: a search first asks for its candidates with phrases loose
-// (their words anywhere in the field, excluded phrases left out), best
-// first, up to phraseCandidates of them (more when a later page is asked
-// for). When there are no more than that, all are checked, and results and
-// Total are exact. Otherwise the best are checked a chunk at a time until
-// the page is made of hits that score at least the next candidate: a
-// phrase not found only ever lowers a score (its field's share is lost),
-// so none of the candidates left can come before them. Total is then an
-// estimate (Results.About).
-
-// phraseCandidates is how many candidates a search with phrases checks at
-// least (more for later pages). Checking one costs about 0.15 ms (reading
-// and analysing a body of 5 kB), so a search costs at most some 15 ms
-// more than with term positions, which are not free either.
-const phraseCandidates = 100
-
-// needsCheck reports whether u is a phrase that must be checked on the
-// stored text: words in a row, or words before a prefix*.
-func needsCheck(u unit) bool {
-	return len(u.phrase) > 1 || u.prefix != "" && len(u.phrase) > 0
-}
-
-// checkedPage runs r's query with its phrases checked on the best
-// candidates.
-func (r runner) checkedPage(ctx context.Context) (found, error) {
-	m := max(r.candidates, r.from+r.size)
-	cands, err := r.query(ctx, nil, nil, m, 0)
-	if err != nil || cands.Total == 0 {
-		return found{}, err
-	}
-	if int(cands.Total) > len(cands.Hits) {
-		return r.bestChecked(ctx, cands)
-	}
-	ids := make([]string, len(cands.Hits))
-	for i, h := range cands.Hits {
-		ids[i] = h.ID
-	}
-	check := newPhraseCheck(ctx, r.ix.hitArticle, r.ix.docs.analyzer, ids)
-	sr, err := r.query(ctx, check, ids, r.size, r.from)
-	if err != nil {
-		return found{}, err
-	}
-	return found{hits: sr.Hits, total: int(sr.Total)}, nil
-}
-
-// checkChunk is how many candidates bestChecked checks at a time.
-const checkChunk = 25
-
-// bestChecked checks the best of more candidates than are checked, a
-// chunk at a time, and stops once the page is made of hits that score at
-// least the next candidate: a candidate's score bounds what it scores
-// checked, so none of the rest can come before them. Total is estimated
-// from the share of the checked candidates that passed.
-func (r runner) bestChecked(ctx context.Context, cands *bleve.SearchResult) (found, error) {
-	need := r.from + r.size
-	var hits []*blevesearch.DocumentMatch
-	checked := 0
-	for checked < len(cands.Hits) {
-		chunk := cands.Hits[checked:min(checked+checkChunk, len(cands.Hits))]
-		ids := make([]string, len(chunk))
-		for i, h := range chunk {
-			ids[i] = h.ID
-		}
-		check := newPhraseCheck(ctx, r.ix.hitArticle, r.ix.docs.analyzer, ids)
-		sr, err := r.query(ctx, check, ids, len(ids), 0)
-		if err != nil {
-			return found{}, err
-		}
-		hits = append(hits, sr.Hits...)
-		checked += len(chunk)
-		// Best first; equal scores in the index's order, as bleve sorts.
-		slices.SortStableFunc(hits, func(a, b *blevesearch.DocumentMatch) int {
-			return cmp.Or(cmp.Compare(b.Score, a.Score), a.IndexInternalID.Compare(b.IndexInternalID))
-		})
-		if checked < len(cands.Hits) {
-			next := cands.Hits[checked].Score
-			if n := len(hits); n >= need && hits[need-1].Score >= next {
-				break
-			}
-		}
-	}
-	var f found
-	if len(hits) > 0 {
-		// The share of the checked candidates that passed, of all.
-		f.total, f.about = roughly(max(len(hits), len(hits)*int(cands.Total)/checked)), true
-	}
-	f.hits = hits[min(r.from, len(hits)):min(need, len(hits))]
-	return f, nil
-}
-
-// roughly rounds n to two significant digits (4,837 → 4,800).
-func roughly(n int) int {
-	unit := 1
-	for n/unit >= 100 {
-		unit *= 10
-	}
-	return n / unit * unit
-}
+// paging — is what a positional index gives. How many candidates are
+// checked is bounded: see phrase_run.go.
 
 // phraseQuery matches the documents whose field holds a phrase: slots of
 // terms position by position, an empty slot a stop word's gap.
@@ -280,8 +178,6 @@ type phraseCheck struct {
 	// found holds, for each article and field looked at, a bit per phrase
 	// it holds.
 	found map[fieldDoc]uint64
-	// read counts the fields read from the store.
-	reads int
 	// err is the first error reading the store.
 	err error
 }
@@ -358,7 +254,6 @@ func (c *phraseCheck) holds(id string, field, n int) (bool, error) {
 		}
 		c.mu.Lock()
 		c.found[key] = bits
-		c.reads++
 		c.mu.Unlock()
 	}
 	return bits&(1<<n) != 0, nil
