@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -94,6 +95,12 @@ func (q *phraseQuery) Searcher(ctx context.Context, r index.IndexReader, _ mappi
 	if q.field == fieldTitle {
 		s.field = fieldTitleBit
 	}
+	if q.check != nil {
+		if s.only, err = onlyIDs(r, q.check.ids); err != nil {
+			_ = must.Close()
+			return nil, fmt.Errorf("phrase %v: %w", q.slots, err)
+		}
+	}
 	return s, nil
 }
 
@@ -105,24 +112,64 @@ type phraseSearcher struct {
 	check  *phraseCheck
 	unit   int
 	field  int
+	// only are the internal IDs of the check's articles, in order: the
+	// others are skipped without being looked at. next is the first not
+	// yet passed.
+	only []index.IndexInternalID
+	next int
+}
+
+// onlyIDs returns the internal IDs of the documents ids, in index order.
+func onlyIDs(r index.IndexReader, ids []string) ([]index.IndexInternalID, error) {
+	d, err := r.DocIDReaderOnly(ids)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	var out []index.IndexInternalID
+	for {
+		id, err := d.Next()
+		if err != nil || id == nil {
+			return out, err
+		}
+		out = append(out, slices.Clone(id))
+	}
 }
 
 func (s *phraseSearcher) Next(ctx *blevesearch.SearchContext) (*blevesearch.DocumentMatch, error) {
-	dm, err := s.must.Next(ctx)
-	return s.filter(ctx, dm, err)
+	if s.check == nil {
+		return s.must.Next(ctx)
+	}
+	return s.nextChecked(ctx)
 }
 
 func (s *phraseSearcher) Advance(ctx *blevesearch.SearchContext, id index.IndexInternalID) (*blevesearch.DocumentMatch, error) {
-	dm, err := s.must.Advance(ctx, id)
-	return s.filter(ctx, dm, err)
+	if s.check == nil {
+		return s.must.Advance(ctx, id)
+	}
+	for s.next < len(s.only) && s.only[s.next].Compare(id) < 0 {
+		s.next++
+	}
+	return s.nextChecked(ctx)
 }
 
-// filter returns dm if it holds the phrase, else the next match that does.
-func (s *phraseSearcher) filter(ctx *blevesearch.SearchContext, dm *blevesearch.DocumentMatch, err error) (*blevesearch.DocumentMatch, error) {
-	if s.check == nil {
-		return dm, err
-	}
-	for ; err == nil && dm != nil; dm, err = s.must.Next(ctx) {
+// nextChecked returns the next of the check's articles that must matches
+// and that holds the phrase.
+func (s *phraseSearcher) nextChecked(ctx *blevesearch.SearchContext) (*blevesearch.DocumentMatch, error) {
+	for s.next < len(s.only) {
+		dm, err := s.must.Advance(ctx, s.only[s.next])
+		if err != nil || dm == nil {
+			s.next = len(s.only)
+			return nil, err
+		}
+		for s.next < len(s.only) && s.only[s.next].Compare(dm.IndexInternalID) < 0 {
+			s.next++
+		}
+		if s.next == len(s.only) || !s.only[s.next].Equals(dm.IndexInternalID) {
+			ctx.DocumentMatchPool.Put(dm) // between the check's articles
+			continue
+		}
+		s.next++
 		id, err := s.reader.ExternalID(dm.IndexInternalID)
 		if err != nil {
 			return nil, fmt.Errorf("phrase: document ID: %w", err)
@@ -137,7 +184,7 @@ func (s *phraseSearcher) filter(ctx *blevesearch.SearchContext, dm *blevesearch.
 		}
 		ctx.DocumentMatchPool.Put(dm)
 	}
-	return dm, err
+	return nil, nil
 }
 
 func (s *phraseSearcher) Close() error              { return s.must.Close() }
@@ -167,7 +214,8 @@ type articleReader func(ctx context.Context, id string, body bool) (corpus.Artic
 type phraseCheck struct {
 	ctx  context.Context
 	read articleReader
-	// only are the articles looked at: others hold nothing.
+	// ids are the articles looked at: others hold nothing.
+	ids     []string
 	only    map[string]bool
 	an      analysis.Analyzer
 	phrases [][][]string
@@ -207,7 +255,7 @@ type fieldDoc struct {
 
 // newPhraseCheck returns a check that looks only at the articles ids.
 func newPhraseCheck(ctx context.Context, read articleReader, an analysis.Analyzer, ids []string) *phraseCheck {
-	c := &phraseCheck{ctx: ctx, read: read, an: an, words: map[string]bool{}, found: map[fieldDoc]uint64{}}
+	c := &phraseCheck{ctx: ctx, read: read, ids: ids, an: an, words: map[string]bool{}, found: map[fieldDoc]uint64{}}
 	c.only = make(map[string]bool, len(ids))
 	for _, id := range ids {
 		c.only[id] = true
