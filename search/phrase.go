@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -305,6 +307,37 @@ func (c *phraseCheck) holds(id string, field, n int) (bool, error) {
 		c.mu.Unlock()
 	}
 	return bits&(1<<n) != 0, nil
+}
+
+// prefetch checks the bodies of the check's articles for all its phrases
+// on every core, before the query's searchers ask about them one by one.
+// It leaves errors for them to meet.
+func (c *phraseCheck) prefetch() {
+	if c == nil {
+		return
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(c.ids))
+	if workers < 2 {
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(c.ids) || c.ctx.Err() != nil {
+					return
+				}
+				if _, err := c.holds(c.ids[i], fieldBodyBit, 0); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // match analyses text and returns a bit per phrase it holds.

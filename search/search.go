@@ -261,6 +261,7 @@ func (r runner) query(ctx context.Context, check *phraseCheck, ids []string, siz
 	if err != nil {
 		return nil, err
 	}
+	check.prefetch()
 	bq := query.NewBooleanQuery(nil, nil, nil)
 	if r.anyMode {
 		bq.AddShould(must...)
