@@ -73,11 +73,14 @@ func TestScheduleFitsOneEmbed(t *testing.T) {
 }
 
 // hugeSearch has more results than any page number will ever show.
-type hugeSearch struct{ total int }
+type hugeSearch struct {
+	total int
+	about bool
+}
 
 func (h hugeSearch) Search(_ context.Context, q bot.SearchQuery) (bot.SearchResult, error) {
 	hits := []bot.SearchHit{{ID: "abcdef123456", Title: "A result"}}
-	return bot.SearchResult{Total: h.total, Hits: hits}, nil
+	return bot.SearchResult{Total: h.total, About: h.about, Hits: hits}, nil
 }
 
 // Every custom ID stays within 100 characters (components/reference),
@@ -86,7 +89,7 @@ func TestCustomIDsFitAnyPage(t *testing.T) {
 	db := testenv.SampleDB(t)
 	for _, total := range []int{6, 50_000, 5_000_000_000} {
 		for _, query := range []string{"border police", strings.Repeat("ö", 50) + " 😀😀", "x" + strings.Repeat(" y", 41)} {
-			b := bot.New(bot.Deps{Articles: db, State: db, Search: hugeSearch{total}, Now: now})
+			b := bot.New(bot.Deps{Articles: db, State: db, Search: hugeSearch{total: total}, Now: now})
 			resp := b.Handle(context.Background(), cmd("search", "query", query))
 			if len(resp.Components) == 0 {
 				t.Fatalf("search %q (%d results): no components: %+v", query, total, resp)
@@ -116,5 +119,28 @@ func TestCustomIDsFitAnyPage(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// An estimated total says so.
+func TestSearchAboutTotal(t *testing.T) {
+	db := testenv.SampleDB(t)
+	for _, about := range []bool{false, true} {
+		b := bot.New(bot.Deps{Articles: db, State: db, Search: hugeSearch{total: 4800, about: about}, Now: now})
+		resp := b.Handle(context.Background(), cmd("search", "query", `"the common words"`))
+		if len(resp.Embeds) != 1 {
+			t.Fatalf("/search: %+v", resp)
+		}
+		want := "4800 results · page 1 of 960"
+		if about {
+			want = "about " + want
+		}
+		if f := resp.Embeds[0].Footer; f != want {
+			t.Errorf("about %v: footer %q, want %q", about, f, want)
+		}
+	}
+	b := bot.New(bot.Deps{Articles: db, State: db, Search: hugeSearch{total: 0, about: true}, Now: now})
+	if resp := b.Handle(context.Background(), cmd("search", "query", `"the common words"`)); !strings.Contains(resp.Content, "None of the best-ranked") {
+		t.Errorf("none found among the candidates checked: %+v", resp)
 	}
 }

@@ -42,6 +42,9 @@ type Span struct{ Start, End int }
 // SearchResult is one page of results.
 type SearchResult struct {
 	Total int
+	// About is true when Total is an estimate (a phrase of very common
+	// words); the list shows "about N results".
+	About bool
 	Hits  []SearchHit
 }
 
@@ -78,6 +81,9 @@ func (b *Bot) searchResults(ctx context.Context, q SearchQuery, update bool) (Re
 	filters := searchFilters(q)
 	if res.Total == 0 {
 		msg := fmt.Sprintf("No articles match %s.", shown)
+		if res.About {
+			msg = fmt.Sprintf("None of the best-ranked of many articles with these words match %s; try less common words.", shown)
+		}
 		if filters != "" {
 			msg = fmt.Sprintf("No articles match %s with %s. Try again without %s.", shown, filters, pluralWord(strings.Count(filters, ":"), "it", "them"))
 		}
@@ -96,7 +102,13 @@ func (b *Bot) searchResults(ctx context.Context, q SearchQuery, update bool) (Re
 	if filters != "" {
 		title += " · " + filters
 	}
-	return listResponse(title, items, res.Total, q.Page, func(p int) string { return fmt.Sprintf("s|%d|%s", p, key) }, update), nil
+	resp := listResponse(title, items, res.Total, q.Page, func(p int) string { return fmt.Sprintf("s|%d|%s", p, key) }, update)
+	if res.About {
+		for i := range resp.Embeds {
+			resp.Embeds[i].Footer = "about " + resp.Embeds[i].Footer
+		}
+	}
+	return resp, nil
 }
 
 // searchKey returns how the buttons of a result list name their search:

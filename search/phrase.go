@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -24,63 +27,8 @@ import (
 // and the gaps of stop words are exactly those the index would have kept.
 // The check sits inside the query (phraseSearcher), so everything around
 // it — title or body, exclusions, the any-word fallback, scores, totals,
-// paging — is what a positional index gives.
-//
-// Checking costs a read of the article and an analysis of its text, so it
-// is bounded: a search first asks for its candidates with phrases loose
-// (their words anywhere in the field, excluded phrases left out), best
-// first, and checks only the first phraseCandidates of them (more when a
-// later page is asked for). When there are no more candidates than that,
-// every candidate is checked and the results are exact. Otherwise Total is
-// an estimate; the order stays right down to the hits whose score is at
-// least the last checked candidate's, since checking only ever lowers a
-// score (a phrase not found drops its field's share of it).
-
-// phraseCandidates is how many candidates a search with phrases checks at
-// least (more for later pages). Checking one costs about 0.15 ms (reading
-// and analysing a body of 5 kB), so a search costs at most some 15 ms
-// more than with term positions, which are not free either.
-const phraseCandidates = 100
-
-// needsCheck reports whether u is a phrase that must be checked on the
-// stored text: words in a row, or words before a prefix*.
-func needsCheck(u unit) bool {
-	return len(u.phrase) > 1 || u.prefix != "" && len(u.phrase) > 0
-}
-
-// checkedPage runs r's query with its phrases checked on the best
-// candidates.
-func (r runner) checkedPage(ctx context.Context) (found, error) {
-	m := max(r.candidates, r.from+r.size)
-	cands, err := r.query(ctx, nil, nil, m, 0)
-	if err != nil || cands.Total == 0 {
-		return found{}, err
-	}
-	ids := make([]string, len(cands.Hits))
-	for i, h := range cands.Hits {
-		ids[i] = h.ID
-	}
-	check := newPhraseCheck(ctx, r.ix.hitArticle, r.ix.docs.analyzer, ids)
-	sr, err := r.query(ctx, check, ids, r.size, r.from)
-	if err != nil {
-		return found{}, err
-	}
-	f := found{hits: sr.Hits, total: int(sr.Total)}
-	if all := int(cands.Total); all > len(ids) && f.total > 0 {
-		// The share of the checked candidates that passed, of all.
-		f.total, f.about = roughly(max(f.total, f.total*all/len(ids))), true
-	}
-	return f, nil
-}
-
-// roughly rounds n to two significant digits (4,837 → 4,800).
-func roughly(n int) int {
-	unit := 1
-	for n/unit >= 100 {
-		unit *= 10
-	}
-	return n / unit * unit
-}
+// paging — is what a positional index gives. How many candidates are
+// checked is bounded: see phrase_run.go.
 
 // phraseQuery matches the documents whose field holds a phrase: slots of
 // terms position by position, an empty slot a stop word's gap.
@@ -149,6 +97,12 @@ func (q *phraseQuery) Searcher(ctx context.Context, r index.IndexReader, _ mappi
 	if q.field == fieldTitle {
 		s.field = fieldTitleBit
 	}
+	if q.check != nil {
+		if s.only, err = onlyIDs(r, q.check.ids); err != nil {
+			_ = must.Close()
+			return nil, fmt.Errorf("phrase %v: %w", q.slots, err)
+		}
+	}
 	return s, nil
 }
 
@@ -160,24 +114,64 @@ type phraseSearcher struct {
 	check  *phraseCheck
 	unit   int
 	field  int
+	// only are the internal IDs of the check's articles, in order: the
+	// others are skipped without being looked at. next is the first not
+	// yet passed.
+	only []index.IndexInternalID
+	next int
+}
+
+// onlyIDs returns the internal IDs of the documents ids, in index order.
+func onlyIDs(r index.IndexReader, ids []string) ([]index.IndexInternalID, error) {
+	d, err := r.DocIDReaderOnly(ids)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	var out []index.IndexInternalID
+	for {
+		id, err := d.Next()
+		if err != nil || id == nil {
+			return out, err
+		}
+		out = append(out, slices.Clone(id))
+	}
 }
 
 func (s *phraseSearcher) Next(ctx *blevesearch.SearchContext) (*blevesearch.DocumentMatch, error) {
-	dm, err := s.must.Next(ctx)
-	return s.filter(ctx, dm, err)
+	if s.check == nil {
+		return s.must.Next(ctx)
+	}
+	return s.nextChecked(ctx)
 }
 
 func (s *phraseSearcher) Advance(ctx *blevesearch.SearchContext, id index.IndexInternalID) (*blevesearch.DocumentMatch, error) {
-	dm, err := s.must.Advance(ctx, id)
-	return s.filter(ctx, dm, err)
+	if s.check == nil {
+		return s.must.Advance(ctx, id)
+	}
+	for s.next < len(s.only) && s.only[s.next].Compare(id) < 0 {
+		s.next++
+	}
+	return s.nextChecked(ctx)
 }
 
-// filter returns dm if it holds the phrase, else the next match that does.
-func (s *phraseSearcher) filter(ctx *blevesearch.SearchContext, dm *blevesearch.DocumentMatch, err error) (*blevesearch.DocumentMatch, error) {
-	if s.check == nil {
-		return dm, err
-	}
-	for ; err == nil && dm != nil; dm, err = s.must.Next(ctx) {
+// nextChecked returns the next of the check's articles that must matches
+// and that holds the phrase.
+func (s *phraseSearcher) nextChecked(ctx *blevesearch.SearchContext) (*blevesearch.DocumentMatch, error) {
+	for s.next < len(s.only) {
+		dm, err := s.must.Advance(ctx, s.only[s.next])
+		if err != nil || dm == nil {
+			s.next = len(s.only)
+			return nil, err
+		}
+		for s.next < len(s.only) && s.only[s.next].Compare(dm.IndexInternalID) < 0 {
+			s.next++
+		}
+		if s.next == len(s.only) || !s.only[s.next].Equals(dm.IndexInternalID) {
+			ctx.DocumentMatchPool.Put(dm) // between the check's articles
+			continue
+		}
+		s.next++
 		id, err := s.reader.ExternalID(dm.IndexInternalID)
 		if err != nil {
 			return nil, fmt.Errorf("phrase: document ID: %w", err)
@@ -192,7 +186,7 @@ func (s *phraseSearcher) filter(ctx *blevesearch.SearchContext, dm *blevesearch.
 		}
 		ctx.DocumentMatchPool.Put(dm)
 	}
-	return dm, err
+	return nil, nil
 }
 
 func (s *phraseSearcher) Close() error              { return s.must.Close() }
@@ -222,7 +216,8 @@ type articleReader func(ctx context.Context, id string, body bool) (corpus.Artic
 type phraseCheck struct {
 	ctx  context.Context
 	read articleReader
-	// only are the articles looked at: others hold nothing.
+	// ids are the articles looked at: others hold nothing.
+	ids     []string
 	only    map[string]bool
 	an      analysis.Analyzer
 	phrases [][][]string
@@ -233,8 +228,6 @@ type phraseCheck struct {
 	// found holds, for each article and field looked at, a bit per phrase
 	// it holds.
 	found map[fieldDoc]uint64
-	// read counts the fields read from the store.
-	reads int
 	// err is the first error reading the store.
 	err error
 }
@@ -264,7 +257,7 @@ type fieldDoc struct {
 
 // newPhraseCheck returns a check that looks only at the articles ids.
 func newPhraseCheck(ctx context.Context, read articleReader, an analysis.Analyzer, ids []string) *phraseCheck {
-	c := &phraseCheck{ctx: ctx, read: read, an: an, words: map[string]bool{}, found: map[fieldDoc]uint64{}}
+	c := &phraseCheck{ctx: ctx, read: read, ids: ids, an: an, words: map[string]bool{}, found: map[fieldDoc]uint64{}}
 	c.only = make(map[string]bool, len(ids))
 	for _, id := range ids {
 		c.only[id] = true
@@ -311,10 +304,40 @@ func (c *phraseCheck) holds(id string, field, n int) (bool, error) {
 		}
 		c.mu.Lock()
 		c.found[key] = bits
-		c.reads++
 		c.mu.Unlock()
 	}
 	return bits&(1<<n) != 0, nil
+}
+
+// prefetch checks the bodies of the check's articles for all its phrases
+// on every core, before the query's searchers ask about them one by one.
+// It leaves errors for them to meet.
+func (c *phraseCheck) prefetch() {
+	if c == nil {
+		return
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(c.ids))
+	if workers < 2 {
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(c.ids) || c.ctx.Err() != nil {
+					return
+				}
+				if _, err := c.holds(c.ids[i], fieldBodyBit, 0); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // match analyses text and returns a bit per phrase it holds.

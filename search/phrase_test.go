@@ -357,8 +357,8 @@ func TestOpenRebuildsPositionalIndex(t *testing.T) {
 }
 
 // TestPhraseCandidatesBound: when a phrase has more candidates than are
-// checked, Total is an estimate, and the hits are articles that hold the
-// phrase, with their exact scores, best first.
+// checked, Total is an estimate, and the first page is still the best
+// articles that hold the phrase, with their exact scores.
 func TestPhraseCandidatesBound(t *testing.T) {
 	rng := rand.New(rand.NewSource(11))
 	db := testenv.OpenDB(t)
@@ -393,6 +393,9 @@ func TestPhraseCandidatesBound(t *testing.T) {
 			}
 			if i > 0 && h.Score > res.Hits[i-1].Score {
 				t.Errorf("%d candidates: hit %d scores more than the one before", candidates, i)
+			}
+			if want := all.hits[i].Score; math.Abs(want-h.Score) > 1e-9*want {
+				t.Errorf("%d candidates: hit %d scores %g, the %dth best %g", candidates, i, h.Score, i+1, want)
 			}
 		}
 	}

@@ -74,9 +74,9 @@ type Results struct {
 	Page  int
 	Limit int
 	// About is true when Total is an estimate, rounded: a phrase made of
-	// very common words had more candidate articles than are checked (see
-	// phraseCandidates). The first pages are right; further results may
-	// be missing.
+	// common words had more candidate articles than are checked on their
+	// text (see phrase_run.go). The page shown is still the best; with
+	// Total 0, none of the best candidates holds the phrase.
 	About bool
 	// AnyWords is true when no article has all the words, so the results
 	// are the articles with some of them.
@@ -262,6 +262,7 @@ func (r runner) query(ctx context.Context, check *phraseCheck, ids []string, siz
 	if err != nil {
 		return nil, err
 	}
+	check.prefetch()
 	bq := query.NewBooleanQuery(nil, nil, nil)
 	if r.anyMode {
 		bq.AddShould(must...)

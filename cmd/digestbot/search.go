@@ -100,7 +100,9 @@ type searchHit struct {
 type searchResult struct {
 	Query string `json:"query"`
 	Total int    `json:"total"`
-	Page  int    `json:"page"`
+	// About is true when Total is an estimate.
+	About bool `json:"about,omitempty"`
+	Page  int  `json:"page"`
 	// AnyWords is true when no article has all the words and the results
 	// have some of them.
 	AnyWords bool        `json:"any_words"`
@@ -108,7 +110,7 @@ type searchResult struct {
 }
 
 func searchJSON(res search.Results) searchResult {
-	out := searchResult{Query: res.Query, Total: res.Total, Page: res.Page, AnyWords: res.AnyWords, Results: []searchHit{}}
+	out := searchResult{Query: res.Query, Total: res.Total, About: res.About, Page: res.Page, AnyWords: res.AnyWords, Results: []searchHit{}}
 	for _, h := range res.Hits {
 		out.Results = append(out.Results, searchHit{
 			ID: h.ID, Title: h.Title, Date: h.Date.String(), DatePrecision: h.Date.Precision.String(),
@@ -128,6 +130,9 @@ func printResults(w io.Writer, res search.Results) {
 	}
 	if res.Total == 0 {
 		fmt.Fprintf(w, "no articles%s match %q\n", within, res.Query)
+		if res.About {
+			fmt.Fprintln(w, "(only the best-ranked of many articles with these words were checked; try less common words)")
+		}
 		return
 	}
 	if res.AnyWords {
@@ -151,7 +156,11 @@ func printResults(w io.Writer, res search.Results) {
 	if res.Total == 1 {
 		noun, verb = "article", "matches"
 	}
-	fmt.Fprintf(w, "\n%d %s%s %s %q", res.Total, noun, within, verb, res.Query)
+	about := ""
+	if res.About {
+		about = "about "
+	}
+	fmt.Fprintf(w, "\n%s%d %s%s %s %q", about, res.Total, noun, within, verb, res.Query)
 	switch pages := res.Pages(); {
 	case len(res.Hits) == 0:
 		fmt.Fprintf(w, "; page %d is past the last (%d)", res.Page, pages)

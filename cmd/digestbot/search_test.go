@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/digestbot/digestbot/internal/testenv"
+	"github.com/digestbot/digestbot/search"
 )
 
 func TestSearchPutsMoheFirst(t *testing.T) {
@@ -205,4 +206,23 @@ func firstHit(t *testing.T, dir string) string {
 		t.Fatalf("search output %q: %v", out, err)
 	}
 	return res.Results[0].ID
+}
+
+// An estimated total is printed and given in JSON as such.
+func TestPrintResultsAbout(t *testing.T) {
+	var b strings.Builder
+	res := search.Results{Query: `"the common words"`, Total: 4800, About: true, Page: 1, Limit: 10, Hits: []search.Hit{{ID: "abcdef123456", Title: "A result"}}}
+	printResults(&b, res)
+	if !strings.Contains(b.String(), `about 4800 articles match "\"the common words\""`) {
+		t.Errorf("printed:\n%s", b.String())
+	}
+	b.Reset()
+	printResults(&b, search.Results{Query: `"the common words"`, About: true, Page: 1, Limit: 10})
+	if !strings.Contains(b.String(), "only the best-ranked") {
+		t.Errorf("printed:\n%s", b.String())
+	}
+	js, _ := json.Marshal(searchJSON(res))
+	if !strings.Contains(string(js), `"about":true`) {
+		t.Errorf("JSON: %s", js)
+	}
 }

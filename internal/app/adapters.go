@@ -25,7 +25,7 @@ func (s Search) Search(ctx context.Context, q bot.SearchQuery) (bot.SearchResult
 	if err != nil {
 		return bot.SearchResult{}, err
 	}
-	out := bot.SearchResult{Total: res.Total}
+	out := bot.SearchResult{Total: res.Total, About: res.About}
 	for _, h := range res.Hits {
 		hit := bot.SearchHit{ID: h.ID, Title: h.Title, Source: h.Source, URL: h.URL, Date: h.Date, Snippet: h.Snippet.Text}
 		for _, m := range h.Snippet.Marks {
