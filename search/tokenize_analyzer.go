@@ -92,13 +92,13 @@ func (a *fastAnalyzer) Analyze(input []byte) analysis.TokenStream {
 }
 
 // withStemCache returns a copy of a with its stemmer, if any, remembering
-// the stems it has computed.
-func (a *fastAnalyzer) withStemCache() *fastAnalyzer {
+// the stems it has computed in a table of at most slots slots.
+func (a *fastAnalyzer) withStemCache(slots int) *fastAnalyzer {
 	c := *a
 	c.rest = slices.Clone(a.rest)
 	for i, f := range c.rest {
 		if _, ok := f.(*en.EnglishStemmerFilter); ok {
-			c.rest[i] = newStemCache(f)
+			c.rest[i] = newStemCacheSized(f, slots)
 		}
 	}
 	return &c

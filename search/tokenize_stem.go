@@ -16,18 +16,21 @@ import (
 // Terms and their stems are kept side by side in a hash table of 64-byte
 // slots, so that a lookup reads one slot, and without locks: slots are
 // written once, under a mutex, and published by an atomic store that
-// readers load first. The table grows by doubling up to stemCacheSlots;
-// then new terms that find no free slot near theirs are stemmed each time.
+// readers load first. The table grows by doubling up to its bound; then
+// new terms that find no free slot near theirs are stemmed each time.
 // Safe for concurrent use.
 type stemCache struct {
 	stem  analysis.TokenFilter
 	seed  maphash.Seed
 	table atomic.Pointer[stemTable]
 	mu    sync.Mutex // held to add a term, or to grow the table
+	// maxSlots bounds the table's growth (a power of 2).
+	maxSlots int
 }
 
 const (
-	// stemCacheSlots bounds the table: 16 MB, for some 200,000 terms.
+	// stemCacheSlots bounds the table of an index's analyzer: 16 MB, for
+	// some 200,000 terms.
 	stemCacheSlots = 1 << 18
 	// stemProbes is how many slots from its own a term may be stored in.
 	stemProbes = 8
@@ -49,8 +52,14 @@ type stemTable struct {
 }
 
 func newStemCache(stem analysis.TokenFilter) *stemCache {
-	c := &stemCache{stem: stem, seed: maphash.MakeSeed()}
-	c.table.Store(&stemTable{slots: make([]stemSlot, 1<<12)})
+	return newStemCacheSized(stem, stemCacheSlots)
+}
+
+// newStemCacheSized returns a cache whose table grows to at most maxSlots
+// slots (a power of 2) of 64 bytes.
+func newStemCacheSized(stem analysis.TokenFilter, maxSlots int) *stemCache {
+	c := &stemCache{stem: stem, seed: maphash.MakeSeed(), maxSlots: maxSlots}
+	c.table.Store(&stemTable{slots: make([]stemSlot, min(1<<12, maxSlots))})
 	return c
 }
 
@@ -101,7 +110,7 @@ func (c *stemCache) add(h uint64, term, stem []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	tb := c.table.Load()
-	if tb.used >= len(tb.slots)/2 && len(tb.slots) < stemCacheSlots {
+	if tb.used >= len(tb.slots)/2 && len(tb.slots) < c.maxSlots {
 		tb = tb.grown()
 		c.table.Store(tb)
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
@@ -92,44 +93,101 @@ func (c chainAnalysis) diff(text string) string {
 
 func TestFastAnalyzerSameTokens(t *testing.T) {
 	c := newChainAnalysis(t)
-	for _, text := range []string{
-		"",
-		" ",
-		"The Quick brown fox's tail, and the dogs' bowls.",
-		"JOHN'S o'clock don't rock'n'roll 'quoted' ''' a'b'c a''b 's s'",
-		"don’t John’s ＪＯＨＮ＇Ｓ it＇s",
-		"4.936 2,000 1st 2nd 3.14.15 1,2,3 1;2 1:2 a:b a;b a.b. .5 5. 1..2 1,,2 1.a a.1 a1.2 1a.b a1.b",
-		"_ __ a_b _a a_ 1_2 _1 1_ 1_a a_1 1_.2 a_.b __init__ snake_case_42",
-		"state-of-the-art e-mail x-ray -5 5-",
-		"https://example.com/path?q=a+b&c=d#frag www.example.co.uk/a_b",
-		"john.smith@example.com first.last+tag@sub.example.org",
-		"中文分词 日本語のテキスト カタカナ ひらがな 한국어 텍스트",
-		"mixed中文text 中a中 1中2 Tokyo東京 東京Tokyo",
-		"cafe\u0301 e\u0301 \u0301a a \u0301b naïve façade résumé",
-		"ＡＢＣ１２３ ｆｕｌｌｗｉｄｔｈ　ｓｐａｃｅ",
-		"ﬁnancial ﬂow ﬀ ½ ² ℃ ㎏ Ⅻ",
-		"emoji 😀 👍🏽 👨‍👩‍👧 🇬🇧🇺🇸 #1 @user",
-		"tab\there\nnew\r\nline\vvertical\fform",
-		"bad \xff utf8 \xc3 here \xe4\xb8 end",
-		"\xff",
-		"\xe4\xe6\x960",
-		"abc\xffdef",
-		"Ⱥ Ⱦ ΣΑΣ ὈΔΥΣΣΕΎΣ İstanbul ß ẞ",
-		"שָׁלוֹם עברית צה\"ל וו'",
-		"עִבְרִית a\"b",
-		"٣٤٥ ١٢٣ 12٣ Ⅷ",
-		"the and a an of to in is it",
-		"Running runs ran runner's RUNNERS' generously",
-		"x's 's s's ''s",
-		"\u00ad soft\u00adhyphen zero\u200bwidth zwj\u200djoin",
-		"end.",
-		"a",
-		"1",
-		"'",
-	} {
+	for _, text := range trickyTexts {
 		if d := c.diff(text); d != "" {
 			t.Error(d)
 		}
+	}
+}
+
+// trickyTexts are texts that word segmentation and the filters treat
+// specially.
+var trickyTexts = []string{
+	"",
+	" ",
+	"The Quick brown fox's tail, and the dogs' bowls.",
+	"JOHN'S o'clock don't rock'n'roll 'quoted' ''' a'b'c a''b 's s'",
+	"don’t John’s ＪＯＨＮ＇Ｓ it＇s",
+	"4.936 2,000 1st 2nd 3.14.15 1,2,3 1;2 1:2 a:b a;b a.b. .5 5. 1..2 1,,2 1.a a.1 a1.2 1a.b a1.b",
+	"_ __ a_b _a a_ 1_2 _1 1_ 1_a a_1 1_.2 a_.b __init__ snake_case_42",
+	"state-of-the-art e-mail x-ray -5 5-",
+	"https://example.com/path?q=a+b&c=d#frag www.example.co.uk/a_b",
+	"john.smith@example.com first.last+tag@sub.example.org",
+	"中文分词 日本語のテキスト カタカナ ひらがな 한국어 텍스트",
+	"mixed中文text 中a中 1中2 Tokyo東京 東京Tokyo",
+	"cafe\u0301 e\u0301 \u0301a a \u0301b naïve façade résumé",
+	"ＡＢＣ１２３ ｆｕｌｌｗｉｄｔｈ　ｓｐａｃｅ",
+	"ﬁnancial ﬂow ﬀ ½ ² ℃ ㎏ Ⅻ",
+	"emoji 😀 👍🏽 👨‍👩‍👧 🇬🇧🇺🇸 #1 @user",
+	"tab\there\nnew\r\nline\vvertical\fform",
+	"bad \xff utf8 \xc3 here \xe4\xb8 end",
+	"\xff",
+	"\xe4\xe6\x960",
+	"abc\xffdef",
+	"Ⱥ Ⱦ ΣΑΣ ὈΔΥΣΣΕΎΣ İstanbul ß ẞ",
+	"שָׁלוֹם עברית צה\"ל וו'",
+	"עִבְרִית a\"b",
+	"٣٤٥ ١٢٣ 12٣ Ⅷ",
+	"the and a an of to in is it",
+	"Running runs ran runner's RUNNERS' generously",
+	"x's 's s's ''s",
+	"\u00ad soft\u00adhyphen zero\u200bwidth zwj\u200djoin",
+	"end.",
+	"a",
+	"1",
+	"'",
+}
+
+// TestNewTerms checks that NewTerms's function, used from several
+// goroutines, gives what Terms gives.
+func TestNewTerms(t *testing.T) {
+	terms := NewTerms()
+	// Not the ones that are not valid UTF-8: bleve's bigram filter panics
+	// on some (see dumpAnalysis), and Terms is given article text.
+	var texts []string
+	for _, text := range trickyTexts {
+		if utf8.ValidString(text) {
+			texts = append(texts, text)
+		}
+	}
+	g := synth.New(2, 30000)
+	for i := range 40 {
+		texts = append(texts, g.Article(i))
+	}
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, text := range texts {
+				if got, want := terms(text), Terms(text); !slices.Equal(got, want) {
+					t.Errorf("terms of %.40q:\n got %q\nwant %q", text, got, want)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// BenchmarkTerms is Terms beside NewTerms's function, on the synthetic
+// articles of bench/search.sh.
+func BenchmarkTerms(b *testing.B) {
+	g := synth.New(1, 30000)
+	texts := make([]string, 500)
+	for i := range texts {
+		texts[i] = g.Article(i)
+	}
+	for _, bc := range []struct {
+		name  string
+		terms func(string) []string
+	}{{"Terms", Terms}, {"NewTerms", NewTerms()}} {
+		b.Run(bc.name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				bc.terms(texts[i%len(texts)])
+				i++
+			}
+		})
 	}
 }
 
