@@ -2,6 +2,8 @@ package search
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -189,6 +191,36 @@ func BenchmarkTerms(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestFastAnalyzerRealText compares whole files of real text: the sample
+// corpus and the test articles of this package and of corpus, in their
+// raw form (markup, headers, curly quotes, CJK).
+func TestFastAnalyzerRealText(t *testing.T) {
+	c := newChainAnalysis(t)
+	var paths []string
+	for _, pattern := range []string{"../corpus/sample/*", "../corpus/testdata/*/*", "../corpus/testdata/*", "testdata/articles/*", "testdata/articles/*/*"} {
+		m, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, m...)
+	}
+	n := 0
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue // a folder
+		}
+		n++
+		if d := c.diff(string(data)); d != "" {
+			t.Errorf("%s: %.2000s", p, d)
+		}
+	}
+	if n < 10 {
+		t.Fatalf("compared %d files; the globs found %v", n, paths)
+	}
+	t.Logf("compared %d files", n)
 }
 
 // TestFastAnalyzerShortStrings compares every string of up to four
