@@ -12,9 +12,9 @@ import (
 //
 // Text is cut into chunks after ASCII white space that an ASCII byte
 // follows: the segmenter always starts a new segment there, and what it
-// makes of a chunk does not depend on the text around it. Chunks of ASCII
-// are split here; the others, and any text that is not valid UTF-8 (where
-// the segmenter stops early), go to bleve's tokenizer. Tokens, their
+// makes of a chunk does not depend on the text around it. Runs of ASCII
+// chunks are split here; the other chunks, and any text that is not valid
+// UTF-8 (where the segmenter stops early), go to bleve's tokenizer. Tokens, their
 // positions, offsets and types are the same either way.
 type fastTokenizer struct {
 	// slow is bleve's Unicode tokenizer.
@@ -62,34 +62,41 @@ func (f fastTokenizer) Tokenize(input []byte) analysis.TokenStream {
 	}
 	var b tokenBuilder
 	b.init(len(input))
-	start, ascii := 0, true
+	// input[start:] is being read: ASCII up to i while ascii, with a chunk
+	// cut at cut; else a chunk with other text that ends at the next cut.
+	start, cut, ascii := 0, 0, true
 	for i := 0; i < len(input); i++ {
 		c := input[i]
 		if c >= utf8.RuneSelf {
-			ascii = false
+			if ascii {
+				asciiWords(&b, input[:cut], start)
+				start, ascii = cut, false
+			}
 			continue
 		}
 		if asciiClass[c] != clsSpace || i+1 >= len(input) || input[i+1] >= utf8.RuneSelf {
 			continue
 		}
 		// A chunk ends after this white space.
-		f.chunk(&b, input, start, i+1, ascii)
-		start, ascii = i+1, true
+		if !ascii {
+			f.slowChunk(&b, input[start:i+1], start)
+			start, ascii = i+1, true
+		}
+		cut = i + 1
 	}
-	if start < len(input) {
-		f.chunk(&b, input, start, len(input), ascii)
+	if ascii {
+		asciiWords(&b, input, start)
+	} else {
+		f.slowChunk(&b, input[start:], start)
 	}
 	return b.out
 }
 
-// chunk tokenizes input[start:end], one of the chunks of Tokenize.
-func (f fastTokenizer) chunk(b *tokenBuilder, input []byte, start, end int, ascii bool) {
-	if ascii {
-		asciiWords(b, input[:end], start)
-		return
-	}
-	for _, t := range f.slow.Tokenize(input[start:end]) {
-		b.add(t.Term, start+t.Start, start+t.End, t.Type)
+// slowChunk adds the tokens of chunk, which starts at offset in the text,
+// as bleve's tokenizer makes them.
+func (f fastTokenizer) slowChunk(b *tokenBuilder, chunk []byte, offset int) {
+	for _, t := range f.slow.Tokenize(chunk) {
+		b.add(t.Term, offset+t.Start, offset+t.End, t.Type)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/stop"
 	"github.com/blevesearch/bleve/v2/analysis/token/unicodenorm"
 	unicodetok "github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 )
@@ -92,14 +93,24 @@ func (a *fastAnalyzer) Analyze(input []byte) analysis.TokenStream {
 }
 
 // withStemCache returns a copy of a with its stemmer, if any, remembering
-// the stems it has computed.
-func (a *fastAnalyzer) withStemCache() *fastAnalyzer {
+// the stems it has computed in a table of at most slots slots; and which
+// terms are stop words, when the stop word filter comes just before.
+func (a *fastAnalyzer) withStemCache(slots int) *fastAnalyzer {
 	c := *a
-	c.rest = slices.Clone(a.rest)
-	for i, f := range c.rest {
-		if _, ok := f.(*en.EnglishStemmerFilter); ok {
-			c.rest[i] = newStemCache(f)
+	c.rest = nil
+	for _, f := range a.rest {
+		if _, ok := f.(*en.EnglishStemmerFilter); !ok {
+			c.rest = append(c.rest, f)
+			continue
 		}
+		cache := newStemCacheSized(f, slots)
+		if n := len(c.rest); n > 0 {
+			if sf, ok := c.rest[n-1].(*stop.StopTokensFilter); ok {
+				cache.stop = sf
+				c.rest = c.rest[:n-1]
+			}
+		}
+		c.rest = append(c.rest, cache)
 	}
 	return &c
 }

@@ -2,14 +2,18 @@ package search
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/stop"
 
 	"github.com/digestbot/digestbot/internal/synth"
 )
@@ -43,7 +47,12 @@ func newChainAnalysis(t testing.TB) chainAnalysis {
 	if _, ok := fast.surface.(*fastAnalyzer); !ok {
 		t.Fatalf("the surface analyzer is %T, not the fast one", fast.surface)
 	}
-	return chainAnalysis{chain: chain, fast: fast, cached: fast.withStemCache()}
+	cached := fast.withStemCache()
+	rest := cached.full.(*fastAnalyzer).rest
+	if sc, ok := rest[len(rest)-1].(*stemCache); len(rest) != 1 || !ok || sc.stop == nil {
+		t.Fatalf("the cached analyzer's last filters are %v, not one stem cache with the stop words", rest)
+	}
+	return chainAnalysis{chain: chain, fast: fast, cached: cached}
 }
 
 // dump renders tokens with everything the index takes from them.
@@ -92,45 +101,132 @@ func (c chainAnalysis) diff(text string) string {
 
 func TestFastAnalyzerSameTokens(t *testing.T) {
 	c := newChainAnalysis(t)
-	for _, text := range []string{
-		"",
-		" ",
-		"The Quick brown fox's tail, and the dogs' bowls.",
-		"JOHN'S o'clock don't rock'n'roll 'quoted' ''' a'b'c a''b 's s'",
-		"don’t John’s ＪＯＨＮ＇Ｓ it＇s",
-		"4.936 2,000 1st 2nd 3.14.15 1,2,3 1;2 1:2 a:b a;b a.b. .5 5. 1..2 1,,2 1.a a.1 a1.2 1a.b a1.b",
-		"_ __ a_b _a a_ 1_2 _1 1_ 1_a a_1 1_.2 a_.b __init__ snake_case_42",
-		"state-of-the-art e-mail x-ray -5 5-",
-		"https://example.com/path?q=a+b&c=d#frag www.example.co.uk/a_b",
-		"john.smith@example.com first.last+tag@sub.example.org",
-		"中文分词 日本語のテキスト カタカナ ひらがな 한국어 텍스트",
-		"mixed中文text 中a中 1中2 Tokyo東京 東京Tokyo",
-		"cafe\u0301 e\u0301 \u0301a a \u0301b naïve façade résumé",
-		"ＡＢＣ１２３ ｆｕｌｌｗｉｄｔｈ　ｓｐａｃｅ",
-		"ﬁnancial ﬂow ﬀ ½ ² ℃ ㎏ Ⅻ",
-		"emoji 😀 👍🏽 👨‍👩‍👧 🇬🇧🇺🇸 #1 @user",
-		"tab\there\nnew\r\nline\vvertical\fform",
-		"bad \xff utf8 \xc3 here \xe4\xb8 end",
-		"\xff",
-		"\xe4\xe6\x960",
-		"abc\xffdef",
-		"Ⱥ Ⱦ ΣΑΣ ὈΔΥΣΣΕΎΣ İstanbul ß ẞ",
-		"שָׁלוֹם עברית צה\"ל וו'",
-		"עִבְרִית a\"b",
-		"٣٤٥ ١٢٣ 12٣ Ⅷ",
-		"the and a an of to in is it",
-		"Running runs ran runner's RUNNERS' generously",
-		"x's 's s's ''s",
-		"\u00ad soft\u00adhyphen zero\u200bwidth zwj\u200djoin",
-		"end.",
-		"a",
-		"1",
-		"'",
-	} {
+	for _, text := range trickyTexts {
 		if d := c.diff(text); d != "" {
 			t.Error(d)
 		}
 	}
+}
+
+// trickyTexts are texts that word segmentation and the filters treat
+// specially.
+var trickyTexts = []string{
+	"",
+	" ",
+	"The Quick brown fox's tail, and the dogs' bowls.",
+	"JOHN'S o'clock don't rock'n'roll 'quoted' ''' a'b'c a''b 's s'",
+	"don’t John’s ＪＯＨＮ＇Ｓ it＇s",
+	"4.936 2,000 1st 2nd 3.14.15 1,2,3 1;2 1:2 a:b a;b a.b. .5 5. 1..2 1,,2 1.a a.1 a1.2 1a.b a1.b",
+	"_ __ a_b _a a_ 1_2 _1 1_ 1_a a_1 1_.2 a_.b __init__ snake_case_42",
+	"state-of-the-art e-mail x-ray -5 5-",
+	"https://example.com/path?q=a+b&c=d#frag www.example.co.uk/a_b",
+	"john.smith@example.com first.last+tag@sub.example.org",
+	"中文分词 日本語のテキスト カタカナ ひらがな 한국어 텍스트",
+	"mixed中文text 中a中 1中2 Tokyo東京 東京Tokyo",
+	"cafe\u0301 e\u0301 \u0301a a \u0301b naïve façade résumé",
+	"ＡＢＣ１２３ ｆｕｌｌｗｉｄｔｈ　ｓｐａｃｅ",
+	"ﬁnancial ﬂow ﬀ ½ ² ℃ ㎏ Ⅻ",
+	"emoji 😀 👍🏽 👨‍👩‍👧 🇬🇧🇺🇸 #1 @user",
+	"tab\there\nnew\r\nline\vvertical\fform",
+	"bad \xff utf8 \xc3 here \xe4\xb8 end",
+	"\xff",
+	"\xe4\xe6\x960",
+	"abc\xffdef",
+	"Ⱥ Ⱦ ΣΑΣ ὈΔΥΣΣΕΎΣ İstanbul ß ẞ",
+	"שָׁלוֹם עברית צה\"ל וו'",
+	"עִבְרִית a\"b",
+	"٣٤٥ ١٢٣ 12٣ Ⅷ",
+	"the and a an of to in is it",
+	"Running runs ran runner's RUNNERS' generously",
+	"x's 's s's ''s",
+	"\u00ad soft\u00adhyphen zero\u200bwidth zwj\u200djoin",
+	"end.",
+	"a",
+	"1",
+	"'",
+}
+
+// TestNewTerms checks that NewTerms's function, used from several
+// goroutines, gives what Terms gives.
+func TestNewTerms(t *testing.T) {
+	terms := NewTerms()
+	// Not the ones that are not valid UTF-8: bleve's bigram filter panics
+	// on some (see dumpAnalysis), and Terms is given article text.
+	var texts []string
+	for _, text := range trickyTexts {
+		if utf8.ValidString(text) {
+			texts = append(texts, text)
+		}
+	}
+	g := synth.New(2, 30000)
+	for i := range 40 {
+		texts = append(texts, g.Article(i))
+	}
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, text := range texts {
+				if got, want := terms(text), Terms(text); !slices.Equal(got, want) {
+					t.Errorf("terms of %.40q:\n got %q\nwant %q", text, got, want)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// BenchmarkTerms is Terms beside NewTerms's function, on the synthetic
+// articles of bench/search.sh.
+func BenchmarkTerms(b *testing.B) {
+	g := synth.New(1, 30000)
+	texts := make([]string, 500)
+	for i := range texts {
+		texts[i] = g.Article(i)
+	}
+	for _, bc := range []struct {
+		name  string
+		terms func(string) []string
+	}{{"Terms", Terms}, {"NewTerms", NewTerms()}} {
+		b.Run(bc.name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				bc.terms(texts[i%len(texts)])
+				i++
+			}
+		})
+	}
+}
+
+// TestFastAnalyzerRealText compares whole files of real text: the sample
+// corpus and the test articles of this package and of corpus, in their
+// raw form (markup, headers, curly quotes, CJK).
+func TestFastAnalyzerRealText(t *testing.T) {
+	c := newChainAnalysis(t)
+	var paths []string
+	for _, pattern := range []string{"../corpus/sample/*", "../corpus/testdata/*/*", "../corpus/testdata/*", "testdata/articles/*", "testdata/articles/*/*"} {
+		m, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, m...)
+	}
+	n := 0
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue // a folder
+		}
+		n++
+		if d := c.diff(string(data)); d != "" {
+			t.Errorf("%s: %.2000s", p, d)
+		}
+	}
+	if n < 10 {
+		t.Fatalf("compared %d files; the globs found %v", n, paths)
+	}
+	t.Logf("compared %d files", n)
 }
 
 // TestFastAnalyzerShortStrings compares every string of up to four
@@ -238,23 +334,43 @@ func BenchmarkAnalyze(b *testing.B) {
 	}
 }
 
-// TestStemCacheSharedAndFull stems words through one cache from several
-// goroutines, past the table's last doubling, and twice: every stem is the
-// stemmer's.
+// TestStemCacheSharedAndFull stems words, stop words among them, through
+// one cache from several goroutines, past the table's last doubling, and
+// twice: every stem is the stemmer's, and stop words are dropped.
 func TestStemCacheSharedAndFull(t *testing.T) {
 	if testing.Short() {
 		t.Skip("150,000 words: a few seconds")
 	}
+	im, err := newMapping()
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := chainAnalyzersOf(im)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stopFilter analysis.TokenFilter
+	for _, f := range chain.full.(*analysis.DefaultAnalyzer).TokenFilters {
+		if _, ok := f.(*stop.StopTokensFilter); ok {
+			stopFilter = f
+		}
+	}
 	stemmer := en.NewEnglishStemmerFilter()
 	c := newStemCache(stemmer)
+	c.stop = stopFilter
 	words := make([]string, 150000)
 	want := make([]string, len(words))
 	for i := range words {
 		words[i] = fmt.Sprintf("%sing%d", strings.Repeat("abcdefghijklmnopqrstuvwxyz"[i%26:i%26+1], 1+i%7), i/26)
-		if i%1000 == 0 {
+		switch {
+		case i%1000 == 0:
 			words[i] = strings.Repeat("nationalization", 4) // longer than a slot holds
+		case i%100 == 0:
+			words[i] = stopWords[i/100%len(stopWords)].(string)
 		}
-		want[i] = string(stemmer.Filter(analysis.TokenStream{{Term: []byte(words[i])}})[0].Term)
+		if !isStopWord(words[i]) {
+			want[i] = string(stemmer.Filter(analysis.TokenStream{{Term: []byte(words[i])}})[0].Term)
+		}
 	}
 	var wg sync.WaitGroup
 	var bad atomic.Int64
@@ -265,10 +381,13 @@ func TestStemCacheSharedAndFull(t *testing.T) {
 			for pass := range 2 {
 				for i := g; i < len(words); i += 2 + pass {
 					ts := analysis.TokenStream{{Term: []byte(words[i])}, {Term: []byte(words[i])}}
-					for _, tok := range c.Filter(ts) {
-						if string(tok.Term) != want[i] && bad.Add(1) < 5 {
-							t.Errorf("stem of %q: got %q, want %q", words[i], tok.Term, want[i])
-						}
+					got := dump(c.Filter(ts))
+					var exp []string
+					if want[i] != "" {
+						exp = dump(analysis.TokenStream{{Term: []byte(want[i])}, {Term: []byte(want[i])}})
+					}
+					if !slices.Equal(got, exp) && bad.Add(1) < 5 {
+						t.Errorf("stems of %q: got %q, want %q", words[i], got, exp)
 					}
 				}
 			}

@@ -73,15 +73,20 @@ func Run(ctx context.Context, db Store, files []corpus.File, opts Options, repor
 	}
 	// Batches are prepared (looked up, read, parsed and encoded, on every
 	// core) one ahead of the batch being stored, in one transaction at a
-	// time: the cores parse while the writer writes.
-	// The store is used by one of them at a time: a read transaction open
-	// while a write transaction begins keeps it from reusing the pages the
-	// last one freed, and the file grows.
+	// time: the cores parse while the writer writes, and two batches at
+	// most are in memory. The store is used by one of them at a time: a
+	// read transaction open while a write transaction begins keeps it from
+	// reusing the pages the last one freed, and the file grows.
+	// Run waits for the preparing goroutine to end before it returns.
 	pctx, cancel := context.WithCancel(ctx)
+	var preparing sync.WaitGroup
+	defer preparing.Wait()
 	defer cancel()
 	var turn sync.Mutex
-	next := make(chan preparedBatch, 1)
+	next := make(chan preparedBatch)
+	preparing.Add(1)
 	go func() {
+		defer preparing.Done()
 		defer close(next)
 		for start := 0; start < len(files); start += opts.BatchSize {
 			items, err := prepareBatch(pctx, db, &turn, files[start:min(start+opts.BatchSize, len(files))], opts)
@@ -155,11 +160,11 @@ func prepareBatch(ctx context.Context, db Store, turn *sync.Mutex, batch []corpu
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	toRead := unchangedByStat(items, known)
-	readAll(items, toRead, opts)
+	readAll(ctx, items, toRead, opts)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	parseAll(items, unchangedByHash(items, toRead, known), opts)
+	parseAll(ctx, items, unchangedByHash(items, toRead, known), opts)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -199,8 +204,8 @@ func unchangedByStat(items []item, known map[string]store.FileInfo) []int {
 
 // readAll reads the files of items[idx] and hashes their bytes, rejecting
 // those that cannot be read.
-func readAll(items []item, idx []int, opts Options) {
-	parallel(len(idx), opts.Workers, func(j int) {
+func readAll(ctx context.Context, items []item, idx []int, opts Options) {
+	parallel(ctx, len(idx), opts.Workers, func(j int) {
 		it := &items[idx[j]]
 		data, err := it.result.File.Read(opts.MaxBytes)
 		if err != nil {
@@ -233,8 +238,8 @@ func unchangedByHash(items []item, read []int, known map[string]store.FileInfo) 
 
 // parseAll parses the files of items[idx], rejecting those that are not
 // articles.
-func parseAll(items []item, idx []int, opts Options) {
-	parallel(len(idx), opts.Workers, func(j int) {
+func parseAll(ctx context.Context, items []item, idx []int, opts Options) {
+	parallel(ctx, len(idx), opts.Workers, func(j int) {
 		it := &items[idx[j]]
 		a, err := corpus.Parse(it.result.File.Name, it.data)
 		if err != nil {
@@ -300,8 +305,9 @@ func (it *item) reject(err error) {
 	}
 }
 
-// parallel calls fn(0..n-1) on up to workers goroutines and waits.
-func parallel(n, workers int, fn func(int)) {
+// parallel calls fn(0..n-1) on up to workers goroutines and waits. Once
+// ctx is done, it makes no more calls.
+func parallel(ctx context.Context, n, workers int, fn func(int)) {
 	if n == 0 {
 		return
 	}
@@ -318,6 +324,9 @@ func parallel(n, workers int, fn func(int)) {
 		}()
 	}
 	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
 		next <- i
 	}
 	close(next)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,6 +127,55 @@ func TestRunCancelledMidway(t *testing.T) {
 		if _, err := db.Article(context.Background(), r.Article.ID); r.Status != store.Added || err != nil {
 			t.Errorf("%s: %s, stored: %v", r.File.Name, r.Status, err)
 		}
+	}
+}
+
+// failingStore is a Store whose second Put fails, and that notes any use
+// after the run that got the failure has returned.
+type failingStore struct {
+	ingest.Store
+	puts     atomic.Int32
+	returned atomic.Bool
+	late     atomic.Int32
+}
+
+func (f *failingStore) Files(ctx context.Context, paths []string) (map[string]store.FileInfo, error) {
+	if f.returned.Load() {
+		f.late.Add(1)
+	}
+	return f.Store.Files(ctx, paths)
+}
+
+func (f *failingStore) Put(ctx context.Context, files []store.File) ([]store.Outcome, error) {
+	if f.returned.Load() {
+		f.late.Add(1)
+	}
+	if f.puts.Add(1) == 2 {
+		return nil, errors.New("disk full")
+	}
+	return f.Store.Put(ctx, files)
+}
+
+// A store error stops the run with the batches before it stored, and
+// nothing touches the store once Run has returned.
+func TestRunStopsAtStoreError(t *testing.T) {
+	db := testenv.OpenDB(t)
+	fs := &failingStore{Store: db}
+	var res []ingest.Result
+	_, err := ingest.Run(context.Background(), fs, corpus.Sample(), ingest.Options{BatchSize: 2}, collect(t, &res))
+	fs.returned.Store(true)
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("err = %v, want the store's error", err)
+	}
+	if len(res) != 2 {
+		t.Fatalf("reported %d results, want the first batch's 2", len(res))
+	}
+	if n, _ := db.Count(context.Background()); n != 2 {
+		t.Fatalf("stored %d articles, want the first batch's 2", n)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if n := fs.late.Load(); n > 0 {
+		t.Fatalf("the store was used %d times after Run returned", n)
 	}
 }
 
