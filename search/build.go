@@ -70,14 +70,15 @@ func (ix *Index) build(ctx context.Context, dir string, ids []string, seq uint64
 
 	var stats corpusStats
 	done := 0
+	pipe := sb.start(ctx)
+	defer pipe.stop()
 	batch := make([]index.Document, 0, ix.opts.BatchSize)
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		err := sb.add(ctx, batch)
-		clear(batch)
-		batch = batch[:0]
+		err := pipe.add(batch)
+		batch = make([]index.Document, 0, ix.opts.BatchSize)
 		if err != nil && ctx.Err() == nil {
 			return failed("write segments", err)
 		}
@@ -105,7 +106,7 @@ func (ix *Index) build(ctx context.Context, dir string, ids []string, seq uint64
 		// ordinary way.
 		return stats, ix.buildEmpty(dir, seq, origin, stats)
 	}
-	segs, err := sb.finish(ctx)
+	segs, err := pipe.finish(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return stats, ctx.Err()

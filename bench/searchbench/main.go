@@ -247,6 +247,7 @@ func load(args []string) error {
 	dbPath := fs.String("db", "", "database file to create")
 	out := fs.String("out", "", "JSON result file")
 	batch := fs.Int("batch", 0, "index batch size (0: the default)")
+	buildMem := fs.Int64("buildmem", 0, "search.Options.BuildMemory in bytes (0: the default, negative: none)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the indexing to this file")
 	memprofile := fs.String("memprofile", "", "write heap profiles of the load's peak to this file")
 	allocprofile := fs.String("allocprofile", "", "write an allocation profile of the load to this file")
@@ -288,7 +289,7 @@ func load(args []string) error {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	ix, err := search.Open(ctx, *dbPath+".index", db, search.Options{Logger: logger(), Progress: progress, BatchSize: *batch})
+	ix, err := search.Open(ctx, *dbPath+".index", db, search.Options{Logger: logger(), Progress: progress, BatchSize: *batch, BuildMemory: *buildMem})
 	if err != nil {
 		return err
 	}
