@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -60,7 +61,7 @@ type segmentBuild struct {
 	dir    string // scratch folder
 	plugin *zap.ZapPlugin
 	segs   []builtSegment
-	next   int // number of the next file
+	next   atomic.Int64 // number of the last file
 	policy mergePolicy
 }
 
@@ -72,30 +73,34 @@ func newSegmentBuild(dir string, policy mergePolicy) (*segmentBuild, error) {
 }
 
 func (b *segmentBuild) newPath() string {
-	b.next++
-	return filepath.Join(b.dir, fmt.Sprintf("%06d.zap", b.next))
+	return filepath.Join(b.dir, fmt.Sprintf("%06d.zap", b.next.Add(1)))
 }
 
-// add writes docs (analysed, with their _id field) as a segment file, then
-// merges what is due.
-func (b *segmentBuild) add(ctx context.Context, docs []index.Document) error {
+// write writes docs (analysed, with their _id field) as a segment file.
+// It may be called from several goroutines at once.
+func (b *segmentBuild) write(docs []index.Document) (builtSegment, error) {
 	seg, _, err := b.plugin.New(docs)
 	if err != nil {
-		return fmt.Errorf("build segment: %w", err)
+		return builtSegment{}, fmt.Errorf("build segment: %w", err)
 	}
 	path := b.newPath()
 	up, ok := seg.(segment.UnpersistedSegment)
 	if !ok {
-		return fmt.Errorf("build segment: %T cannot be written", seg)
+		return builtSegment{}, fmt.Errorf("build segment: %T cannot be written", seg)
 	}
 	err = up.Persist(path)
 	if cerr := seg.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("write segment %s: %w", path, err)
+		return builtSegment{}, fmt.Errorf("write segment %s: %w", path, err)
 	}
-	b.segs = append(b.segs, builtSegment{path: path, docs: len(docs)})
+	return builtSegment{path: path, docs: len(docs)}, nil
+}
+
+// insert adds a segment file written by write, then merges what is due.
+func (b *segmentBuild) insert(ctx context.Context, seg builtSegment) error {
+	b.segs = append(b.segs, seg)
 	for {
 		group := b.policy.due(b.segs)
 		if group == nil {

@@ -2,9 +2,11 @@ package search
 
 import (
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/digestbot/digestbot/internal/ingest"
 	"github.com/digestbot/digestbot/internal/synth"
 	"github.com/digestbot/digestbot/internal/testenv"
+	"github.com/digestbot/digestbot/store"
 )
 
 // TestMergePolicy plays a rebuild's merges on segment sizes alone: no
@@ -96,17 +99,7 @@ func TestRebuildSeveralSegments(t *testing.T) {
 	ctx := context.Background()
 	g := synth.New(1, 2000)
 	dir := t.TempDir()
-	if _, err := g.WriteFiles(filepath.Join(dir, "corpus"), 120); err != nil {
-		t.Fatal(err)
-	}
-	files, errs := corpus.Collect([]string{filepath.Join(dir, "corpus")})
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	db := testenv.OpenDB(t)
-	if _, err := ingest.Run(ctx, db, files, ingest.Options{}, func(ingest.Result) {}); err != nil {
-		t.Fatal(err)
-	}
+	db := syntheticStore(t, g, 120)
 	open := func(name string, policy mergePolicy) *Index {
 		ix, err := Open(ctx, filepath.Join(dir, name), db, Options{
 			Logger: testLogger(t), Now: func() time.Time { return testNow }, BatchSize: 7, mergePolicy: policy,
@@ -134,6 +127,53 @@ func TestRebuildSeveralSegments(t *testing.T) {
 	loadText(t, db, "harbor.txt", " date 2024-03-15 Harbor reopens after storm\n\nThe harbor reopened on Friday.\n")
 	must(t, several.CatchUp(ctx))
 	mustFind(t, several, "harbor", 1)
+}
+
+// syntheticStore is a database of n synthetic articles from g.
+func syntheticStore(t *testing.T, g *synth.Generator, n int) *store.DB {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "corpus")
+	if _, err := g.WriteFiles(dir, n); err != nil {
+		t.Fatal(err)
+	}
+	files, errs := corpus.Collect([]string{dir})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	db := testenv.OpenDB(t)
+	if _, err := ingest.Run(context.Background(), db, files, ingest.Options{}, func(ingest.Result) {}); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// A rebuild cancelled half-way returns the context's error, leaves no
+// folder behind and no goroutine running.
+func TestRebuildCancelled(t *testing.T) {
+	db := syntheticStore(t, synth.New(1, 2000), 120)
+	dir := filepath.Join(t.TempDir(), "index")
+	before := runtime.NumGoroutine()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := Open(ctx, dir, db, Options{
+		Logger: testLogger(t), BatchSize: 7, mergePolicy: mergePolicy{fanIn: 2, maxDocs: 1000},
+		Progress: func(p Progress) {
+			if p.Done >= 35 {
+				cancel()
+			}
+		},
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled rebuild: %v", err)
+	}
+	if exists(dir) || exists(dir+".new") {
+		t.Error("a cancelled rebuild left its folder")
+	}
+	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > before; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines after the rebuild, %d before", runtime.NumGoroutine(), before)
+		}
+	}
 }
 
 func segmentFiles(t *testing.T, dir string) int {

@@ -109,6 +109,33 @@ type memWatch struct {
 	peak    uint64
 	anon    uint64 // peak anonymous resident memory (RssAnon), bytes
 	profile string
+
+	mu sync.Mutex
+	// rss is the largest resident set sampled, and anonAt and fileAt
+	// what it was made of (RssAnon, RssFile).
+	rss, anonAt, fileAt uint64
+}
+
+// sampleRSS records the process's resident set when it is the largest
+// sampled yet.
+func (w *memWatch) sampleRSS() {
+	rss, anon, file := procStatus("VmRSS:"), procStatus("RssAnon:"), procStatus("RssFile:")
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.anon = max(w.anon, anon)
+	if rss > w.rss {
+		w.rss, w.anonAt, w.fileAt = rss, anon, file
+	}
+}
+
+// largest returns the largest resident set sampled and its anonymous and
+// file-backed parts, and starts over.
+func (w *memWatch) largest() (rss, anon, file uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	rss, anon, file = w.rss, w.anonAt, w.fileAt
+	w.rss, w.anonAt, w.fileAt = 0, 0, 0
+	return rss, anon, file
 }
 
 func watchMem(profile string) *memWatch {
@@ -125,7 +152,7 @@ func watchMem(profile string) *memWatch {
 				writeHeapProfile(w.profile)
 			}
 			w.peak = max(w.peak, ms.HeapInuse)
-			w.anon = max(w.anon, procStatus("RssAnon:"))
+			w.sampleRSS()
 			select {
 			case <-w.stop:
 				return
@@ -196,7 +223,12 @@ type LoadResult struct {
 	PeakHeap     uint64  `json:"peak_heap_bytes"`
 	PeakRSS      uint64  `json:"peak_rss_bytes"`
 	PeakAnonRSS  uint64  `json:"peak_anon_rss_bytes"`
-	CPUSeconds   float64 `json:"cpu_seconds"`
+	StorePeakRSS uint64  `json:"store_peak_rss_bytes"` // peak RSS by the end of the store step
+	// The largest resident set sampled (every 50 ms) in each step, and
+	// its anonymous and file-backed parts.
+	StoreSampled [3]uint64 `json:"store_sampled_rss_anon_file_bytes"`
+	IndexSampled [3]uint64 `json:"index_sampled_rss_anon_file_bytes"`
+	CPUSeconds   float64   `json:"cpu_seconds"`
 }
 
 // cpuSeconds is the user and system CPU time the process has used.
@@ -218,6 +250,7 @@ func load(args []string) error {
 	dbPath := fs.String("db", "", "database file to create")
 	out := fs.String("out", "", "JSON result file")
 	batch := fs.Int("batch", 0, "index batch size (0: the default)")
+	buildMem := fs.Int64("buildmem", 0, "search.Options.BuildMemory in bytes (0: the default, negative: none)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the indexing to this file")
 	memprofile := fs.String("memprofile", "", "write heap profiles of the load's peak to this file")
 	allocprofile := fs.String("allocprofile", "", "write an allocation profile of the load to this file")
@@ -243,6 +276,9 @@ func load(args []string) error {
 	}
 	stored := time.Since(start)
 	storeCPU := cpuSeconds()
+	storePeak := peakRSS()
+	var storeSampled [3]uint64
+	storeSampled[0], storeSampled[1], storeSampled[2] = mem.largest()
 	progress := func(p search.Progress) {
 		if p.Finished || p.Done%10000 == 0 {
 			fmt.Fprintf(os.Stderr, "  indexing: %d/%d articles, %s\n", p.Done, p.Total, p.Elapsed.Round(time.Millisecond))
@@ -256,7 +292,7 @@ func load(args []string) error {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	ix, err := search.Open(ctx, *dbPath+".index", db, search.Options{Logger: logger(), Progress: progress, BatchSize: *batch})
+	ix, err := search.Open(ctx, *dbPath+".index", db, search.Options{Logger: logger(), Progress: progress, BatchSize: *batch, BuildMemory: *buildMem})
 	if err != nil {
 		return err
 	}
@@ -265,6 +301,8 @@ func load(args []string) error {
 	}
 	total := time.Since(start)
 	peakHeap := mem.Stop()
+	var indexSampled [3]uint64
+	indexSampled[0], indexSampled[1], indexSampled[2] = mem.largest()
 	r := LoadResult{
 		Articles:     sum[store.Added],
 		StoreSeconds: stored.Seconds(),
@@ -274,6 +312,9 @@ func load(args []string) error {
 		PeakHeap:     peakHeap,
 		PeakAnonRSS:  mem.anon,
 		PeakRSS:      peakRSS(),
+		StorePeakRSS: storePeak,
+		StoreSampled: storeSampled,
+		IndexSampled: indexSampled,
 		CPUSeconds:   cpuSeconds(),
 	}
 	if err := db.Close(); err != nil {

@@ -99,6 +99,7 @@ func report(args []string) error {
 	fmt.Fprintf(tw, "  store (CPU)\t%s\t\t\t\t\n", sec(load.StoreCPU))
 	fmt.Fprintf(tw, "load, peak RSS\t%s\t%s\t\t<= 400 MB: %s\t\n", mb(load.PeakRSS), mb(fts.LoadPeakRSS), check(load.PeakRSS <= 400e6))
 	fmt.Fprintf(tw, "  of it anonymous (heap, stacks; the rest is mapped files' pages)\t%s\t\t\t\t\n", mb(load.PeakAnonRSS))
+	fmt.Fprintf(tw, "  peak by the end of the store step\t%s\t\t\t\t\n", mb(load.StorePeakRSS))
 	fmt.Fprintf(tw, "load, peak Go heap (in use)\t%s\t\t\t\t\n", mb(load.PeakHeap))
 	size := float64(load.DBBytes + load.IndexBytes)
 	fmt.Fprintf(tw, "size on disk\t%s + %s index\t%s\t%s\t<= 1.5x: %s\t\n", mb(uint64(load.DBBytes)), mb(uint64(load.IndexBytes)),
