@@ -429,6 +429,27 @@ var errStop = errors.New("stop")
 // newSince calls add for each article stored after change since, up to and
 // including change upto, that is still stored.
 func (s *Service) newSince(ctx context.Context, since, upto uint64, add func(corpus.Article)) error {
+	ids, err := s.changedSince(ctx, since, upto)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		a, err := s.db.Article(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted after upto
+		}
+		if err != nil {
+			return err
+		}
+		add(a)
+	}
+	return nil
+}
+
+// changedSince returns the IDs of the articles stored after change since,
+// up to and including change upto, and not deleted by upto, in the order
+// of their first change.
+func (s *Service) changedSince(ctx context.Context, since, upto uint64) ([]string, error) {
 	var order []string
 	live := map[string]bool{}
 	err := s.db.Changes(ctx, since, func(ch store.Change) error {
@@ -442,22 +463,9 @@ func (s *Service) newSince(ctx context.Context, since, upto uint64, add func(cor
 		return nil
 	})
 	if err != nil && !errors.Is(err, errStop) {
-		return err
+		return nil, err
 	}
-	for _, id := range order {
-		if !live[id] {
-			continue
-		}
-		a, err := s.db.Article(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // deleted after upto
-		}
-		if err != nil {
-			return err
-		}
-		add(a)
-	}
-	return nil
+	return slices.DeleteFunc(order, func(id string) bool { return !live[id] }), nil
 }
 
 // onThisDay calls add for each article dated day's month and day in an

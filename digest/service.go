@@ -30,6 +30,10 @@ type Cache interface {
 	Summaries(ctx context.Context, params string, hashes []string) (map[string][]byte, error)
 	PutSummaries(ctx context.Context, params string, values map[string][]byte) error
 	PruneSummaries(ctx context.Context) (int, error)
+	// For summaries made ahead of use (ahead.go):
+	Unsummarized(ctx context.Context, params string, ids []string) ([]string, error)
+	SummaryMark(ctx context.Context, params string) (uint64, bool, error)
+	SetSummaryMark(ctx context.Context, params string, seq uint64) error
 }
 
 // Store is the database the Service works on.

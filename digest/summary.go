@@ -50,6 +50,10 @@ type Options struct {
 	Method Method
 }
 
+// WithDefaults returns o with its zero fields set to the defaults: two
+// options that summarise alike are equal after it.
+func (o Options) WithDefaults() Options { return o.withDefaults() }
+
 func (o Options) withDefaults() Options {
 	if o.Sentences <= 0 {
 		o.Sentences = DefaultSentences

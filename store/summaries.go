@@ -14,14 +14,17 @@ import (
 // Derived data for summaries (created on first write, so no schema change;
 // a read finds an absent bucket empty):
 //
-//	summaries    content hash + 0x00 + params → summary (opaque to the store)
-//	term_counts  term → number of articles containing it (uvarint);
-//	             0x00 "meta" → version, seq, docs, stale
+//	summaries       content hash + 0x00 + params → summary (opaque to the store)
+//	term_counts     term → number of articles containing it (uvarint);
+//	                0x00 "meta" → version, seq, docs, stale
+//	summary_marks   params → change-log sequence number (uvarint) up to
+//	                which summaries were made ahead of use
 //
-// Both can be deleted at any time and are rebuilt on demand.
+// All can be deleted at any time and are rebuilt on demand.
 var (
-	bucketSummaries  = []byte("summaries")
-	bucketTermCounts = []byte("term_counts")
+	bucketSummaries    = []byte("summaries")
+	bucketTermCounts   = []byte("term_counts")
+	bucketSummaryMarks = []byte("summary_marks")
 
 	keyTermCountsMeta = []byte("\x00meta")
 )
@@ -76,6 +79,82 @@ func (db *DB) PutSummaries(ctx context.Context, params string, values map[string
 	})
 	if err != nil {
 		return fmt.Errorf("cache summaries: %w", err)
+	}
+	return nil
+}
+
+// Unsummarized returns those of ids that are stored and have no summary
+// cached under params, in the order given, from one read.
+func (db *DB) Unsummarized(ctx context.Context, params string, ids []string) ([]string, error) {
+	var out []string
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		arts, sums := tx.Bucket(bucketArticles), tx.Bucket(bucketSummaries)
+		for _, id := range ids {
+			v := arts.Get([]byte(id))
+			if v == nil {
+				continue // deleted since
+			}
+			if sums != nil {
+				a, err := decodeArticleBody(v, false)
+				if err != nil {
+					return fmt.Errorf("article %s: %w", id, err)
+				}
+				if sums.Get(summaryKey(a.Hash, params)) != nil {
+					continue
+				}
+			}
+			out = append(out, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find articles without a cached summary: %w", err)
+	}
+	return out, nil
+}
+
+// SummaryMark returns the change-log sequence number recorded with
+// SetSummaryMark for params, and false when none is.
+func (db *DB) SummaryMark(ctx context.Context, params string) (uint64, bool, error) {
+	var seq uint64
+	found := false
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSummaryMarks)
+		if b == nil {
+			return nil
+		}
+		v := b.Get([]byte(params))
+		if v == nil {
+			return nil
+		}
+		n, size := binary.Uvarint(v)
+		if size <= 0 {
+			return fmt.Errorf("summary mark %q: %w", params, errCorrupt)
+		}
+		seq, found = n, true
+		return nil
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("read the summary mark: %w", err)
+	}
+	return seq, found, nil
+}
+
+// SetSummaryMark records that summaries with params were made ahead of use
+// for the changes up to seq.
+func (db *DB) SetSummaryMark(ctx context.Context, params string, seq uint64) error {
+	if params == "" {
+		return fmt.Errorf("set the summary mark: empty params")
+	}
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketSummaryMarks)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(params), binary.AppendUvarint(nil, seq))
+	})
+	if err != nil {
+		return fmt.Errorf("set the summary mark: %w", err)
 	}
 	return nil
 }

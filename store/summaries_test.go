@@ -152,3 +152,48 @@ func TestTermCounts(t *testing.T) {
 		t.Errorf("terms %v", keys)
 	}
 }
+
+// TestUnsummarizedAndMarks: the background summariser's reads and its
+// resumable mark.
+func TestUnsummarizedAndMarks(t *testing.T) {
+	ctx := context.Background()
+	db := derivedDB(t)
+	a, b := textArticle("harbor reopens after storm"), textArticle("council approves budget")
+	ida, idb := storeText(t, db, "a.txt", a).ID, storeText(t, db, "b.txt", b).ID
+	// No summaries bucket yet: every stored ID is unsummarized, gone ones
+	// are left out.
+	got, err := db.Unsummarized(ctx, "p1", []string{idb, "0123456789ab", ida})
+	if err != nil || !slices.Equal(got, []string{idb, ida}) {
+		t.Fatalf("Unsummarized before any summary = %v, %v", got, err)
+	}
+	if err := db.PutSummaries(ctx, "p1", map[string][]byte{a.Hash: []byte("one")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		params string
+		want   []string
+	}{{"p1", []string{idb}}, {"p2", []string{ida, idb}}} {
+		got, err := db.Unsummarized(ctx, c.params, []string{ida, idb})
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("Unsummarized(%s) = %v, %v; want %v", c.params, got, err, c.want)
+		}
+	}
+
+	if _, found, err := db.SummaryMark(ctx, "p1"); found || err != nil {
+		t.Fatalf("mark before any: found %v, %v", found, err)
+	}
+	for _, seq := range []uint64{7, 3, 1 << 40} {
+		if err := db.SetSummaryMark(ctx, "p1", seq); err != nil {
+			t.Fatal(err)
+		}
+		if got, found, err := db.SummaryMark(ctx, "p1"); got != seq || !found || err != nil {
+			t.Errorf("mark = %d %v %v, want %d", got, found, err, seq)
+		}
+	}
+	if _, found, _ := db.SummaryMark(ctx, "p2"); found {
+		t.Error("p2 has p1's mark")
+	}
+	if err := db.SetSummaryMark(ctx, "", 1); err == nil {
+		t.Error("empty params accepted")
+	}
+}

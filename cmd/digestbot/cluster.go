@@ -110,7 +110,7 @@ func (s *services) shareFeeds(ctx context.Context, m *Main, p *feed.Poller) feed
 			rep.Items = append(rep.Items, feed.ItemResult{Status: string(o.Status), ID: files[i].Article.ID})
 		}
 		if rep.Count(feed.Added)+rep.Count(feed.Updated) > 0 {
-			if err := s.ix.CatchUp(ctx); err != nil && ctx.Err() == nil {
+			if err := s.stored(ctx); err != nil && ctx.Err() == nil {
 				m.logger.Warn("search index catch-up after a feed poll shared by another replica", "error", err)
 			}
 			m.logger.Info("stored a feed poll shared by another replica", "feed", name,

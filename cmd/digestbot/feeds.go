@@ -305,7 +305,7 @@ const feedFailureWarning = 24 * time.Hour
 // loaded brings the search index up to date after polls that stored
 // something, and logs them.
 func (s *services) loaded(ctx context.Context, m *Main, reports ...feed.Report) {
-	app.Loaded(ctx, s.ix.CatchUp, m.logger, reports...)
+	app.Loaded(ctx, s.stored, m.logger, reports...)
 }
 
 // pollFeeds polls the configured feeds on their intervals until ctx

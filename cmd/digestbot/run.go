@@ -14,7 +14,6 @@ import (
 	"github.com/digestbot/digestbot/bot"
 	"github.com/digestbot/digestbot/bot/discord"
 	"github.com/digestbot/digestbot/internal/app"
-	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -74,6 +73,7 @@ func (m *Main) run(ctx context.Context) (err error) {
 		return err
 	}
 	srv.sched.Set(sched)
+	srv.newSummaryWorker(m)
 	token := m.config.Token(m.Getenv)
 	deps := bot.Deps{
 		Articles:     db,
@@ -207,13 +207,13 @@ func (m *Main) runDiscord(ctx context.Context, deps bot.Deps, srv *services, pos
 }
 
 // rescanner rescans the corpus folders every bot.rescan_interval (never
-// without folders) and brings ix up to date.
-func (m *Main) rescanner(ix *search.Index) app.Rescan {
+// without folders), calling catchUp after a scan that stored something.
+func (m *Main) rescanner(catchUp func(context.Context) error) app.Rescan {
 	every := m.config.Bot.RescanInterval
 	if len(m.config.Corpus.Folders) == 0 {
 		every = 0
 	}
-	return app.Rescan{Every: every, CatchUp: ix.CatchUp, Log: m.logger,
+	return app.Rescan{Every: every, CatchUp: catchUp, Log: m.logger,
 		Load: func(ctx context.Context) (added, updated int, err error) {
 			files, _ := m.defaultFiles()
 			sum, err := m.ingest(ctx, files, nil, io.Discard, false)

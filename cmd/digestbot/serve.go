@@ -34,15 +34,35 @@ type services struct {
 	health  *observe.Health
 	started time.Time
 	feeds   *app.Feeds // the feeds polled (feeds.go); nil before setUpObservability
+	ahead   *app.SummaryWorker
+}
+
+// newSummaryWorker sets up the worker that makes the summaries of new
+// articles in the background, with the options of the running digests.
+func (s *services) newSummaryWorker(m *Main) {
+	s.ahead = &app.SummaryWorker{Service: s.svc, Options: s.sched.SummaryOptions, Clock: m.digestClock(), Log: m.logger}
+}
+
+// stored runs after the running bot stored articles: the search index
+// catches up, and the summary worker is told.
+func (s *services) stored(ctx context.Context) error {
+	if s.ahead != nil {
+		s.ahead.Kick()
+	}
+	return s.ix.CatchUp(ctx)
 }
 
 // newScheduler builds a scheduler for the digests of cfg.
 func (s *services) newScheduler(m *Main, cfg Config) (*digest.Scheduler, error) {
-	var clock digest.Clock = app.ClockFunc(m.Now)
+	return digest.NewScheduler(cfg.DigestJobs(), s.svc, s.runs, s.poster, m.digestClock(), m.logger)
+}
+
+// digestClock is the clock of the scheduler and the summary worker.
+func (m *Main) digestClock() digest.Clock {
 	if m.clock != nil {
-		clock = m.clock
+		return m.clock
 	}
-	return digest.NewScheduler(cfg.DigestJobs(), s.svc, s.runs, s.poster, clock, m.logger)
+	return app.ClockFunc(m.Now)
 }
 
 // start runs the scheduler (replaced on each accepted reload), the
@@ -55,8 +75,12 @@ func (s *services) start(ctx context.Context, m *Main) (stop func()) {
 	s.sup.Run = s.runSchedules
 	s.sup.Reload = func() *digest.Scheduler { return s.reloaded(m) }
 	s.sup.Log = m.logger
-	return app.Start(ctx, s.sup.Supervise, m.rescanner(s.ix).Run,
-		func(ctx context.Context) { s.pollFeeds(ctx, m) })
+	loops := []func(context.Context){s.sup.Supervise, m.rescanner(s.stored).Run,
+		func(ctx context.Context) { s.pollFeeds(ctx, m) }}
+	if s.ahead != nil {
+		loops = append(loops, s.ahead.Run)
+	}
+	return app.Start(ctx, loops...)
 }
 
 // reloaded re-reads the configuration file and returns the scheduler for
@@ -120,6 +144,7 @@ func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time))
 		}
 	})
 
+	s.observeSummaries()
 	s.observeFeeds(m)
 	s.health.Add("store", func(ctx context.Context) error {
 		_, err := s.db.Empty(ctx)
@@ -165,6 +190,27 @@ func (s *services) setUpObservability(m *Main, gateway func() (bool, time.Time))
 		}
 		return errors.Join(late...)
 	})
+}
+
+// observeSummaries adds the summary worker's gauges to the metrics.
+func (s *services) observeSummaries() {
+	if s.ahead == nil {
+		return
+	}
+	progress := func(f func(app.SummaryProgress) float64) func() float64 {
+		return func() float64 { return f(s.ahead.Progress()) }
+	}
+	s.metrics.GaugeFunc("digestbot_summaries_pending", "New articles the background worker has yet to summarise in its current round.",
+		progress(func(p app.SummaryProgress) float64 { return float64(p.Pending) }))
+	s.metrics.GaugeFunc("digestbot_summaries_made_ahead", "Summaries the background worker made since the bot started.",
+		progress(func(p app.SummaryProgress) float64 { return float64(p.Made) }))
+	s.metrics.GaugeFunc("digestbot_summaries_last_round_timestamp_seconds", "When the background worker last finished a round (0: not yet).",
+		progress(func(p app.SummaryProgress) float64 {
+			if p.LastRound.IsZero() {
+				return 0
+			}
+			return float64(p.LastRound.Unix())
+		}))
 }
 
 // serveHTTP serves /healthz, /metrics, the admin endpoints /-/reload and

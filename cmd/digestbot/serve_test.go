@@ -90,6 +90,14 @@ func TestHealthMetricsAndReload(t *testing.T) {
 		}
 	}
 
+	// The background worker summarised the 5 stored articles (one set of
+	// options: the digest's are the defaults).
+	eventually(t, "the summaries made ahead", func() bool {
+		_, body := get(t, url+"/metrics")
+		return strings.Contains(body, "digestbot_summaries_made_ahead 5\n") && strings.Contains(body, "digestbot_summaries_pending 0\n") &&
+			!strings.Contains(body, "digestbot_summaries_last_round_timestamp_seconds 0\n")
+	})
+
 	// A second digest, added while the bot runs.
 	testenv.WriteFile(t, cfg, base+"  - name: evening\n    channel: \"123456\"\n    schedule: \"0 20 * * *\"\n")
 	out, _, err := run(t, dir, "--config", cfg, "reload")
