@@ -55,9 +55,9 @@ type fingerprint struct {
 	metas        uint64 // FNV-1a of both header pages as they are on disk
 }
 
-// fingerprintMagic starts a fingerprint file; its last byte is the format
-// version.
-var fingerprintMagic = [8]byte{'d', 'b', 'c', 'h', 'e', 'c', 'k', 1}
+// fingerprintMagic starts a fingerprint file; its last byte is the
+// version of the format and of the walk (walkVersion).
+var fingerprintMagic = [8]byte{'d', 'b', 'c', 'h', 'e', 'c', 'k', walkVersion}
 
 // fingerprintLen is the size of a fingerprint file: the magic, seven
 // numbers and a checksum.

@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/fnv"
 	"testing"
 )
 
@@ -36,5 +38,18 @@ func TestFingerprintRoundTrip(t *testing.T) {
 		if _, err := parseFingerprint(b); err == nil {
 			t.Errorf("byte %d changed: still parsed", i)
 		}
+	}
+}
+
+// A fingerprint recorded after another version of the walk, checksum and
+// all, is not one: the file is walked again.
+func TestFingerprintOfAnotherWalk(t *testing.T) {
+	b := fingerprint{dev: 1, ino: 2, size: 3, pageSize: 4096}.encode()
+	b[7] = walkVersion + 1
+	h := fnv.New64a()
+	h.Write(b[:fingerprintLen-8])
+	binary.LittleEndian.PutUint64(b[fingerprintLen-8:], h.Sum64())
+	if _, err := parseFingerprint(b); err == nil {
+		t.Error("a fingerprint of another walk version parsed")
 	}
 }

@@ -69,7 +69,7 @@ type Options struct {
 	// a crash may then lose recent writes.
 	NoSync bool
 	// FullCheck makes Open read every page in use even when the file is
-	// unchanged since that last found it sound (digestbot check-db).
+	// unchanged since a walk last found it sound (digestbot check-db).
 	FullCheck bool
 	// Now is the clock that tells whether the file changed too recently
 	// for its fingerprint to be recorded. Default time.Now.
@@ -99,7 +99,7 @@ type DB struct {
 // existing file is checked before use: an empty or damaged one gives a
 // *DamageError (errors.Is ErrDamaged) saying what is wrong and what to do,
 // and is left exactly as it was. Every page of the file is read, unless it
-// is provably unchanged since that last found it sound: Open records a
+// is provably unchanged since a walk last found it sound: Open records a
 // fingerprint of the file for that beside it (FILE.checked).
 func Open(path string, opts Options) (*DB, error) {
 	if opts.LockTimeout <= 0 {
