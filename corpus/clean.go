@@ -230,7 +230,7 @@ func classifyHead(p string) headKind {
 // starts with a metadata label, or one of its "|"-separated fields does
 // ("By Zhang Yi | China Daily | Updated: 2024-03-15").
 func headKindOf(p string) headKind {
-	if utf8.RuneCountInString(p) > maxMetaRunes {
+	if moreRunes(p, maxMetaRunes) {
 		return headText
 	}
 	if labelled(p, metadataKeys[:]) {
@@ -244,6 +244,19 @@ func headKindOf(p string) headKind {
 		}
 	}
 	return headText
+}
+
+// moreRunes reports whether s has more than n characters, counting them
+// only when its length in bytes does not tell (a character is 1 to 4 bytes):
+// paragraphs are tested against short limits, and most are long.
+func moreRunes(s string, n int) bool {
+	switch {
+	case len(s) <= n:
+		return false
+	case len(s) > n*utf8.UTFMax:
+		return true
+	}
+	return utf8.RuneCountInString(s) > n
 }
 
 // labelled reports whether p starts with one of keys as a label.
@@ -331,7 +344,7 @@ var (
 // starting with a credit label. Without a colon after the label it must not
 // end like a sentence (names do not end with a full stop).
 func isCredit(p string) bool {
-	if utf8.RuneCountInString(p) > maxCreditRunes {
+	if moreRunes(p, maxCreditRunes) {
 		return false
 	}
 	p = strings.TrimLeft(p, "([【（〔 ")

@@ -266,7 +266,7 @@ func parseHeader(p string) (r rawDate, text string, ok bool) {
 // isHeadline reports whether p is one short sentence without terminal
 // punctuation.
 func isHeadline(p string) bool {
-	return !endsSentence(p) && utf8.RuneCountInString(p) <= maxHeadlineRunes && firstSentence(p) == p
+	return !endsSentence(p) && !moreRunes(p, maxHeadlineRunes) && firstSentence(p) == p
 }
 
 // firstSentence returns the first sentence of paragraph p: up to a . ! ? or

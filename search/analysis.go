@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -232,52 +231,4 @@ func (a analyzers) withStemCache() analyzers {
 	}
 	a.full = &c
 	return a
-}
-
-// stemCache is a token filter that remembers another's output for each
-// term, up to stemCacheSize terms. Safe for concurrent use.
-type stemCache struct {
-	stem   analysis.TokenFilter
-	shards [16]struct {
-		sync.RWMutex
-		m map[string][]byte
-	}
-	size atomic.Int64
-}
-
-const stemCacheSize = 200000
-
-func newStemCache(stem analysis.TokenFilter) *stemCache {
-	c := &stemCache{stem: stem}
-	for i := range c.shards {
-		c.shards[i].m = map[string][]byte{}
-	}
-	return c
-}
-
-func (c *stemCache) Filter(input analysis.TokenStream) analysis.TokenStream {
-	one := make(analysis.TokenStream, 1)
-	for _, t := range input {
-		if t.KeyWord || len(t.Term) == 0 {
-			continue
-		}
-		sh := &c.shards[(len(t.Term)+int(t.Term[0]))%len(c.shards)]
-		sh.RLock()
-		s, ok := sh.m[string(t.Term)]
-		sh.RUnlock()
-		if ok {
-			t.Term = s
-			continue
-		}
-		word := string(t.Term)
-		one[0] = t
-		c.stem.Filter(one)
-		if c.size.Load() < stemCacheSize {
-			sh.Lock()
-			sh.m[word] = t.Term
-			sh.Unlock()
-			c.size.Add(1)
-		}
-	}
-	return input
 }

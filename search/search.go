@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"runtime/debug"
@@ -44,6 +45,9 @@ type Request struct {
 	Now time.Time
 	// NoSnippets leaves Hit.Snippet empty, for lists of titles.
 	NoSnippets bool
+	// candidates is how many candidates of a phrase search are checked at
+	// least; 0: phraseCandidates. Tests change it.
+	candidates int
 }
 
 // Hit is one article found.
@@ -69,6 +73,11 @@ type Results struct {
 	Total int
 	Page  int
 	Limit int
+	// About is true when Total is an estimate, rounded: a phrase made of
+	// very common words had more candidate articles than are checked (see
+	// phraseCandidates). The first pages are right; further results may
+	// be missing.
+	About bool
 	// AnyWords is true when no article has all the words, so the results
 	// are the articles with some of them.
 	AnyWords bool
@@ -127,11 +136,12 @@ func (ix *Index) Search(ctx context.Context, q string, o Request) (Results, erro
 	}
 	res.Ignored, res.Within = p.ignored, p.dates
 
-	matches, total, anyWords, err := ix.runOrHeal(ctx, p, res)
+	f, err := ix.runOrHeal(ctx, p, res, cmp.Or(o.candidates, phraseCandidates))
 	if err != nil {
 		return res, err
 	}
-	res.Total, res.AnyWords = total, anyWords
+	res.Total, res.AnyWords, res.About = f.total, f.anyWords, f.about
+	matches := f.hits
 
 	m := newMatcher(p)
 	res.Hits = make([]Hit, 0, len(matches))
@@ -154,27 +164,37 @@ func (ix *Index) Search(ctx context.Context, q string, o Request) (Results, erro
 	return res, nil
 }
 
+// found is what run finds: one page of hits and what is known of all.
+type found struct {
+	hits     []*blevesearch.DocumentMatch
+	total    int
+	anyWords bool
+	// about is set when total is an estimate (see checkedPage).
+	about bool
+}
+
 // runOrHeal runs p; when the index fails it (damage found by the query)
 // it rebuilds the index and runs p again on the new one.
-func (ix *Index) runOrHeal(ctx context.Context, p plan, res Results) ([]*blevesearch.DocumentMatch, int, bool, error) {
+func (ix *Index) runOrHeal(ctx context.Context, p plan, res Results, candidates int) (found, error) {
 	ix.mu.RLock()
 	bi := ix.bi
-	matches, total, anyWords, err := ix.run(ctx, p, res)
+	f, err := ix.run(ctx, p, res, candidates)
 	ix.mu.RUnlock()
 	if !failedIndex(err) {
-		return matches, total, anyWords, err
+		return f, err
 	}
 	if err := ix.heal(ctx, bi, "a search found the search index damaged"); err != nil {
-		return nil, 0, false, err
+		return found{}, err
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	return ix.run(ctx, p, res)
+	return ix.run(ctx, p, res, candidates)
 }
 
 // run asks the index for one page of p: all units first, any of them when
-// nothing has all. The caller holds ix.mu for reading.
-func (ix *Index) run(ctx context.Context, p plan, res Results) (hits []*blevesearch.DocumentMatch, total int, anyWords bool, err error) {
+// nothing has all. Phrases are checked on at least candidates articles.
+// The caller holds ix.mu for reading.
+func (ix *Index) run(ctx context.Context, p plan, res Results, candidates int) (f found, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
@@ -183,57 +203,104 @@ func (ix *Index) run(ctx context.Context, p plan, res Results) (hits []*blevesea
 		}
 	}()
 	if ix.bi == nil {
-		return nil, 0, false, errClosed
+		return found{}, errClosed
 	}
 	docs, err := ix.bi.DocCount()
 	if err != nil {
 		ix.opts.Logger.Error("search index document count", "error", err)
-		return nil, 0, false, errIndexFailed
+		return found{}, errIndexFailed
 	}
-	check := newPhraseCheck(ctx, ix.hitArticle, ix.docs.analyzer)
-	must, err := ix.unitQueries(p.must, check)
-	if err != nil {
-		return nil, 0, false, err
-	}
-	not, err := ix.unitQueries(p.not, check)
-	if err != nil {
-		return nil, 0, false, err
-	}
+	r := runner{ix: ix, p: p, docs: docs, label: res.Query, size: res.Limit, from: (res.Page - 1) * res.Limit, candidates: candidates}
+	checked := !ix.positional() && (slices.ContainsFunc(p.must, needsCheck) || slices.ContainsFunc(p.not, needsCheck))
 	for _, anyMode := range []bool{false, true} {
-		if anyMode && (len(must) < 2 || total > 0) {
+		if anyMode && (len(p.must) < 2 || f.total > 0) {
 			break
 		}
-		bq := query.NewBooleanQuery(nil, nil, nil)
-		if anyMode {
-			bq.AddShould(must...)
-			bq.SetMinShould(1)
+		r.anyMode = anyMode
+		if checked {
+			f, err = r.checkedPage(ctx)
 		} else {
-			bq.AddMust(must...)
+			var sr *bleve.SearchResult
+			sr, err = r.query(ctx, nil, nil, r.size, r.from)
+			if err == nil {
+				f = found{hits: sr.Hits, total: int(sr.Total)}
+			}
 		}
-		if len(not) > 0 {
-			bq.AddMustNot(not...)
-		}
-		if p.dates != nil {
-			bq.AddFilter(dateFilter(*p.dates))
-		}
-		req := bleve.NewSearchRequestOptions(bq, res.Limit, (res.Page-1)*res.Limit, false)
-		if ix.stats.Docs > 0 && docs > 0 {
-			req.PreSearchData = map[string]any{blevesearch.BM25PreSearchDataKey: ix.bm25Stats(docs)}
-		}
-		sr, err := ix.bi.SearchInContext(ctx, req)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, 0, false, ctx.Err()
-			}
-			if err := check.failed(); err != nil {
-				return nil, 0, false, err // the database's, not the index's
-			}
-			ix.opts.Logger.Error("search index query", "query", res.Query, "error", err)
-			return nil, 0, false, errIndexFailed
+			return found{}, err
 		}
-		hits, total, anyWords = sr.Hits, int(sr.Total), anyMode
+		f.anyWords = anyMode
 	}
-	return hits, total, anyWords, nil
+	return f, nil
+}
+
+// runner asks the index for the results of one plan.
+type runner struct {
+	ix         *Index
+	p          plan
+	anyMode    bool
+	docs       uint64 // documents in the index
+	label      string // the query, for the log
+	size, from int    // the page
+	candidates int    // phrases are checked on at least this many
+}
+
+// query asks the index for size results from from. With check nil,
+// phrases are loose: their words are enough, and excluded phrases are
+// left out. With ids, only those documents are looked at.
+func (r runner) query(ctx context.Context, check *phraseCheck, ids []string, size, from int) (*bleve.SearchResult, error) {
+	ix := r.ix
+	must, err := ix.unitQueries(r.p.must, check)
+	if err != nil {
+		return nil, err
+	}
+	notUnits := r.p.not
+	if check == nil {
+		notUnits = slices.DeleteFunc(slices.Clone(notUnits), needsCheck)
+	}
+	not, err := ix.unitQueries(notUnits, check)
+	if err != nil {
+		return nil, err
+	}
+	bq := query.NewBooleanQuery(nil, nil, nil)
+	if r.anyMode {
+		bq.AddShould(must...)
+		bq.SetMinShould(1)
+	} else {
+		bq.AddMust(must...)
+	}
+	if len(not) > 0 {
+		bq.AddMustNot(not...)
+	}
+	var filters []query.Query
+	if r.p.dates != nil {
+		filters = append(filters, dateFilter(*r.p.dates))
+	}
+	if ids != nil {
+		filters = append(filters, query.NewDocIDQuery(ids))
+	}
+	switch len(filters) {
+	case 1:
+		bq.AddFilter(filters[0])
+	case 2:
+		bq.AddFilter(query.NewConjunctionQuery(filters))
+	}
+	req := bleve.NewSearchRequestOptions(bq, size, from, false)
+	if ix.stats.Docs > 0 && r.docs > 0 {
+		req.PreSearchData = map[string]any{blevesearch.BM25PreSearchDataKey: ix.bm25Stats(r.docs)}
+	}
+	sr, err := ix.bi.SearchInContext(ctx, req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err := check.failed(); err != nil {
+			return nil, err // the database's, not the index's
+		}
+		ix.opts.Logger.Error("search index query", "query", r.label, "error", err)
+		return nil, errIndexFailed
+	}
+	return sr, nil
 }
 
 // bm25Stats gives BM25 the index's own average field lengths (see
@@ -266,7 +333,8 @@ func dateFilter(r corpus.Range) query.Query {
 }
 
 // unitQueries turns units into queries over the title (boosted) and the
-// body. Their phrases are checked by check.
+// body. Their phrases are checked by check; with check nil, their words
+// are enough.
 func (ix *Index) unitQueries(units []unit, check *phraseCheck) ([]query.Query, error) {
 	positional := ix.positional()
 	out := make([]query.Query, 0, len(units))
@@ -335,7 +403,7 @@ func (ix *Index) fieldQuery(u unit, field string, check *phraseCheck, positional
 		return query.NewMultiPhraseQuery(phrase, field), nil
 	}
 	pq := &phraseQuery{slots: phrase, field: field}
-	if len(phrase) > 1 {
+	if len(phrase) > 1 && check != nil {
 		// One slot (a word with alternatives) needs no check.
 		pq.check, pq.unit = check, check.add(phrase)
 	}

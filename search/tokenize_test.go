@@ -4,9 +4,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+
+	"github.com/digestbot/digestbot/internal/synth"
 )
 
 // chainAnalysis runs text through bleve's chains and through the fast
@@ -14,6 +19,8 @@ import (
 // analysers lower-case terms in place.
 type chainAnalysis struct {
 	chain, fast analyzers
+	// cached is fast with a stem cache, shared by all the texts compared.
+	cached analyzers
 }
 
 func newChainAnalysis(t testing.TB) chainAnalysis {
@@ -36,7 +43,7 @@ func newChainAnalysis(t testing.TB) chainAnalysis {
 	if _, ok := fast.surface.(*fastAnalyzer); !ok {
 		t.Fatalf("the surface analyzer is %T, not the fast one", fast.surface)
 	}
-	return chainAnalysis{chain: chain, fast: fast}
+	return chainAnalysis{chain: chain, fast: fast, cached: fast.withStemCache()}
 }
 
 // dump renders tokens with everything the index takes from them.
@@ -66,14 +73,13 @@ func dumpAnalysis(a analysis.Analyzer, text string) (out []string) {
 func (c chainAnalysis) diff(text string) string {
 	d := c.chain.full.(*analysis.DefaultAnalyzer)
 	tok := c.fast.full.(*fastAnalyzer).tok
-	cached := c.fast.withStemCache()
 	checks := []struct {
 		name       string
 		want, have []string
 	}{
 		{"tokenizer", dump(d.Tokenizer.Tokenize([]byte(text))), dump(tok.Tokenize([]byte(text)))},
 		{"full", dumpAnalysis(c.chain.full, text), dumpAnalysis(c.fast.full, text)},
-		{"full, stem cache", dumpAnalysis(c.chain.full, text), dumpAnalysis(cached.full, text)},
+		{"full, stem cache", dumpAnalysis(c.chain.full, text), dumpAnalysis(c.cached.full, text)},
 		{"surface", dumpAnalysis(c.chain.surface, text), dumpAnalysis(c.fast.surface, text)},
 	}
 	for _, ch := range checks {
@@ -185,6 +191,11 @@ func FuzzFastAnalyzer(f *testing.F) {
 	})
 }
 
+// BenchmarkAnalyze analyses synthetic articles (those of bench/search.sh:
+// 300-1,200 words of a Zipf vocabulary) with bleve's chains and with the
+// fast analyzers, the full one with a stem cache as indexing uses it.
+//
+//	go test ./search -run '^$' -bench Analyze -benchmem
 func BenchmarkAnalyze(b *testing.B) {
 	im, err := newMapping()
 	if err != nil {
@@ -198,12 +209,13 @@ func BenchmarkAnalyze(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var text strings.Builder
-	for i := range 200 {
-		fmt.Fprintf(&text, "The minister's office said on Tuesday that %d.5%% of the 2,000 budget lines, "+
-			"including state-of-the-art projects, would be reviewed. ", i)
+	g := synth.New(1, 30000)
+	texts := make([][]byte, 500)
+	size := 0
+	for i := range texts {
+		texts[i] = []byte(g.Article(i))
+		size += len(texts[i])
 	}
-	body := []byte(text.String())
 	for _, bc := range []struct {
 		name string
 		a    analysis.Analyzer
@@ -214,12 +226,56 @@ func BenchmarkAnalyze(b *testing.B) {
 		{"fast-surface", fast.surface},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			b.SetBytes(int64(len(body)))
-			in := make([]byte, len(body))
+			b.SetBytes(int64(size / len(texts)))
+			in := make([]byte, 0, 16<<10)
+			i := 0
 			for b.Loop() {
-				copy(in, body)
+				in = append(in[:0], texts[i%len(texts)]...)
 				bc.a.Analyze(in)
+				i++
 			}
 		})
+	}
+}
+
+// TestStemCacheSharedAndFull stems words through one cache from several
+// goroutines, past the table's last doubling, and twice: every stem is the
+// stemmer's.
+func TestStemCacheSharedAndFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("150,000 words: a few seconds")
+	}
+	stemmer := en.NewEnglishStemmerFilter()
+	c := newStemCache(stemmer)
+	words := make([]string, 150000)
+	want := make([]string, len(words))
+	for i := range words {
+		words[i] = fmt.Sprintf("%sing%d", strings.Repeat("abcdefghijklmnopqrstuvwxyz"[i%26:i%26+1], 1+i%7), i/26)
+		if i%1000 == 0 {
+			words[i] = strings.Repeat("nationalization", 4) // longer than a slot holds
+		}
+		want[i] = string(stemmer.Filter(analysis.TokenStream{{Term: []byte(words[i])}})[0].Term)
+	}
+	var wg sync.WaitGroup
+	var bad atomic.Int64
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for pass := range 2 {
+				for i := g; i < len(words); i += 2 + pass {
+					ts := analysis.TokenStream{{Term: []byte(words[i])}, {Term: []byte(words[i])}}
+					for _, tok := range c.Filter(ts) {
+						if string(tok.Term) != want[i] && bad.Add(1) < 5 {
+							t.Errorf("stem of %q: got %q, want %q", words[i], tok.Term, want[i])
+						}
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := len(c.table.Load().slots); n != stemCacheSlots {
+		t.Errorf("table has %d slots, want it grown to %d", n, stemCacheSlots)
 	}
 }

@@ -178,11 +178,15 @@ func TestMigrateFromVersion2(t *testing.T) {
 	}
 	db.Close()
 
-	db, err = Open(path, Options{})
+	// Asked for reading only, Open opens it for writing, to migrate it.
+	db, err = Open(path, Options{ReadOnly: true})
 	if err != nil {
 		t.Fatalf("open schema 2: %v", err)
 	}
 	defer db.Close()
+	if db.ReadOnly() {
+		t.Fatal("a database to migrate was opened read-only")
+	}
 	got, err := db.Article(ctx, old.ID)
 	if err != nil || got != old {
 		t.Fatalf("codec 1 article after migration: %+v, %v", got, err)

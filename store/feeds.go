@@ -75,6 +75,9 @@ func (db *DB) PutFeedItems(ctx context.Context, name string, files []File, state
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if db.readOnly {
+		return nil, fmt.Errorf("store feed %s: %w", name, ErrReadOnly)
+	}
 	var out []Outcome
 	err := db.bolt.Batch(func(tx *bolt.Tx) error {
 		out = make([]Outcome, 0, len(files)) // a batch may run this again on its own

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -149,19 +150,26 @@ func loadFingerprint(path string) (fp fingerprint, ok bool) {
 }
 
 // saveFingerprint records fp for the database at path, which the caller
-// holds locked: written to a temporary file, then renamed over the last.
-// It is a cache: failing to write it (a read-only folder) only means the
-// next Open walks again, so errors are returned for tests, not reported.
+// holds locked: written to a new temporary file (readers holding the
+// shared lock may record the same fingerprint at once), then renamed over
+// the last. It is a cache: failing to write it (a read-only folder) only
+// means the next Open walks again, so errors are returned for tests, not
+// reported.
 func saveFingerprint(path string, fp fingerprint) error {
 	final := checkedPath(path)
-	tmp := final + ".tmp"
-	if err := os.WriteFile(tmp, fp.encode(), 0o600); err != nil {
-		os.Remove(tmp)
+	f, err := os.CreateTemp(filepath.Dir(final), filepath.Base(final)+".*")
+	if err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, final); err != nil {
-		os.Remove(tmp)
-		return err
+	_, err = f.Write(fp.encode())
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	return nil
+	if err == nil {
+		err = os.Rename(f.Name(), final)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }

@@ -9,4 +9,4 @@ import (
 
 // lockFile does nothing here: bbolt locks the file itself when it opens
 // it, after the structure was checked.
-func lockFile(*os.File, time.Duration) error { return nil }
+func lockFile(*os.File, time.Duration, bool) error { return nil }

@@ -19,12 +19,19 @@ var errLockTimeout = errors.New("lock timeout")
 // quoteName shows a file name safely in a message.
 func quoteName(path string) string { return termsafe.Name(path) }
 
-// openFile opens the database file for reading and writing and locks it.
-// Only a file that does not exist is created (created is then true): an
-// existing file, even an empty one, must prove to be a database.
-func openFile(path string, timeout time.Duration) (f *os.File, created bool, err error) {
-	f, err = os.OpenFile(path, os.O_RDWR, 0)
+// openFile opens the database file and locks it: for reading only with a
+// shared lock when readOnly is set and the file exists, else for reading
+// and writing with an exclusive lock. Only a file that does not exist is
+// created (created is then true): an existing file, even an empty one,
+// must prove to be a database.
+func openFile(path string, timeout time.Duration, readOnly bool) (f *os.File, created bool, err error) {
+	flag := os.O_RDWR
+	if readOnly {
+		flag = os.O_RDONLY
+	}
+	f, err = os.OpenFile(path, flag, 0)
 	if errors.Is(err, os.ErrNotExist) {
+		readOnly = false
 		if dir := filepath.Dir(path); dir != "" {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return nil, false, fmt.Errorf("open database %s: %w", quoteName(path), err)
@@ -39,7 +46,7 @@ func openFile(path string, timeout time.Duration) (f *os.File, created bool, err
 	if err != nil {
 		return nil, false, fmt.Errorf("open database %s: %w", quoteName(path), err)
 	}
-	if err := lockFile(f, timeout); err != nil {
+	if err := lockFile(f, timeout, readOnly); err != nil {
 		f.Close()
 		if errors.Is(err, errLockTimeout) {
 			return nil, false, fmt.Errorf("open database %s: %w (waited %s; is digestbot already running?)", quoteName(path), ErrLocked, timeout)
@@ -83,6 +90,7 @@ func checkFile(f *os.File, path string, opts Options) (walked bool, err error) {
 func openBolt(path string, f *os.File, opts Options) (b *bolt.DB, err error) {
 	err = guard(path, func() error {
 		b, err = bolt.Open(path, 0o600, &bolt.Options{
+			ReadOnly:     opts.ReadOnly,
 			Timeout:      opts.LockTimeout,
 			NoSync:       opts.NoSync,
 			FreelistType: bolt.FreelistMapType,

@@ -45,6 +45,7 @@ var (
 	ErrLocked        = errors.New("database is locked by another process")
 	ErrSchemaNewer   = errors.New("database was written by a newer digestbot")
 	ErrSchemaUnknown = errors.New("file is not a digestbot database")
+	ErrReadOnly      = errors.New("database is open for reading only")
 )
 
 var (
@@ -73,6 +74,13 @@ type Options struct {
 	// Now is the clock that tells whether the file changed too recently
 	// for its fingerprint to be recorded. Default time.Now.
 	Now func() time.Time
+	// ReadOnly opens an existing, current database for reading only, with
+	// a shared lock: other readers may open it at the same time, and
+	// nothing is written to it (bbolt also skips reading its free page
+	// list). The methods that write fail with ErrReadOnly. A file that
+	// does not exist yet, or whose layout must be migrated, is opened for
+	// writing as without it; DB.ReadOnly tells which.
+	ReadOnly bool
 }
 
 // DB is an open digestbot database. It is safe for concurrent use.
@@ -82,6 +90,8 @@ type DB struct {
 	// walked is set when Open read every page of the file (the fast path
 	// was not taken).
 	walked bool
+	// readOnly is set when the file is open for reading only.
+	readOnly bool
 }
 
 // Open opens the database at path, creating it only when no file is
@@ -98,15 +108,15 @@ func Open(path string, opts Options) (*DB, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	f, created, err := openFile(path, opts.LockTimeout)
+	f, created, err := openFile(path, opts.LockTimeout, opts.ReadOnly)
 	if err != nil {
 		return nil, err
 	}
 	var walked bool
-	if !created {
-		if walked, err = checkFile(f, path, opts); err != nil {
-			return nil, errors.Join(err, f.Close())
-		}
+	if created {
+		opts.ReadOnly = false
+	} else if walked, err = checkFile(f, path, opts); err != nil {
+		return nil, errors.Join(err, f.Close())
 	}
 	b, err := openBolt(path, f, opts)
 	if err != nil {
@@ -115,12 +125,24 @@ func Open(path string, opts Options) (*DB, error) {
 		}
 		return nil, err
 	}
-	db := &DB{path: path, bolt: b, walked: walked}
-	if err := db.prepare(); err != nil {
+	db := &DB{path: path, bolt: b, walked: walked, readOnly: opts.ReadOnly}
+	err = db.prepare()
+	if errors.Is(err, errNeedsWrite) {
+		// An older layout: open it for writing, to migrate it.
+		if err := b.Close(); err != nil {
+			return nil, fmt.Errorf("open database %s: %w", quoteName(path), err)
+		}
+		opts.ReadOnly = false
+		return Open(path, opts)
+	}
+	if err != nil {
 		return nil, errors.Join(fmt.Errorf("open database %s: %w", quoteName(path), err), b.Close())
 	}
 	return db, nil
 }
+
+// ReadOnly says whether the database is open for reading only.
+func (db *DB) ReadOnly() bool { return db.readOnly }
 
 // Path returns the file the database lives in.
 func (db *DB) Path() string { return db.path }
@@ -132,6 +154,10 @@ func (db *DB) Close() error {
 	}
 	return nil
 }
+
+// errNeedsWrite is prepare's answer, on a file open for reading only, when
+// the file must be initialised or migrated.
+var errNeedsWrite = errors.New("the database must be opened for writing")
 
 // prepare initialises a new file, or checks and migrates an existing one.
 // Opening a current database writes nothing.
@@ -149,6 +175,9 @@ func (db *DB) prepare() error {
 	})
 	if err != nil || current {
 		return err
+	}
+	if db.readOnly {
+		return errNeedsWrite
 	}
 	return guard(db.path, func() error { return db.bolt.Update(prepareTx) })
 }
@@ -290,6 +319,9 @@ func (db *DB) view(ctx context.Context, fn func(*bolt.Tx) error) error {
 func (db *DB) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if db.readOnly {
+		return fmt.Errorf("write to database %s: %w", quoteName(db.path), ErrReadOnly)
 	}
 	return guard(db.path, func() error { return db.bolt.Update(fn) })
 }

@@ -218,5 +218,10 @@ func (t *wordTable) insert(s wordSlot) {
 	t.slots[i] = s
 }
 
-// queryTerms returns the terms of a query, with the same analysis.
-func queryTerms(q string) []string { return analyzeTerms(q) }
+// analyzeTerms returns the analyzer's terms of text.
+func analyzeTerms(text string) []string {
+	a := newAnalyzer()
+	var out []string
+	a.analyze([]byte(text), func(id int32) { out = append(out, a.terms[id]) })
+	return out
+}

@@ -43,6 +43,8 @@ func splitArticle(data []byte) (titleText, bodyText []byte) {
 type buildOptions struct {
 	workers int
 	batch   int
+	// positions keeps term positions in the postings.
+	positions bool
 	// maxWords bounds each builder's word cache (0: the default).
 	maxWords int
 	// segmentsDone, if set, is called when every segment is written,
@@ -50,11 +52,40 @@ type buildOptions struct {
 	segmentsDone func()
 }
 
-// build indexes the files into the index file out, through segment
+// source is what build indexes: documents numbered from 0.
+type source interface {
+	len() int
+	// reader returns a function that reads document id; each builder
+	// has its own.
+	reader() func(id int) (doc, error)
+}
+
+// fileSource reads corpus files: the first line is the title.
+type fileSource struct {
+	root  string
+	paths []string
+}
+
+func (s fileSource) len() int { return len(s.paths) }
+
+func (s fileSource) reader() func(int) (doc, error) {
+	var buf []byte
+	return func(id int) (doc, error) {
+		var err error
+		if buf, err = readInto(buf, s.paths[id]); err != nil {
+			return doc{}, err
+		}
+		key, _ := filepath.Rel(s.root, s.paths[id])
+		t, b := splitArticle(buf)
+		return doc{key: key, title: t, body: b}, nil
+	}
+}
+
+// build indexes the documents into the index file out, through segment
 // files in tmpDir: workers build batches of opts.batch documents in
 // parallel, then one pass merges them.
-func build(ctx context.Context, root string, paths []string, out, tmpDir string, opts buildOptions) error {
-	nb := (len(paths) + opts.batch - 1) / opts.batch
+func build(ctx context.Context, src source, out, tmpDir string, opts buildOptions) error {
+	nb := (src.len() + opts.batch - 1) / opts.batch
 	segPaths := make([]string, nb)
 	for i := range segPaths {
 		segPaths[i] = filepath.Join(tmpDir, fmt.Sprintf("seg-%06d", i))
@@ -78,7 +109,7 @@ func build(ctx context.Context, root string, paths []string, out, tmpDir string,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if errs[w] = buildBatches(next, root, paths, segPaths, opts); errs[w] != nil {
+			if errs[w] = buildBatches(next, src, segPaths, opts); errs[w] != nil {
 				cancel()
 				for range next {
 				}
@@ -100,28 +131,25 @@ func build(ctx context.Context, root string, paths []string, out, tmpDir string,
 			os.Remove(p)
 		}
 	}()
-	return merge(segPaths, out, tmpDir)
+	return merge(segPaths, out, tmpDir, opts.positions)
 }
 
 // buildBatches builds the batches it receives from next into segments.
-func buildBatches(next <-chan int, root string, paths, segPaths []string, opts buildOptions) error {
-	batch := opts.batch
+func buildBatches(next <-chan int, src source, segPaths []string, opts buildOptions) error {
 	if opts.maxWords <= 0 {
 		opts.maxWords = maxWords
 	}
-	b := newSegBuilder(opts.maxWords)
-	var buf []byte
+	b := newSegBuilder(opts.maxWords, opts.positions)
+	read := src.reader()
 	for i := range next {
-		lo, hi := i*batch, min((i+1)*batch, len(paths))
+		lo, hi := i*opts.batch, min((i+1)*opts.batch, src.len())
 		b.base = uint32(lo)
 		for id := lo; id < hi; id++ {
-			var err error
-			if buf, err = readInto(buf, paths[id]); err != nil {
+			d, err := read(id)
+			if err != nil {
 				return err
 			}
-			key, _ := filepath.Rel(root, paths[id])
-			t, bd := splitArticle(buf)
-			b.add(uint32(id), doc{key: key, title: t, body: bd})
+			b.add(uint32(id), d)
 		}
 		if err := b.write(segPaths[i]); err != nil {
 			return err

@@ -15,6 +15,7 @@ type index struct {
 	docs       int
 	terms      int
 	avg        [2]float64 // average field lengths
+	positions  bool       // postings hold positions
 	off        [secEnd + 1]int
 	dict, lens []byte
 }
@@ -46,7 +47,11 @@ func openIndex(path string) (*index, error) {
 
 func (ix *index) parseHeader() error {
 	d, le := ix.data, binary.LittleEndian
-	if string(d[:8]) != magic {
+	switch string(d[:8]) {
+	case magic:
+	case magicPositions:
+		ix.positions = true
+	default:
 		return fmt.Errorf("not an index file")
 	}
 	ix.docs, ix.terms = int(le.Uint32(d[8:])), int(le.Uint32(d[12:]))

@@ -26,9 +26,11 @@ import (
 // A postings list is uvarint pairs: doc id delta (the first from 0), term
 // frequency.
 const (
-	magic      = "DBIX0001"
-	headerSize = 32 + 8*8
-	dictEntry  = 8 + 2*16
+	magic = "DBIX0001"
+	// magicPositions marks postings with positions after each frequency.
+	magicPositions = "DBIXP001"
+	headerSize     = 32 + 8*8
+	dictEntry      = 8 + 2*16
 )
 
 // Sections, in file order after the header.
@@ -87,7 +89,7 @@ func (h *segHeap) Pop() any {
 // merge merges the segment files, given in doc id order, into the index
 // file at out. Memory: one read buffer per segment and one write buffer
 // per section.
-func merge(segPaths []string, out, tmpDir string) error {
+func merge(segPaths []string, out, tmpDir string, positions bool) error {
 	segs := make([]*segReader, 0, len(segPaths))
 	defer func() {
 		for _, s := range segs {
@@ -136,7 +138,11 @@ func merge(segPaths []string, out, tmpDir string) error {
 	if err != nil {
 		return err
 	}
-	return assemble(out, &secs, docs, terms, sums)
+	m := magic
+	if positions {
+		m = magicPositions
+	}
+	return assemble(out, m, &secs, docs, terms, sums)
 }
 
 // mergeTerms merges the segments' terms into the postings, dict and terms
@@ -204,7 +210,7 @@ func mergeTerms(segs []*segReader, secs *[secEnd]*section) (uint32, error) {
 }
 
 // assemble writes the header and the sections into the index file.
-func assemble(out string, secs *[secEnd]*section, docs, terms uint32, sums [2]uint64) error {
+func assemble(out, magic string, secs *[secEnd]*section, docs, terms uint32, sums [2]uint64) error {
 	f, err := os.Create(out)
 	if err != nil {
 		return fmt.Errorf("index: %w", err)

@@ -34,82 +34,172 @@ type hit struct {
 	score float64
 }
 
-// searcher answers queries on an index; it reuses its buffers, so one
-// searcher serves one goroutine.
+// posting is a document that has a query word, and the word's frequency
+// in each field.
+type posting struct {
+	doc uint32
+	tf  [2]uint32
+}
+
+// unitList is one query word's documents, and its weight in each field
+// (boost and idf).
+type unitList struct {
+	posts []posting
+	w     [2]float64
+}
+
+// searcher answers queries on an index made of parts (segments of
+// consecutive documents), with BM25 statistics summed over the parts, as
+// one index of their documents would have them. Hits' doc ids run across
+// the parts in order. It reuses its buffers: one searcher serves one
+// goroutine.
 type searcher struct {
-	ix      *index
-	mode    scoring
-	fields  [2][]hit
-	units   [][]hit
-	scratch []hit
+	parts  []*index
+	base   []uint32 // first doc id of each part
+	docs   int
+	avg    [2]float64
+	an     *analyzer
+	mode   scoring
+	fields [2][]posting
+	units  []unitList
+	res    []hit
+	top    []hit
+}
+
+func newSearcher(mode scoring, parts ...*index) *searcher {
+	s := &searcher{parts: parts, mode: mode}
+	var sums [2]float64
+	for _, ix := range parts {
+		s.base = append(s.base, uint32(s.docs))
+		s.docs += ix.docs
+		for f := range 2 {
+			sums[f] += ix.avg[f] * float64(ix.docs)
+		}
+	}
+	for f := range 2 {
+		if s.docs > 0 {
+			s.avg[f] = sums[f] / float64(s.docs)
+		}
+	}
+	return s
+}
+
+// part returns the part holding doc id d, and d within it.
+func (s *searcher) part(d uint32) (*index, uint32) {
+	i := len(s.base) - 1
+	for i > 0 && s.base[i] > d {
+		i--
+	}
+	return s.parts[i], d - s.base[i]
+}
+
+// key returns doc id d's key.
+func (s *searcher) key(d uint32) string {
+	ix, d := s.part(d)
+	return ix.key(d)
 }
 
 // search returns the best limit documents for q: those with all its
-// words, or when none has them all, those with any.
+// words, or when none has them all, those with any. Postings are decoded
+// whole, but scored only for the documents that qualify.
 func (s *searcher) search(q string, limit int) (top []hit, total int, anyWords bool) {
-	terms := queryTerms(q)
+	if s.an == nil || s.an.words() >= maxWords {
+		s.an = newAnalyzer()
+	}
+	var terms []string
+	s.an.analyze([]byte(q), func(id int32) { terms = append(terms, s.an.terms[id]) })
 	slices.Sort(terms)
 	terms = slices.Compact(terms)
-	if cap(s.units) < len(terms) {
-		s.units = append(s.units[:cap(s.units)], make([][]hit, len(terms)-cap(s.units))...)
+	if len(terms) == 0 {
+		return nil, 0, false
+	}
+	w := s.weights(terms)
+	for _, anyMode := range []bool{false, true} {
+		if anyMode && (total > 0 || len(terms) < 2) {
+			break
+		}
+		s.top = s.top[:0]
+		for i, ix := range s.parts {
+			res := s.searchPart(ix, terms, w, anyMode)
+			total += len(res)
+			for _, h := range topN(res, limit) {
+				s.top = append(s.top, hit{h.doc + s.base[i], h.score})
+			}
+		}
+		anyWords = anyMode
+	}
+	return topN(s.top, limit), total, anyWords
+}
+
+// weights returns each term's weight in each field: boost and idf over
+// all the parts.
+func (s *searcher) weights(terms []string) [][2]float64 {
+	w := make([][2]float64, len(terms))
+	n := float64(s.docs)
+	for i, t := range terms {
+		var df [2]float64
+		for _, ix := range s.parts {
+			if p, ok := ix.lookup(t); ok {
+				df[0], df[1] = df[0]+float64(p[0].df), df[1]+float64(p[1].df)
+			}
+		}
+		for f := range 2 {
+			idf := math.Log(1 + (n-df[f]+0.5)/(df[f]+0.5))
+			w[i][f] = boosts[f] * idf
+			if s.mode == bleveBM25 {
+				w[i][f] *= idf
+			}
+		}
+	}
+	return w
+}
+
+// searchPart returns the documents of one part with all the terms, or
+// with any.
+func (s *searcher) searchPart(ix *index, terms []string, w [][2]float64, anyMode bool) []hit {
+	for len(s.units) < len(terms) {
+		s.units = append(s.units, unitList{})
 	}
 	s.units = s.units[:len(terms)]
 	for i, t := range terms {
-		s.units[i] = s.unit(t, s.units[i][:0])
+		s.units[i] = s.unit(ix, t, s.units[i].posts[:0])
+		s.units[i].w = w[i]
 	}
-	if len(s.units) == 0 {
-		return nil, 0, false
+	if anyMode {
+		return s.union(ix)
 	}
-	res := s.intersect()
-	if len(res) == 0 && len(s.units) > 1 {
-		res, anyWords = s.union(), true
-	}
-	return topN(res, limit), len(res), anyWords
+	return s.intersect(ix)
 }
 
-// unit returns the documents with term in either field, with the term's
-// score, in doc order.
-func (s *searcher) unit(term string, out []hit) []hit {
-	p, ok := s.ix.lookup(term)
+// unit returns the documents with term in either field, in doc order.
+func (s *searcher) unit(ix *index, term string, out []posting) unitList {
+	p, ok := ix.lookup(term)
 	if !ok {
-		return out
+		return unitList{posts: out}
 	}
 	for f := range 2 {
-		s.fields[f] = s.decode(p[f], f, s.fields[f][:0])
+		s.fields[f] = decode(p[f], f, ix.docs, ix.positions, s.fields[f][:0])
 	}
 	a, b := s.fields[0], s.fields[1]
-	half := 1.0
-	if s.mode == bleveBM25 {
-		half = 0.5
-	}
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		switch {
 		case j == len(b) || i < len(a) && a[i].doc < b[j].doc:
-			out = append(out, hit{a[i].doc, a[i].score * half})
+			out = append(out, a[i])
 			i++
 		case i == len(a) || b[j].doc < a[i].doc:
-			out = append(out, hit{b[j].doc, b[j].score * half})
+			out = append(out, b[j])
 			j++
 		default:
-			out = append(out, hit{a[i].doc, a[i].score + b[j].score})
+			out = append(out, posting{a[i].doc, [2]uint32{a[i].tf[0], b[j].tf[1]}})
 			i, j = i+1, j+1
 		}
 	}
-	return out
+	return unitList{posts: out}
 }
 
-// decode scores one field's postings list.
-func (s *searcher) decode(p postings, f int, out []hit) []hit {
-	if p.df == 0 {
-		return out
-	}
-	n, df := float64(s.ix.docs), float64(p.df)
-	idf := math.Log(1 + (n-df+0.5)/(df+0.5))
-	w, avg := boosts[f]*idf, s.ix.avg[f]
-	if s.mode == bleveBM25 {
-		w *= idf
-	}
+// decode reads one field's postings list, skipping positions.
+func decode(p postings, f, docs int, positions bool, out []posting) []posting {
 	data := p.data
 	var doc uint32
 	for len(data) > 0 {
@@ -119,57 +209,107 @@ func (s *searcher) decode(p postings, f int, out []hit) []hit {
 			break // damaged list: keep what was read
 		}
 		data = data[k+m:]
+		if positions {
+			if data = skipUvarints(data, tf); data == nil {
+				break
+			}
+		}
+		if delta == 0 && len(out) > 0 || delta >= uint64(docs) {
+			break // doc ids must rise
+		}
 		doc += uint32(delta)
-		if int(doc) >= s.ix.docs {
+		if int(doc) >= docs {
 			break
 		}
-		l := float64(s.ix.fieldLen(doc, f))
-		var sc float64
-		if s.mode == bleveBM25 {
-			// bleve keeps 1/sqrt(length) as a float32 and squares it back.
-			norm := float64(float32(1 / math.Sqrt(max(l, 1))))
-			t := math.Sqrt(float64(tf))
-			sc = w * t * k1 / (t + k1*(1-bm25B+bm25B*(1/(norm*norm))/avg))
-		} else {
-			t := float64(tf)
-			sc = w * t * (k1 + 1) / (t + k1*(1-bm25B+bm25B*l/avg))
-		}
-		out = append(out, hit{doc, sc})
+		var pt posting
+		pt.doc, pt.tf[f] = doc, uint32(tf)
+		out = append(out, pt)
 	}
 	return out
 }
 
+// skipUvarints returns data after n uvarints, or nil when it holds fewer.
+func skipUvarints(data []byte, n uint64) []byte {
+	for ; n > 0; n-- {
+		_, k := binary.Uvarint(data)
+		if k <= 0 {
+			return nil
+		}
+		data = data[k:]
+	}
+	return data
+}
+
+// score is unit u's score for posting p.
+func (s *searcher) score(ix *index, u *unitList, p posting) float64 {
+	var sc float64
+	found := 0
+	for f := range 2 {
+		if p.tf[f] == 0 {
+			continue
+		}
+		found++
+		l, avg := float64(ix.fieldLen(p.doc, f)), s.avg[f]
+		if s.mode == bleveBM25 {
+			// bleve keeps 1/sqrt(length) as a float32 and squares it back.
+			norm := float64(float32(1 / math.Sqrt(max(l, 1))))
+			t := math.Sqrt(float64(p.tf[f]))
+			sc += u.w[f] * t * k1 / (t + k1*(1-bm25B+bm25B*(1/(norm*norm))/avg))
+		} else {
+			t := float64(p.tf[f])
+			sc += u.w[f] * t * (k1 + 1) / (t + k1*(1-bm25B+bm25B*l/avg))
+		}
+	}
+	if s.mode == bleveBM25 && found == 1 {
+		sc /= 2 // the word matched one of the two fields
+	}
+	return sc
+}
+
 // intersect returns the documents in every unit, scores summed.
-func (s *searcher) intersect() []hit {
-	slices.SortFunc(s.units, func(a, b []hit) int { return len(a) - len(b) })
-	res := append(s.scratch[:0], s.units[0]...)
+func (s *searcher) intersect(ix *index) []hit {
+	slices.SortFunc(s.units, func(a, b unitList) int { return len(a.posts) - len(b.posts) })
+	res := s.res[:0]
+	for _, p := range s.units[0].posts {
+		res = append(res, hit{doc: p.doc})
+	}
 	for _, u := range s.units[1:] {
 		k, j := 0, 0
 		for _, h := range res {
-			for j < len(u) && u[j].doc < h.doc {
+			for j < len(u.posts) && u.posts[j].doc < h.doc {
 				j++
 			}
-			if j < len(u) && u[j].doc == h.doc {
-				res[k] = hit{h.doc, h.score + u[j].score}
+			if j < len(u.posts) && u.posts[j].doc == h.doc {
+				res[k] = h
 				k++
 			}
 		}
 		res = res[:k]
 	}
-	s.scratch = res
+	for i := range s.units {
+		u := &s.units[i]
+		j := 0
+		for r := range res {
+			for u.posts[j].doc < res[r].doc {
+				j++
+			}
+			res[r].score += s.score(ix, u, u.posts[j])
+		}
+	}
+	s.res = res
 	return res
 }
 
 // union returns the documents in any unit, scores summed; with bleve's
 // scoring, scaled by the share of units matched.
-func (s *searcher) union() []hit {
-	res := s.scratch[:0]
+func (s *searcher) union(ix *index) []hit {
+	res := s.res[:0]
 	pos := make([]int, len(s.units))
 	for {
 		doc, found := uint32(math.MaxUint32), false
 		for i, u := range s.units {
-			if pos[i] < len(u) && u[pos[i]].doc <= doc {
-				doc, found = u[pos[i]].doc, true
+			if pos[i] < len(u.posts) && u.posts[pos[i]].doc <= doc {
+				doc, found = u.posts[pos[i]].doc, true
 			}
 		}
 		if !found {
@@ -177,9 +317,10 @@ func (s *searcher) union() []hit {
 		}
 		var sc float64
 		matched := 0
-		for i, u := range s.units {
-			if pos[i] < len(u) && u[pos[i]].doc == doc {
-				sc += u[pos[i]].score
+		for i := range s.units {
+			u := &s.units[i]
+			if pos[i] < len(u.posts) && u.posts[pos[i]].doc == doc {
+				sc += s.score(ix, u, u.posts[pos[i]])
 				matched++
 				pos[i]++
 			}
@@ -189,7 +330,7 @@ func (s *searcher) union() []hit {
 		}
 		res = append(res, hit{doc, sc})
 	}
-	s.scratch = res
+	s.res = res
 	return res
 }
 

@@ -59,6 +59,26 @@ func refCmd(args []string) error {
 	return os.WriteFile(*hitsOut, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
 }
 
+// storeSource reads the articles of a digestbot database, in ID order:
+// what search's Rebuild indexes.
+type storeSource struct {
+	ctx context.Context
+	db  *store.DB
+	ids []string
+}
+
+func (s storeSource) len() int { return len(s.ids) }
+
+func (s storeSource) reader() func(int) (doc, error) {
+	return func(id int) (doc, error) {
+		a, err := s.db.Article(s.ctx, s.ids[id])
+		if err != nil {
+			return doc{}, err
+		}
+		return doc{key: filepath.Base(a.Source), title: []byte(a.Title), body: []byte(a.Body)}, nil
+	}
+}
+
 // Overlap compares two runs' top 10s, query by query.
 type Overlap struct {
 	Queries int `json:"queries"`
@@ -168,12 +188,4 @@ func checkCmd(args []string) error {
 		}
 	}
 	return writeJSON("", c)
-}
-
-// analyzeTerms returns the analyzer's terms of text.
-func analyzeTerms(text string) []string {
-	a := newAnalyzer()
-	var out []string
-	a.analyze([]byte(text), func(id int32) { out = append(out, a.terms[id]) })
-	return out
 }

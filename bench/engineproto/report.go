@@ -35,27 +35,16 @@ func reportCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	var d struct {
-		Total   float64 `json:"total_seconds"`
-		CPU     float64 `json:"cpu_seconds"`
-		RSS     uint64  `json:"peak_rss_bytes"`
-		DB      int64   `json:"db_bytes"`
-		Index   int64   `json:"index_bytes"`
-		Store   float64 `json:"store_seconds"`
-		StoreCP float64 `json:"store_cpu_seconds"`
-	}
-	var dq QueryResult
-	haveD := *src != "" && readJSON(filepath.Join(*src, "load.json"), &d) == nil &&
-		readJSON(filepath.Join(*src, "query.json"), &dq) == nil
+	d, dq, haveD := digestbotNumbers(*src)
 	mb := func(n float64) string { return fmt.Sprintf("%.0f MB", n/1e6) }
 	ms := func(s float64) string { return fmt.Sprintf("%.2f ms", s*1e3) }
 	fmt.Printf("%d documents, %d terms (prototype: batch %d, %d builders)\n", b.Docs, b.Terms, b.Batch, b.Workers)
-	fmt.Printf("%-22s%-34s %-16s %s\n", "", "prototype", "FTS5", "digestbot (bbolt + bleve, SRC)")
+	fmt.Printf("%-22s%-34s %-20s %s\n", "", "prototype", "FTS5", "digestbot (bbolt + bleve, SRC)")
 	row := func(name, proto, fts, db string) {
 		if !haveD {
 			db = "–"
 		}
-		fmt.Printf("%-22s%-34s %-16s %s\n", name, proto, fts, db)
+		fmt.Printf("%-22s%-34s %-20s %s\n", name, proto, fts, db)
 	}
 	row("load wall", fmt.Sprintf("%.2f s (%.2fx FTS5)", b.Seconds, b.Seconds/ftsLoad[0]), fmt.Sprintf("%.2f s", ftsLoad[0]),
 		fmt.Sprintf("%.1f s (store %.1f + index %.1f)", d.Total, d.Store, d.Total-d.Store))
@@ -86,6 +75,25 @@ func reportCmd(args []string) error {
 			100*o.Mean, o.Same, o.Queries, o.SameSet, o.Top1)
 	}
 	return nil
+}
+
+// digestbotLoad is what searchbench load reports.
+type digestbotLoad struct {
+	Total   float64 `json:"total_seconds"`
+	CPU     float64 `json:"cpu_seconds"`
+	RSS     uint64  `json:"peak_rss_bytes"`
+	DB      int64   `json:"db_bytes"`
+	Index   int64   `json:"index_bytes"`
+	Store   float64 `json:"store_seconds"`
+	StoreCP float64 `json:"store_cpu_seconds"`
+}
+
+// digestbotNumbers reads searchbench's load and query results in a
+// bench/search.sh folder.
+func digestbotNumbers(src string) (d digestbotLoad, q QueryResult, ok bool) {
+	ok = src != "" && readJSON(filepath.Join(src, "load.json"), &d) == nil &&
+		readJSON(filepath.Join(src, "query.json"), &q) == nil
+	return d, q, ok
 }
 
 func readJSON(path string, v any) error {

@@ -9,12 +9,6 @@ import (
 	"sort"
 )
 
-// Fields of a document.
-const (
-	title = 0
-	body  = 1
-)
-
 // doc is one document to index: its key (what a hit names) and its two
 // fields.
 type doc struct {
@@ -30,6 +24,10 @@ type doc struct {
 type segBuilder struct {
 	an       *analyzer
 	maxWords int
+	// positions, when set, follow each term frequency: uvarint deltas of
+	// the term's positions in the field (among its indexed terms).
+	positions bool
+	pos       [][]uint32 // positions of each local term in the current field
 	// gen numbers the batches; stamp[t] == gen when the analyzer's term
 	// t has the local id local[t] in this batch.
 	gen          uint32
@@ -48,8 +46,8 @@ type segBuilder struct {
 	base    uint32
 }
 
-func newSegBuilder(maxWords int) *segBuilder {
-	return &segBuilder{an: newAnalyzer(), maxWords: maxWords, gen: 1}
+func newSegBuilder(maxWords int, positions bool) *segBuilder {
+	return &segBuilder{an: newAnalyzer(), maxWords: maxWords, positions: positions, gen: 1}
 }
 
 // localID returns the batch-local id of the analyzer's term t.
@@ -86,12 +84,26 @@ func (b *segBuilder) add(id uint32, d doc) {
 				b.touched = append(b.touched, l)
 			}
 			b.tf[l]++
+			if b.positions {
+				for int(l) >= len(b.pos) {
+					b.pos = append(b.pos, nil)
+				}
+				b.pos[l] = append(b.pos[l], n)
+			}
 			n++
 		})
 		for _, l := range b.touched {
 			p := b.post[f][l]
 			p = binary.AppendUvarint(p, uint64(id-b.last[f][l]))
 			p = binary.AppendUvarint(p, uint64(b.tf[l]))
+			if b.positions {
+				prev := uint32(0)
+				for _, at := range b.pos[l] {
+					p = binary.AppendUvarint(p, uint64(at-prev))
+					prev = at
+				}
+				b.pos[l] = b.pos[l][:0]
+			}
 			b.post[f][l] = p
 			b.last[f][l] = id
 			b.df[f][l]++
@@ -125,11 +137,11 @@ func (b *segBuilder) reset() {
 // Segment file: a header, the documents, then the terms in order, each
 // with its two fields' postings.
 //
-//	header   "SEG1" base:u32 docs:u32 terms:u32 dictOffset:u64
+//	header   "SEG1" base:u32 docs:u32 terms:u32
 //	docs     per doc: titleLen, bodyLen, keyLen uvarints, key bytes
 //	terms    per term: len uvarint, term; per field: df, last, bytes
 //	         uvarints, then the postings bytes
-const segHeader = 24
+const segHeader = 16
 
 // write writes the batch to path and resets the builder for the next.
 func (b *segBuilder) write(path string) error {
@@ -223,7 +235,10 @@ func (s *segReader) eachDoc(fn func(titleLen, bodyLen uint32, key []byte) error)
 		if err1 != nil || err2 != nil || err3 != nil || kl > 1<<16 {
 			return fmt.Errorf("segment: bad document %d", i)
 		}
-		key = append(key[:0], make([]byte, kl)...)
+		if cap(key) < int(kl) {
+			key = make([]byte, kl)
+		}
+		key = key[:kl]
 		if _, err := io.ReadFull(s.r, key); err != nil {
 			return fmt.Errorf("segment: %w", err)
 		}

@@ -5,6 +5,7 @@
 //	searchbench load   -dir CORPUS -db DB -out load.json     ingest into the store, build the index
 //	searchbench open   -db DB -queries Q.txt -out open.json  open store and index, answer one query
 //	searchbench query  -db DB -queries Q.txt -out q.json     answer every query, report latencies
+//	searchbench phrases -dir CORPUS -out P.txt -common C.txt phrase queries for query
 //	searchbench report -work WORK                            print the side-by-side table
 //
 // Each step is a fresh process, so its peak RSS is its own.
@@ -39,7 +40,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: searchbench gen|load|open|query|report [flags]")
+		fmt.Fprintln(os.Stderr, "usage: searchbench gen|load|open|query|report|phrases [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -54,6 +55,8 @@ func main() {
 		err = queries(os.Args[2:])
 	case "report":
 		err = report(os.Args[2:])
+	case "phrases":
+		err = phrases(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown step %q", os.Args[1])
 	}

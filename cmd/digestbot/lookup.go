@@ -66,7 +66,7 @@ func listCommand() command {
 			if len(args) > 0 {
 				return usageError{fmt.Sprintf("list takes no arguments, got %q", strings.Join(args, " "))}
 			}
-			db, err := m.openDB(ctx, true)
+			db, err := m.openDBReadOnly(ctx)
 			if err != nil {
 				return err
 			}
@@ -90,14 +90,14 @@ func listCommand() command {
 func showCommand() command {
 	var asJSON bool
 	return command{
-		name: "show", args: "ID",
+		name: "show", args: "ID", quick: true,
 		summary: "Print one whole article. ID may be shortened to its first few characters when unique.",
 		flags:   func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print JSON") },
 		run: func(m *Main, ctx context.Context, _ *flag.FlagSet, args []string) error {
 			if len(args) != 1 {
 				return usageError{"show needs one article ID (see digestbot list)"}
 			}
-			db, err := m.openDB(ctx, true)
+			db, err := m.openDBReadOnly(ctx)
 			if err != nil {
 				return err
 			}
@@ -151,7 +151,7 @@ func dateCommand() command {
 			if err != nil {
 				return usageError{err.Error()}
 			}
-			db, err := m.openDB(ctx, true)
+			db, err := m.openDBReadOnly(ctx)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -24,7 +25,7 @@ func searchCommand() command {
 		limit, page int
 	)
 	return command{
-		name: "search", args: "QUERY…", dashWords: true,
+		name: "search", args: "QUERY…", dashWords: true, quick: true,
 		summary: "Find articles by keyword, best match first.\n\n" +
 			"All the words must appear, in any form (patrols finds patrol); when no article has\n" +
 			"them all, articles with any of them are listed. Also: \"exact phrase\", -excluded,\n" +
@@ -69,11 +70,14 @@ func searchCommand() command {
 			if err != nil {
 				return err
 			}
+			// One write, not one per line.
+			out := bufio.NewWriter(m.Stdout)
 			if asJSON {
-				return writeJSON(m.Stdout, searchJSON(res))
+				err = writeJSON(out, searchJSON(res))
+			} else {
+				printResults(out, res)
 			}
-			printResults(m.Stdout, res)
-			return nil
+			return errors.Join(err, out.Flush())
 		},
 	}
 }
@@ -216,10 +220,11 @@ func (m *Main) indexOptions(rebuild bool) search.Options {
 	}
 }
 
-// openSearchOnly is openSearch for a command that only searches: an index
-// that is up to date is opened read-only, so the command writes nothing.
+// openSearchOnly is openSearch for a command that only searches: the
+// database, and an index that is up to date, are opened read-only, so the
+// command writes nothing.
 func (m *Main) openSearchOnly(ctx context.Context) (*search.Index, error) {
-	db, err := m.openDB(ctx, true)
+	db, err := m.openDBReadOnly(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/digestbot/digestbot/internal/testenv"
 )
@@ -155,4 +158,51 @@ func TestIngestKeepsTheIndexUpToDate(t *testing.T) {
 	if err != nil || !strings.Contains(out, "Harbor reopens") || !strings.Contains(stderr, "there is no search index yet") {
 		t.Errorf("after deleting the index: %v\n%s\n%s", err, out, stderr)
 	}
+}
+
+// Quick commands run with a higher garbage collection target, unless
+// GOGC is set; the others keep the default.
+func TestQuickCommandsCollectLess(t *testing.T) {
+	dir := t.TempDir()
+	id := firstHit(t, dir) // loads the sample
+	for _, tt := range []struct {
+		args []string
+		gogc string
+		want int
+	}{
+		{[]string{"search", "border"}, "", quickGCPercent},
+		{[]string{"show", "--json", id}, "", quickGCPercent},
+		{[]string{"search", "border"}, "50", 0},
+		{[]string{"list"}, "", 0},
+		{[]string{"stats"}, "", 0},
+	} {
+		got := 0
+		m := &Main{
+			Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard,
+			Getenv:       env(map[string]string{"HOME": dir, "XDG_DATA_HOME": filepath.Join(dir, "data"), "GOGC": tt.gogc}),
+			Now:          func() time.Time { return time.Date(2023, 7, 4, 9, 0, 0, 0, time.UTC) },
+			SetGCPercent: func(p int) int { got = p; return 100 },
+		}
+		if err := m.Run(context.Background(), tt.args); err != nil {
+			t.Fatalf("%v: %v", tt.args, err)
+		}
+		if got != tt.want {
+			t.Errorf("%v with GOGC=%q: GC percent set to %d, want %d (0: not set)", tt.args, tt.gogc, got, tt.want)
+		}
+	}
+}
+
+// firstHit is the ID of the first article a search for "border" finds in
+// the database of dir (the sample corpus on first use).
+func firstHit(t *testing.T, dir string) string {
+	t.Helper()
+	out, stderr, err := run(t, dir, "search", "--json", "border")
+	if err != nil {
+		t.Fatalf("search: %v\n%s", err, stderr)
+	}
+	var res struct{ Results []struct{ ID string } }
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Results) == 0 {
+		t.Fatalf("search output %q: %v", out, err)
+	}
+	return res.Results[0].ID
 }

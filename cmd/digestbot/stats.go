@@ -24,7 +24,7 @@ func statsCommand() command {
 			if len(args) > 0 {
 				return usageError{fmt.Sprintf("stats takes no arguments, got %q", strings.Join(args, " "))}
 			}
-			db, err := m.openDB(ctx, true)
+			db, err := m.openDBReadOnly(ctx)
 			if err != nil {
 				return err
 			}

@@ -74,13 +74,17 @@ func Run(ctx context.Context, db Store, files []corpus.File, opts Options, repor
 	// Batches are prepared (looked up, read, parsed and encoded, on every
 	// core) one ahead of the batch being stored, in one transaction at a
 	// time: the cores parse while the writer writes.
+	// The store is used by one of them at a time: a read transaction open
+	// while a write transaction begins keeps it from reusing the pages the
+	// last one freed, and the file grows.
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var turn sync.Mutex
 	next := make(chan preparedBatch, 1)
 	go func() {
 		defer close(next)
 		for start := 0; start < len(files); start += opts.BatchSize {
-			items, err := prepareBatch(pctx, db, files[start:min(start+opts.BatchSize, len(files))], opts)
+			items, err := prepareBatch(pctx, db, &turn, files[start:min(start+opts.BatchSize, len(files))], opts)
 			select {
 			case next <- preparedBatch{items, err}:
 			case <-pctx.Done():
@@ -96,7 +100,9 @@ func Run(ctx context.Context, db Store, files []corpus.File, opts Options, repor
 		if b.err != nil {
 			return sum, b.err
 		}
+		turn.Lock()
 		results, err := storeBatch(ctx, db, b.items)
+		turn.Unlock()
 		if err != nil {
 			return sum, err
 		}
@@ -130,9 +136,9 @@ type preparedBatch struct {
 }
 
 // prepareBatch does all the work of storing batch but writing it: it looks
-// its files up in the store, and reads, parses and encodes the new or
-// changed ones.
-func prepareBatch(ctx context.Context, db Store, batch []corpus.File, opts Options) ([]item, error) {
+// its files up in the store, holding turn, and reads, parses and encodes
+// the new or changed ones.
+func prepareBatch(ctx context.Context, db Store, turn *sync.Mutex, batch []corpus.File, opts Options) ([]item, error) {
 	items := make([]item, len(batch))
 	paths := make([]string, len(batch))
 	for i, f := range batch {
@@ -142,7 +148,9 @@ func prepareBatch(ctx context.Context, db Store, batch []corpus.File, opts Optio
 	// What the store knows of these files: one whose size and modification
 	// time are as recorded is unchanged without being read; one whose raw
 	// bytes hash as recorded is unchanged without being parsed.
+	turn.Lock()
 	known, err := db.Files(ctx, paths)
+	turn.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
