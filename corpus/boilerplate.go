@@ -55,7 +55,7 @@ var boilerplateLines = map[string]bool{
 // dropped from bodies of HTML, Markdown and email files and never chosen as
 // summary sentences.
 func IsBoilerplate(line string) bool {
-	if collapsedRunes(line) > maxBoilerplateRunes {
+	if collapsedLonger(line, maxBoilerplateRunes) {
 		return false // article text; no need to fold a long paragraph
 	}
 	s := strings.ToLower(collapse(line))
@@ -101,25 +101,26 @@ func IsBoilerplate(line string) bool {
 	return false
 }
 
-// collapsedRunes is utf8.RuneCountInString(collapse(s)) without building
-// it: the runes that are not spaces, plus one between each two runs of them.
-func collapsedRunes(s string) int {
-	n, words, inWord := 0, 0, false
+// collapsedLonger reports whether collapse(s) is longer than limit runes,
+// without building it and reading no further than it must: the collapsed
+// line is the runes that are not spaces plus one space between each two
+// runs of them.
+func collapsedLonger(s string, limit int) bool {
+	n, inWord := 0, false
 	for _, r := range s {
 		if unicode.IsSpace(r) {
 			inWord = false
 			continue
 		}
-		if !inWord {
-			words++
-			inWord = true
+		if !inWord && n > 0 {
+			n++ // the space before this word
 		}
-		n++
+		inWord = true
+		if n++; n > limit {
+			return true
+		}
 	}
-	if words > 1 {
-		n += words - 1
-	}
-	return n
+	return false
 }
 
 // newsDateline reads a news dateline opening paragraph p: an optional

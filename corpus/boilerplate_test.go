@@ -6,16 +6,24 @@ import (
 	"unicode/utf8"
 )
 
-// TestCollapsedRunes: the length IsBoilerplate judges by is counted
-// without building the collapsed line, the same as building it.
-func TestCollapsedRunes(t *testing.T) {
+// TestCollapsedLonger: collapse copies only what needs collapsing, and
+// the length IsBoilerplate judges by is compared without building the
+// collapsed line, the same as building it.
+func TestCollapsedLonger(t *testing.T) {
 	for _, s := range []string{
-		"", " ", "\t\n", "a", " a ", "a b", "a  b", " a\t\tb \n c ", "naïve  café",
+		"", " ", "\t\n", "a", "a ", " a", " a ", "a b", "a  b", "a b c", "a\tb", " a\t\tb \n c ", "naïve  café",
 		"a\u00a0\u2003b", "\u3000漠河\u3000市", "bad \xff\xfe bytes", "\xff", "a \u0085 b",
 		strings.Repeat("word ", 60), strings.Repeat("w  ", 100),
 	} {
-		if got, want := collapsedRunes(s), utf8.RuneCountInString(collapse(s)); got != want {
-			t.Errorf("collapsedRunes(%q) = %d, want %d", s, got, want)
+		slow := strings.Join(strings.Fields(s), " ")
+		if got := collapse(s); got != slow {
+			t.Errorf("collapse(%q) = %q, want %q", s, got, slow)
+		}
+		n := utf8.RuneCountInString(slow)
+		for _, limit := range []int{0, 1, max(n-1, 0), n, n + 1, 240} {
+			if got, want := collapsedLonger(s, limit), n > limit; got != want {
+				t.Errorf("collapsedLonger(%q, %d) = %v, want %v", s, limit, got, want)
+			}
 		}
 	}
 }
@@ -35,4 +43,24 @@ func TestIsBoilerplateLength(t *testing.T) {
 	if !IsBoilerplate(edge) {
 		t.Errorf("IsBoilerplate(a line of exactly %d runes) = false", maxBoilerplateRunes)
 	}
+}
+
+// FuzzCollapse: collapse and collapsedLonger agree with the plain
+// definition on any text.
+func FuzzCollapse(f *testing.F) {
+	for _, s := range []string{"", " a  b ", "a\u00a0b", "\xff \xfe", "漠河\u3000市"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		slow := strings.Join(strings.Fields(s), " ")
+		if got := collapse(s); got != slow {
+			t.Fatalf("collapse(%q) = %q, want %q", s, got, slow)
+		}
+		n := utf8.RuneCountInString(slow)
+		for _, limit := range []int{0, max(n-1, 0), n} {
+			if got := collapsedLonger(s, limit); got != (n > limit) {
+				t.Fatalf("collapsedLonger(%q, %d) = %v", s, limit, got)
+			}
+		}
+	})
 }

@@ -3,6 +3,7 @@ package corpus
 import (
 	"encoding/json"
 	"strings"
+	"unicode"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -282,4 +283,29 @@ func hasToken(s, tok string) bool {
 }
 
 // collapse trims s and turns every run of white space into one space.
-func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
+func collapse(s string) string {
+	if isCollapsed(s) {
+		return s // the common case: no copy
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// isCollapsed reports whether collapse(s) is s: no white space but single
+// spaces between words.
+func isCollapsed(s string) bool {
+	space := true // a space here would lead
+	for _, r := range s {
+		switch {
+		case r == ' ':
+			if space {
+				return false
+			}
+			space = true
+		case unicode.IsSpace(r):
+			return false
+		default:
+			space = false
+		}
+	}
+	return !space || s == ""
+}

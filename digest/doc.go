@@ -6,7 +6,9 @@
 // whole store, terms analysed like search), biased by a position prior
 // suited to news, with MMR against redundancy (lexrank.go, summary.go). The
 // lead stays when the title is a cut copy of it; a one-sentence article's
-// summary is that sentence.
+// summary is that sentence. Summaries are cached in the store; a
+// background worker can make those of new articles ahead of use
+// (ahead.go), so that a scheduled digest finds them made.
 //
 // A digest is a titled set of articles with their summaries, chosen for a
 // channel at a moment by a selection rule (select.go): "new" (stored since

@@ -3,7 +3,8 @@
 // connects the bot's consumer interfaces to the digest service and the
 // search index (Digests, Search, Summaries, DigestPoster), supervises the
 // digest scheduler across configuration reloads (Supervisor), polls the
-// feeds (Feeds), rescans the corpus folders (Rescan), shares the bot's
+// feeds (Feeds), rescans the corpus folders (Rescan), makes the summaries
+// of new articles in the background (SummaryWorker), shares the bot's
 // button state between replicas (SharedState) and judges the digests'
 // health from their recorded runs (Overdue, Stats).
 //

@@ -34,6 +34,8 @@ const (
 // point, it loses nothing: what it cached stays, what it did not is done
 // by the next round (or by the digest that needs it first). A digest
 // never waits for it.
+//
+// Service, Options, Clock and Log are required.
 type SummaryWorker struct {
 	Service *digest.Service
 	// Options lists the summary options to make summaries with: those of
