@@ -17,10 +17,6 @@ import (
 	"github.com/digestbot/digestbot/store"
 )
 
-// later is a clock an hour ahead: a file written by the test a moment
-// ago has settled by it, so its fingerprint is recorded.
-func later() time.Time { return time.Now().Add(time.Hour) }
-
 // soundDB writes the small database to a new file and opens it once, so
 // its fingerprint is recorded. It returns the file's path.
 func soundDB(t *testing.T) string {
