@@ -88,7 +88,10 @@ func bigStore(dir string) (*store.DB, error) {
 // from a store of 50,000 articles: the 50 stored since the channel's last
 // digest. "cached": their summaries were made before (the scheduler's case
 // after a preview, and the summary cache's steady state); "uncached": every
-// summary is made in the run (a new summary option each time).
+// summary is made in the run (a new summary option each time); "ahead":
+// before each digest 50 more articles are stored and the background
+// worker's work is done for them (term counts, summaries: Backlog,
+// CacheAhead, MarkAhead, not timed), as for a scheduled digest.
 func BenchmarkDigest50From50k(b *testing.B) {
 	t0 := time.Now()
 	db, err := bigStore(b.TempDir()) // the sub-benchmarks share it: this function runs once
@@ -149,6 +152,60 @@ func BenchmarkDigest50From50k(b *testing.B) {
 		}
 		reportCPU(b, cpu0, ok)
 	})
+	b.Run("ahead", func(b *testing.B) {
+		spec := Spec{Channel: "1", MaxArticles: 50}
+		g := synth.New(2, 30000)
+		i := 0
+		var cpu time.Duration
+		for b.Loop() {
+			b.StopTimer()
+			i++
+			aheadOf50(b, db, svc, g, i, spec.Summary)
+			cpu0, ok := cpuTime()
+			b.StartTimer()
+			d, err := svc.Build(ctx, spec, at)
+			if err != nil {
+				b.Fatal(err)
+			}
+			check(b, d)
+			if cpu1, ok1 := cpuTime(); ok && ok1 {
+				cpu += cpu1 - cpu0
+			}
+		}
+		b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
+	})
+}
+
+// aheadOf50 stores 50 new articles, makes them the next "new" digest of
+// channel 1 and does the background worker's work for them.
+func aheadOf50(b *testing.B, db *store.DB, svc *Service, g *synth.Generator, round int, opts Options) {
+	ctx := context.Background()
+	files := make([]store.File, 50)
+	for k := range files {
+		name := fmt.Sprintf("ahead%04d-%02d.txt", round, k)
+		a, err := corpus.Parse(name, []byte(g.Article(round*50+k)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		files[k] = store.File{Path: "synth:" + name, RawHash: a.Hash, Article: a}
+	}
+	if _, err := db.Put(ctx, files); err != nil {
+		b.Fatal(err)
+	}
+	last, _ := db.LastSeq(ctx)
+	if _, _, err := db.BeginRun(ctx, store.DigestRun{Digest: "bench", Slot: fmt.Sprint(round), Channel: "1", State: store.RunDone, Seq: last - 50}); err != nil {
+		b.Fatal(err)
+	}
+	bl, err := svc.Backlog(ctx, opts, 1000)
+	if err == nil {
+		_, err = svc.CacheAhead(ctx, bl.IDs, opts)
+	}
+	if err == nil {
+		err = svc.MarkAhead(ctx, opts, bl.Upto)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
 }
 
 // reportCPU reports the process's CPU time per operation since cpu0: with

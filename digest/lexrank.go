@@ -53,10 +53,14 @@ func cosine(a, b vector) float64 {
 
 // similarities returns the symmetric matrix of cosine similarities of vecs,
 // row-major, with a zero diagonal.
-func similarities(vecs []vector, vocab int) []float64 {
+func similarities(sc *scratch, vecs []vector, vocab int) []float64 {
 	n := len(vecs)
-	sim := make([]float64, n*n)
-	dense := make([]float64, vocab)
+	sim := grow(sc.sim, n*n)
+	clear(sim)
+	sc.sim = sim
+	dense := grow(sc.dense, vocab) // kept all zero between rows
+	clear(dense)
+	sc.dense = dense
 	for i := 0; i < n; i++ {
 		a := vecs[i]
 		if a.norm == 0 {

@@ -145,7 +145,8 @@ type Summarizer struct {
 	// marker is what the analyzer makes of breakMarker, when that is one
 	// term and passes through unchanged by its neighbours; then all the
 	// sentences of an article are analysed in one call.
-	marker string
+	marker  string
+	scratch scratchPool // buffers reused across summaries
 }
 
 // breakMarker separates sentences analysed in one call: a made-up word no
@@ -271,8 +272,10 @@ func (s *Summarizer) Summarize(a corpus.Article, stats TermStats, opts Options) 
 			}
 		}
 	} else {
-		vecs, titleVec, vocab := s.vectors(sents, nodes, a.Title, stats)
-		sim := similarities(vecs, vocab)
+		sc := s.getScratch()
+		defer s.putScratch(sc) // nothing of it escapes: only sentences do
+		vecs, titleVec, vocab := s.vectors(sc, sents, nodes, a.Title, stats)
+		sim := similarities(sc, vecs, vocab)
 		// A headline says what the story is about; a title that is only the
 		// first sentence again says nothing more than position does.
 		var titleSim []float64
@@ -302,13 +305,16 @@ func (s *Summarizer) Summarize(a corpus.Article, stats TermStats, opts Options) 
 
 // vectors returns the TF-IDF vectors of the node sentences and of the
 // title, over a vocabulary local to the article, and its size.
-func (s *Summarizer) vectors(sents []Sentence, nodes []int, title string, stats TermStats) ([]vector, vector, int) {
-	ids := make(map[string]int32, 512)
-	var weights []float64 // idf per local term
-	var counts []int32    // scratch: occurrences per local term in one sentence
-	var touched []int32
+func (s *Summarizer) vectors(sc *scratch, sents []Sentence, nodes []int, title string, stats TermStats) ([]vector, vector, int) {
+	ids := sc.ids
+	weights := sc.weights[:0] // idf per local term
+	counts := sc.counts[:0]   // occurrences per local term in one sentence
+	touched := sc.touched[:0]
 	var termBuf []int32     // backing arrays of the vectors
 	var weightBuf []float64 // (set below, before the first vec)
+	defer func() {
+		sc.weights, sc.counts, sc.touched, sc.termBuf, sc.weightBuf = weights, counts, touched, termBuf, weightBuf
+	}()
 	n := 0
 	if stats != nil {
 		n = stats.Docs()
@@ -360,7 +366,7 @@ func (s *Summarizer) vectors(sents []Sentence, nodes []int, title string, stats 
 	for _, t := range terms {
 		total += len(t)
 	}
-	termBuf, weightBuf = make([]int32, 0, total), make([]float64, 0, total)
+	termBuf, weightBuf = grow(sc.termBuf, total)[:0], grow(sc.weightBuf, total)[:0]
 	vecs := make([]vector, len(nodes))
 	for k := range nodes {
 		vecs[k] = vec(terms[k])
