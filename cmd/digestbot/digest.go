@@ -20,8 +20,16 @@ import (
 
 // digestService returns the summary and digest service over db, analysing
 // text like the search index.
-func digestService(db *store.DB) (*digest.Service, error) {
-	return digest.New(db, search.Terms)
+func (m *Main) digestService(db *store.DB) (*digest.Service, error) {
+	return digest.New(db, m.terms())
+}
+
+// terms is the analysis that summaries and feed items share with the
+// search index: search.NewTerms, made once per process so its stem cache
+// serves every summary.
+func (m *Main) terms() func(string) []string {
+	m.analyzeOnce.Do(func() { m.analyze = search.NewTerms() })
+	return m.analyze
 }
 
 // articleByID looks up an article by ID or unique prefix, with the bot's
@@ -66,7 +74,7 @@ func summarizeCommand() command {
 			if err != nil {
 				return err
 			}
-			svc, err := digestService(db)
+			svc, err := m.digestService(db)
 			if err != nil {
 				return err
 			}
@@ -169,7 +177,7 @@ func digestCommand() command {
 			if err != nil {
 				return err
 			}
-			svc, err := digestService(db)
+			svc, err := m.digestService(db)
 			if err != nil {
 				return err
 			}
@@ -354,7 +362,7 @@ func (m *Main) runSchedules(ctx context.Context, jobs []digest.Job) error {
 	if err != nil {
 		return err
 	}
-	svc, err := digestService(db)
+	svc, err := m.digestService(db)
 	if err != nil {
 		return err
 	}

@@ -317,7 +317,7 @@ func BenchmarkDigest50From50kWithSearchTerms(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	svc, err := digestService(db)
+	svc, err := (&Main{}).digestService(db)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/digestbot/digestbot/feed"
 	"github.com/digestbot/digestbot/internal/app"
-	"github.com/digestbot/digestbot/search"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -44,7 +43,7 @@ func (m *Main) newPoller(db *store.DB) *feed.Poller {
 		Fetcher:  feed.NewFetcher(feed.FetchOptions{UserAgent: userAgent()}),
 		Clock:    app.ClockFunc(m.Now),
 		Location: m.config.Location(),
-		Analyze:  search.Terms,
+		Analyze:  m.terms(),
 		Log:      m.logger,
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
@@ -83,6 +84,9 @@ type Main struct {
 	level  slog.LevelVar // the configured log level; a reload changes it
 	logger *slog.Logger
 	db     *store.DB
+	// analyze is the text analysis of summaries and feed items (terms).
+	analyze     func(string) []string
+	analyzeOnce sync.Once
 }
 
 // usageError is a mistake in the command line.

@@ -54,7 +54,7 @@ func (m *Main) run(ctx context.Context) (err error) {
 			err = errors.Join(err, cerr)
 		}
 	}()
-	svc, err := digestService(db)
+	svc, err := m.digestService(db)
 	if err != nil {
 		return err
 	}
