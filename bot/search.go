@@ -81,9 +81,6 @@ func (b *Bot) searchResults(ctx context.Context, q SearchQuery, update bool) (Re
 	filters := searchFilters(q)
 	if res.Total == 0 {
 		msg := fmt.Sprintf("No articles match %s.", shown)
-		if res.About {
-			msg = fmt.Sprintf("None of the best-ranked of many articles with these words match %s; try less common words.", shown)
-		}
 		if filters != "" {
 			msg = fmt.Sprintf("No articles match %s with %s. Try again without %s.", shown, filters, pluralWord(strings.Count(filters, ":"), "it", "them"))
 		}

@@ -55,29 +55,33 @@ func (r runner) checkedPage(ctx context.Context) (found, error) {
 	return found{hits: sr.Hits, total: int(sr.Total)}, nil
 }
 
-// checkChunk is how many candidates bestChecked checks at a time, and
-// phraseCheckMax how many it checks at most (more for later pages): some
-// 150 ms of work, a phrase of common words that are rarely in a row.
+// checkChunk is how many candidates bestChecked checks at first; each
+// chunk after is as large as all checked before it, up to checkChunkMax,
+// so a phrase found among the best few costs a few checks and one found
+// nowhere costs a pass over its candidates in few index queries.
 const (
-	checkChunk     = 25
-	phraseCheckMax = 1000
+	checkChunk    = 25
+	checkChunkMax = 2000
 )
 
 // bestChecked checks the best of more candidates than phraseCandidates,
 // first the best of cands, a chunk at a time, and stops once the page is
 // made of hits that score at least the next candidate: a candidate's
 // score bounds what it scores checked, so none of the rest can come
-// before them. Total is estimated from the share of the checked
-// candidates that passed.
+// before them. A page that cannot be filled so is only settled by checking
+// every candidate: a phrase that is in the corpus is always found, however
+// far down its words' ranking it is (the search's context bounds the
+// time). Total is estimated from the share of the checked candidates that
+// passed, unless all were checked.
 func (r runner) bestChecked(ctx context.Context, first *bleve.SearchResult) (found, error) {
 	need := r.from + r.size
-	most := min(int(first.Total), max(phraseCheckMax, need))
+	most := int(first.Total)
 	cands := first.Hits
 	var hits []*blevesearch.DocumentMatch
 	checked := 0
 	for {
 		if checked == len(cands) && checked < most {
-			more, err := r.query(ctx, nil, nil, min(len(cands), most-len(cands)), len(cands))
+			more, err := r.query(ctx, nil, nil, min(max(len(cands), checkChunkMax), most-len(cands)), len(cands))
 			if err != nil {
 				return found{}, err
 			}
@@ -89,7 +93,11 @@ func (r runner) bestChecked(ctx context.Context, first *bleve.SearchResult) (fou
 		if n := len(hits); n >= need && hits[need-1].Score >= cands[checked].Score {
 			break
 		}
-		chunk := cands[checked:min(checked+checkChunk, len(cands))]
+		if err := ctx.Err(); err != nil {
+			return found{}, err
+		}
+		step := min(max(checkChunk, checked), checkChunkMax)
+		chunk := cands[checked:min(checked+step, len(cands))]
 		ids := make([]string, len(chunk))
 		for i, h := range chunk {
 			ids[i] = h.ID

@@ -404,3 +404,33 @@ func TestPhraseCandidatesBound(t *testing.T) {
 		t.Errorf("all candidates checked: %v, total %d (about %v), want %d exactly", err, res.Total, res.About, all.total)
 	}
 }
+
+// TestPhraseFoundFarDown: a phrase held only by an article its words rank
+// far below the first candidates checked is still found, and a search
+// that finds nothing has checked every candidate (Total exact).
+func TestPhraseFoundFarDown(t *testing.T) {
+	db := testenv.OpenDB(t)
+	// More articles full of both words, never in a row, than a search
+	// checks at first (and than the 1,000 an earlier version stopped at);
+	// one long article that has them in a row once, which ranks last.
+	for i := range 1100 {
+		loadText(t, db, fmt.Sprintf("loose%04d.txt", i), fmt.Sprintf("Story %d\n\nThe council met. The harbor froze. Council and harbor, harbor then council, council by the harbor %d.", i, i))
+	}
+	filler := strings.Repeat("Gulls circled the quiet town while fishermen mended nets. ", 60)
+	loadText(t, db, "inrow.txt", "Quiet news\n\n"+filler+"The harbor council voted. "+filler)
+	ix := openIndex(t, db, "")
+	ctx := context.Background()
+	for _, candidates := range []int{5, 20} {
+		res, err := ix.Search(ctx, `"harbor council"`, Request{Limit: 10, NoSnippets: true, candidates: candidates})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Total != 1 || res.About || len(res.Hits) != 1 || res.Hits[0].Title != "Quiet news" {
+			t.Errorf("%d candidates first: total %d (about %v), hits %+v; want the one article, exactly", candidates, res.Total, res.About, res.Hits)
+		}
+		res, err = ix.Search(ctx, `"council harbor"`, Request{Limit: 10, NoSnippets: true, candidates: candidates})
+		if err != nil || res.Total != 0 || res.About {
+			t.Errorf("%d candidates first, a phrase nobody holds: %v, total %d (about %v)", candidates, err, res.Total, res.About)
+		}
+	}
+}

@@ -75,8 +75,8 @@ type Results struct {
 	Limit int
 	// About is true when Total is an estimate, rounded: a phrase made of
 	// common words had more candidate articles than are checked on their
-	// text (see phrase_run.go). The page shown is still the best; with
-	// Total 0, none of the best candidates holds the phrase.
+	// text (see phrase_run.go). The page shown is still the best; a
+	// search that finds nothing has checked every candidate.
 	About bool
 	// AnyWords is true when no article has all the words, so the results
 	// are the articles with some of them.

@@ -130,9 +130,6 @@ func printResults(w io.Writer, res search.Results) {
 	}
 	if res.Total == 0 {
 		fmt.Fprintf(w, "no articles%s match %q\n", within, res.Query)
-		if res.About {
-			fmt.Fprintln(w, "(only the best-ranked of many articles with these words were checked; try less common words)")
-		}
 		return
 	}
 	if res.AnyWords {

@@ -216,11 +216,6 @@ func TestPrintResultsAbout(t *testing.T) {
 	if !strings.Contains(b.String(), `about 4800 articles match "\"the common words\""`) {
 		t.Errorf("printed:\n%s", b.String())
 	}
-	b.Reset()
-	printResults(&b, search.Results{Query: `"the common words"`, About: true, Page: 1, Limit: 10})
-	if !strings.Contains(b.String(), "only the best-ranked") {
-		t.Errorf("printed:\n%s", b.String())
-	}
 	js, _ := json.Marshal(searchJSON(res))
 	if !strings.Contains(string(js), `"about":true`) {
 		t.Errorf("JSON: %s", js)
