@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 )
 
 // maxBoilerplateRunes bounds a line that IsBoilerplate may judge as
@@ -58,10 +57,12 @@ func IsBoilerplate(line string) bool {
 	if collapsedLonger(line, maxBoilerplateRunes) {
 		return false // article text; no need to fold a long paragraph
 	}
-	s := strings.ToLower(collapse(line))
-	if s == "" || utf8.RuneCountInString(s) > maxBoilerplateRunes {
+	s := strings.ToLower(collapse(line)) // as long as collapse(line): not too long
+	if s == "" {
 		return false
 	}
+	// s is collapsed: its words are separated by single spaces.
+	nwords := strings.Count(s, " ") + 1
 	if boilerplateLines[strings.TrimRight(s, " .:!|·•-–—")] {
 		return true
 	}
@@ -75,7 +76,7 @@ func IsBoilerplate(line string) bool {
 	if strings.Contains(s, "all rights reserved") || strings.Contains(s, "you are receiving this") ||
 		strings.Contains(s, "subscribed to our") || strings.Contains(s, "because you subscribed") ||
 		(strings.HasPrefix(s, "the post ") && strings.Contains(s, " appeared first on ")) ||
-		(strings.HasSuffix(s, " min read") && len(strings.Fields(s)) <= 6) {
+		(strings.HasSuffix(s, " min read") && nwords <= 6) {
 		return true
 	}
 	if strings.Contains(s, "unsubscribe") {
@@ -86,8 +87,8 @@ func IsBoilerplate(line string) bool {
 		}
 	}
 	// A share bar flattened to one line: "Facebook Twitter LinkedIn Email".
-	words := strings.Fields(s)
-	if len(words) >= 2 && len(words) <= 8 {
+	if nwords >= 2 && nwords <= 8 {
+		words := strings.Fields(s)
 		social := 0
 		for _, w := range words {
 			if boilerplateLines[strings.Trim(w, ".,:|·•")] {

@@ -64,3 +64,63 @@ func FuzzCollapse(f *testing.F) {
 		}
 	})
 }
+
+// isBoilerplateRef is IsBoilerplate as it was before its fast paths (the
+// line collapsed and folded whole, every word split out), to check them.
+func isBoilerplateRef(line string) bool {
+	s := strings.ToLower(strings.Join(strings.Fields(line), " "))
+	if s == "" || utf8.RuneCountInString(s) > maxBoilerplateRunes {
+		return false
+	}
+	if boilerplateLines[strings.TrimRight(s, " .:!|·•-–—")] {
+		return true
+	}
+	for _, b := range boilerplateStarts {
+		// A start ending in a letter must end a word: "advertisement",
+		// not "advertisements for the fair".
+		if strings.HasPrefix(s, b) && (len(s) == len(b) || !isASCIILetter(b[len(b)-1]) || !isASCIILetter(s[len(b)])) {
+			return true
+		}
+	}
+	if strings.Contains(s, "all rights reserved") || strings.Contains(s, "you are receiving this") ||
+		strings.Contains(s, "subscribed to our") || strings.Contains(s, "because you subscribed") ||
+		(strings.HasPrefix(s, "the post ") && strings.Contains(s, " appeared first on ")) ||
+		(strings.HasSuffix(s, " min read") && len(strings.Fields(s)) <= 6) {
+		return true
+	}
+	if strings.Contains(s, "unsubscribe") {
+		for _, w := range [...]string{"click", "here", "link", "email", "e-mail", "list", "preferences", "at any time"} {
+			if strings.Contains(s, w) {
+				return true
+			}
+		}
+	}
+	// A share bar flattened to one line: "Facebook Twitter LinkedIn Email".
+	words := strings.Fields(s)
+	if len(words) >= 2 && len(words) <= 8 {
+		social := 0
+		for _, w := range words {
+			if boilerplateLines[strings.Trim(w, ".,:|·•")] {
+				social++
+			}
+		}
+		if social == len(words) {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzIsBoilerplate: IsBoilerplate answers as isBoilerplateRef does.
+func FuzzIsBoilerplate(f *testing.F) {
+	for _, s := range []string{"Share this article", "Facebook  Twitter\tEmail", "5 min read", "x 5 min read",
+		"All Rights Reserved.", "The post X appeared first on Y", "Click here to unsubscribe", "Photo: AP",
+		"advertisements for the fair", strings.Repeat("w ", 130), "Share\u00a0this", "\xff share"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := IsBoilerplate(s), isBoilerplateRef(s); got != want {
+			t.Fatalf("IsBoilerplate(%q) = %v, want %v", s, got, want)
+		}
+	})
+}
