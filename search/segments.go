@@ -35,8 +35,9 @@ const (
 // releaseInterval is how often a merge gives back the pages of its input
 // files it has read (see releaseMapped): a merge reads each input once, in
 // order, so pages behind it are not needed again, yet they would stay
-// resident, and the final merge of a large index reads all of it.
-const releaseInterval = 100 * time.Millisecond
+// resident, and the final merge of a large index reads all of it. Every
+// 100 ms still let the merges of 200,000 articles hold 150 MB at a time.
+const releaseInterval = 25 * time.Millisecond
 
 // mergePolicy is how a rebuild merges its segment files.
 type mergePolicy struct {

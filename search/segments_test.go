@@ -130,7 +130,7 @@ func TestRebuildSeveralSegments(t *testing.T) {
 }
 
 // syntheticStore is a database of n synthetic articles from g.
-func syntheticStore(t *testing.T, g *synth.Generator, n int) *store.DB {
+func syntheticStore(t testing.TB, g *synth.Generator, n int) *store.DB {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "corpus")
 	if _, err := g.WriteFiles(dir, n); err != nil {
@@ -176,7 +176,7 @@ func TestRebuildCancelled(t *testing.T) {
 	}
 }
 
-func segmentFiles(t *testing.T, dir string) int {
+func segmentFiles(t testing.TB, dir string) int {
 	t.Helper()
 	names, err := filepath.Glob(filepath.Join(dir, "store", "*.zap"))
 	must(t, err)

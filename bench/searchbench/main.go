@@ -114,6 +114,8 @@ type memWatch struct {
 	// rss is the largest resident set sampled, and anonAt and fileAt
 	// what it was made of (RssAnon, RssFile).
 	rss, anonAt, fileAt uint64
+	// what it was made of, by mapped file (residentByFile)
+	byFile map[string]uint64
 }
 
 // sampleRSS records the process's resident set when it is the largest
@@ -125,16 +127,22 @@ func (w *memWatch) sampleRSS() {
 	w.anon = max(w.anon, anon)
 	if rss > w.rss {
 		w.rss, w.anonAt, w.fileAt = rss, anon, file
+		if rss > 64<<20 { // smaps costs a few ms: only for peaks that matter
+			w.byFile = residentByFile()
+		}
 	}
 }
 
 // largest returns the largest resident set sampled and its anonymous and
-// file-backed parts, and starts over.
-func (w *memWatch) largest() (rss, anon, file uint64) {
+// file-backed parts, prints what it was made of to stderr, and starts over.
+func (w *memWatch) largest(step string) (rss, anon, file uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	rss, anon, file = w.rss, w.anonAt, w.fileAt
-	w.rss, w.anonAt, w.fileAt = 0, 0, 0
+	if w.byFile != nil {
+		printSizes(os.Stderr, "largest resident set of the "+step+" step", w.byFile)
+	}
+	w.rss, w.anonAt, w.fileAt, w.byFile = 0, 0, 0, nil
 	return rss, anon, file
 }
 
@@ -278,7 +286,7 @@ func load(args []string) error {
 	storeCPU := cpuSeconds()
 	storePeak := peakRSS()
 	var storeSampled [3]uint64
-	storeSampled[0], storeSampled[1], storeSampled[2] = mem.largest()
+	storeSampled[0], storeSampled[1], storeSampled[2] = mem.largest("store")
 	progress := func(p search.Progress) {
 		if p.Finished || p.Done%10000 == 0 {
 			fmt.Fprintf(os.Stderr, "  indexing: %d/%d articles, %s\n", p.Done, p.Total, p.Elapsed.Round(time.Millisecond))
@@ -302,7 +310,7 @@ func load(args []string) error {
 	total := time.Since(start)
 	peakHeap := mem.Stop()
 	var indexSampled [3]uint64
-	indexSampled[0], indexSampled[1], indexSampled[2] = mem.largest()
+	indexSampled[0], indexSampled[1], indexSampled[2] = mem.largest("index")
 	r := LoadResult{
 		Articles:     sum[store.Added],
 		StoreSeconds: stored.Seconds(),

@@ -58,16 +58,18 @@ func mappedName(path string) string {
 	return filepath.Base(path)
 }
 
-// printResident writes residentByFile to w, largest first, when it is at
+// printResident writes residentByFile to w, largest first, those of at
 // least 1 MB.
-func printResident(w io.Writer, when string) {
-	m := residentByFile()
+func printResident(w io.Writer, when string) { printSizes(w, "resident "+when, residentByFile()) }
+
+// printSizes writes sizes by name, largest first, those of at least 1 MB.
+func printSizes(w io.Writer, what string, m map[string]uint64) {
 	names := make([]string, 0, len(m))
 	for n := range m {
 		names = append(names, n)
 	}
 	sort.Slice(names, func(i, j int) bool { return m[names[i]] > m[names[j]] })
-	fmt.Fprintf(w, "resident %s:", when)
+	fmt.Fprintf(w, "%s:", what)
 	for _, n := range names {
 		if m[n] >= 1<<20 {
 			fmt.Fprintf(w, " %s %.0f MB;", n, float64(m[n])/1e6)
