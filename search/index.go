@@ -76,9 +76,9 @@ type Options struct {
 	// database, the program's own) a searching process keeps resident:
 	// past it, a search gives back the pages of the index and the
 	// database, which stay in the kernel's page cache (see resident.go).
-	// Default 64 MiB: 1,000 queries of 50,000 articles then peak at 77 MB
-	// of RSS instead of 171 (446 when the index held term positions), for
-	// about 8% more time (more page faults). Negative: no bound.
+	// Default 64 MiB: 1,000 queries of 50,000 articles then peak at 81 MB
+	// of RSS instead of 319 (446 when the index held term positions), for
+	// 10-20% more time (page faults). Negative: no bound.
 	MappedMemory int64
 
 	// mergePolicy replaces the rebuild's (tests: many small segments).
