@@ -85,6 +85,22 @@ func startBot(t *testing.T, dir string) (url, cfg string) {
 func TestAdminEndpointsUnderAttack(t *testing.T) {
 	dir := t.TempDir()
 	url, cfg := startBot(t, dir)
+	// The bot's own writes are not the attacks': let the background
+	// summaries of the sample articles be made first.
+	eventually(t, "the first round of background summaries", func() bool {
+		resp, err := http.Get(url + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "digestbot_summaries_last_round_timestamp_seconds "); ok {
+				return v != "0"
+			}
+		}
+		return false
+	})
 	live := filepath.Join(dir, "bot.db")
 	victim := filepath.Join(dir, "bashrc")
 	testenv.WriteFile(t, victim, "alias ls='ls --color'\n")
