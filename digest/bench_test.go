@@ -47,7 +47,7 @@ func BenchmarkSummarize(b *testing.B) {
 		a    corpus.Article
 	}{{"english", arts[1]}, {"synthetic", thousandWords(b)}} {
 		b.Run(fmt.Sprintf("%s-%dwords", c.name, c.a.Words), func(b *testing.B) {
-			cpu0, ok := cpuTime()
+			cpu0, ok := testenv.CPUTime()
 			for b.Loop() {
 				if sum := s.Summarize(c.a, stats, Options{}); len(sum.Sentences) == 0 {
 					b.Fatal("empty summary")
@@ -128,7 +128,7 @@ func BenchmarkDigest50From50k(b *testing.B) {
 			b.Fatal(err)
 		}
 		check(b, d)
-		cpu0, ok := cpuTime()
+		cpu0, ok := testenv.CPUTime()
 		for b.Loop() {
 			d, err := svc.Build(ctx, spec, at)
 			if err != nil {
@@ -140,7 +140,7 @@ func BenchmarkDigest50From50k(b *testing.B) {
 	})
 	b.Run("uncached", func(b *testing.B) {
 		i := 0
-		cpu0, ok := cpuTime()
+		cpu0, ok := testenv.CPUTime()
 		for b.Loop() {
 			i++
 			spec := Spec{Channel: "1", MaxArticles: 50, Summary: Options{MaxChars: 700 + i%2000}}
@@ -161,14 +161,14 @@ func BenchmarkDigest50From50k(b *testing.B) {
 			b.StopTimer()
 			i++
 			aheadOf50(b, db, svc, g, i, spec.Summary)
-			cpu0, ok := cpuTime()
+			cpu0, ok := testenv.CPUTime()
 			b.StartTimer()
 			d, err := svc.Build(ctx, spec, at)
 			if err != nil {
 				b.Fatal(err)
 			}
 			check(b, d)
-			if cpu1, ok1 := cpuTime(); ok && ok1 {
+			if cpu1, ok1 := testenv.CPUTime(); ok && ok1 {
 				cpu += cpu1 - cpu0
 			}
 		}
@@ -213,7 +213,7 @@ func aheadOf50(b *testing.B, db *store.DB, svc *Service, g *synth.Generator, rou
 // garbage collection; a digest spreads its summaries over the CPUs, so
 // its wall time on an idle machine is less.
 func reportCPU(b *testing.B, cpu0 time.Duration, ok bool) {
-	if cpu1, ok1 := cpuTime(); ok && ok1 && b.N > 0 {
+	if cpu1, ok1 := testenv.CPUTime(); ok && ok1 && b.N > 0 {
 		b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/digestbot/digestbot/internal/testenv"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -62,11 +63,11 @@ func BenchmarkPoll200Feeds(b *testing.B) {
 			p, done := open(b)
 			runtime.GC()
 			stop := peak.watch()
-			c0, _ := cpuTime()
+			c0, _ := testenv.CPUTime()
 			b.StartTimer()
 			reps := PollAll(context.Background(), p, sources, 4)
 			b.StopTimer()
-			c1, _ := cpuTime()
+			c1, _ := testenv.CPUTime()
 			stop()
 			cpu += c1 - c0
 			check(b, reps, Added)
@@ -86,9 +87,9 @@ func BenchmarkPoll200Feeds(b *testing.B) {
 		b.ResetTimer()
 		for b.Loop() {
 			stop := peak.watch()
-			c0, _ := cpuTime()
+			c0, _ := testenv.CPUTime()
 			reps := PollAll(context.Background(), p, sources, 4)
-			c1, _ := cpuTime()
+			c1, _ := testenv.CPUTime()
 			stop()
 			cpu += c1 - c0
 			check(b, reps, OutcomeNotModified)

@@ -338,14 +338,14 @@ func BenchmarkDigest50From50kWithSearchTerms(b *testing.B) {
 	// cpu-ns/op is the process's CPU time per digest: steadier than wall
 	// time on a shared machine (a digest's summaries run on every CPU).
 	reportCPU := func(b *testing.B, cpu0 time.Duration, ok bool) {
-		if cpu1, ok1 := cpuTime(); ok && ok1 && b.N > 0 {
+		if cpu1, ok1 := testenv.CPUTime(); ok && ok1 && b.N > 0 {
 			b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
 		}
 	}
 	b.Run("cached", func(b *testing.B) {
 		spec := digest.Spec{Channel: "1", MaxArticles: 50}
 		build(b, spec)
-		cpu0, ok := cpuTime()
+		cpu0, ok := testenv.CPUTime()
 		for b.Loop() {
 			build(b, spec)
 		}
@@ -353,7 +353,7 @@ func BenchmarkDigest50From50kWithSearchTerms(b *testing.B) {
 	})
 	b.Run("uncached", func(b *testing.B) {
 		i := 0
-		cpu0, ok := cpuTime()
+		cpu0, ok := testenv.CPUTime()
 		for b.Loop() {
 			i++
 			build(b, digest.Spec{Channel: "1", MaxArticles: 50, Summary: digest.Options{MaxChars: 700 + i}})
