@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"sync"
 
@@ -18,6 +16,7 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/digestbot/digestbot/corpus"
+	"github.com/digestbot/digestbot/internal/memlimit"
 )
 
 // A rebuild writes a new index offline, segment file by segment file,
@@ -36,7 +35,7 @@ import (
 // stored articles ids, and records that it stands at change seq of the
 // database origin. It returns the corpus statistics of what it indexed.
 func (ix *Index) build(ctx context.Context, dir string, ids []string, seq uint64, origin string, progress func(done int)) (corpusStats, error) {
-	defer limitMemory(ix.opts.BuildMemory)()
+	defer memlimit.Soft(ix.opts.BuildMemory)()
 	// An empty index, so that the folder is what bleve expects to open;
 	// its segment store is then replaced by the segments built here.
 	bi, err := bleve.NewUsing(dir, ix.im, scorch.Name, scorch.Name, runtimeConfig())
@@ -127,17 +126,6 @@ func (ix *Index) build(ctx context.Context, dir string, ids []string, seq uint64
 		progress(done)
 	}
 	return stats, nil
-}
-
-// limitMemory sets a soft limit on the Go heap when the process has none
-// and limit is positive, and returns what restores the previous one.
-func limitMemory(limit int64) (restore func()) {
-	prev := debug.SetMemoryLimit(-1)
-	if limit <= 0 || prev != math.MaxInt64 {
-		return func() {}
-	}
-	debug.SetMemoryLimit(limit)
-	return func() { debug.SetMemoryLimit(prev) }
 }
 
 // buildEmpty writes an index with no documents in dir, replacing what is

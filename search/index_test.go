@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"math"
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -414,29 +412,5 @@ func TestSearchWithoutSnippets(t *testing.T) {
 		if h.ID != w.ID || h.Title != w.Title || h.URL != w.URL || h.Date != w.Date || h.Snippet.Marked("", "") != "" {
 			t.Errorf("hit %d without snippets: %+v, with: %+v", i, h, w)
 		}
-	}
-}
-
-func TestLimitMemory(t *testing.T) {
-	prev := debug.SetMemoryLimit(-1)
-	defer debug.SetMemoryLimit(prev)
-	debug.SetMemoryLimit(math.MaxInt64)
-	restore := limitMemory(100 << 20)
-	if got := debug.SetMemoryLimit(-1); got != 100<<20 {
-		t.Errorf("limit during the build %d, want %d", got, 100<<20)
-	}
-	restore()
-	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
-		t.Errorf("limit after the build %d, want none", got)
-	}
-	// A limit the process set itself is left alone.
-	debug.SetMemoryLimit(1 << 30)
-	restore = limitMemory(100 << 20)
-	if got := debug.SetMemoryLimit(-1); got != 1<<30 {
-		t.Errorf("limit of the process replaced by %d", got)
-	}
-	restore()
-	if got := debug.SetMemoryLimit(-1); got != 1<<30 {
-		t.Errorf("limit of the process changed to %d", got)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 
+	"github.com/digestbot/digestbot/internal/memlimit"
 	"github.com/digestbot/digestbot/store"
 )
 
@@ -151,7 +152,7 @@ func (ix *Index) rebuild(ctx context.Context, reason string) error {
 	// What the process has freed (an ingest's batches, just before) goes
 	// back to the system first, or it adds to the rebuild's peak: 200,000
 	// articles reached 425 MB, 280 MB of it heap the ingest had left.
-	defer limitMemory(ix.opts.BuildMemory)()
+	defer memlimit.Soft(ix.opts.BuildMemory)()
 	debug.FreeOSMemory()
 	tmp := ix.dir + ".new"
 	if err := os.RemoveAll(tmp); err != nil {

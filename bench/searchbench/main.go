@@ -259,6 +259,9 @@ func load(args []string) error {
 	out := fs.String("out", "", "JSON result file")
 	batch := fs.Int("batch", 0, "index batch size (0: the default)")
 	buildMem := fs.Int64("buildmem", 0, "search.Options.BuildMemory in bytes (0: the default, negative: none)")
+	storeBatch := fs.Int("storebatch", 0, "ingest.Options.BatchSize, files per transaction (0: the default)")
+	storeMem := fs.Int64("storemem", 0, "ingest.Options.Memory in bytes (0: the default, negative: none)")
+	storeOnly := fs.Bool("storeonly", false, "stop after the store step")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the indexing to this file")
 	memprofile := fs.String("memprofile", "", "write heap profiles of the load's peak to this file")
 	allocprofile := fs.String("allocprofile", "", "write an allocation profile of the load to this file")
@@ -278,7 +281,7 @@ func load(args []string) error {
 		return err
 	}
 	defer db.Close()
-	sum, err := ingest.Run(ctx, db, files, ingest.Options{}, func(ingest.Result) {})
+	sum, err := ingest.Run(ctx, db, files, ingest.Options{BatchSize: *storeBatch, Memory: *storeMem}, func(ingest.Result) {})
 	if err != nil {
 		return err
 	}
@@ -287,6 +290,10 @@ func load(args []string) error {
 	storePeak := peakRSS()
 	var storeSampled [3]uint64
 	storeSampled[0], storeSampled[1], storeSampled[2] = mem.largest("store")
+	if *storeOnly {
+		fmt.Fprintf(os.Stderr, "store step: %.1f s wall, %.1f s CPU, peak RSS %d MB\n", stored.Seconds(), storeCPU, storePeak>>20)
+		return nil
+	}
 	progress := func(p search.Progress) {
 		if p.Finished || p.Done%10000 == 0 {
 			fmt.Fprintf(os.Stderr, "  indexing: %d/%d articles, %s\n", p.Done, p.Total, p.Elapsed.Round(time.Millisecond))

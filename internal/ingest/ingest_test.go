@@ -3,8 +3,10 @@ package ingest_test
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -231,5 +233,38 @@ func TestUnchangedBySizeAndTime(t *testing.T) {
 	write("Story one.\n\nBody bbbb.\n", t0.Add(2*time.Hour)) // same size, new text
 	if r := ingestOne(); r.Status != store.Updated {
 		t.Fatalf("same-size edit: %s", r.Status)
+	}
+}
+
+// A run holds the Go heap to a soft limit (the default, or the one asked
+// for) unless the process has its own, and puts back what it found.
+func TestRunLimitsMemory(t *testing.T) {
+	if debug.SetMemoryLimit(-1) != math.MaxInt64 {
+		t.Skip("the process has a memory limit (GOMEMLIMIT)")
+	}
+	dir := t.TempDir()
+	testenv.WriteFile(t, filepath.Join(dir, "a.txt"), "A story\n\nIts body.\n")
+	files, _ := corpus.Collect([]string{dir})
+	for _, tt := range []struct {
+		memory, want int64
+	}{
+		{0, ingest.DefaultMemory},
+		{64 << 20, 64 << 20},
+		{-1, math.MaxInt64},
+	} {
+		db := testenv.OpenDB(t)
+		var during int64
+		_, err := ingest.Run(context.Background(), db, files, ingest.Options{Memory: tt.memory}, func(ingest.Result) {
+			during = debug.SetMemoryLimit(-1)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if during != tt.want {
+			t.Errorf("Memory %d: limit %d during the run, want %d", tt.memory, during, tt.want)
+		}
+		if after := debug.SetMemoryLimit(-1); after != math.MaxInt64 {
+			t.Errorf("Memory %d: limit %d after the run, want none", tt.memory, after)
+		}
 	}
 }
