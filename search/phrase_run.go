@@ -43,16 +43,22 @@ func (r runner) checkedPage(ctx context.Context) (found, error) {
 	if int(cands.Total) > len(cands.Hits) {
 		return r.bestChecked(ctx, cands)
 	}
-	ids := make([]string, len(cands.Hits))
-	for i, h := range cands.Hits {
-		ids[i] = h.ID
-	}
-	check := newPhraseCheck(ctx, r.ix.hitArticle, r.ix.docs.analyzer, ids)
-	sr, err := r.query(ctx, check, ids, r.size, r.from)
+	sr, err := r.checkedQuery(ctx, cands.Hits, r.size, r.from)
 	if err != nil {
 		return found{}, err
 	}
 	return found{hits: sr.Hits, total: int(sr.Total)}, nil
+}
+
+// checkedQuery runs r's query over the candidates cands only, with its
+// phrases checked on their stored text, and returns size hits from from.
+func (r runner) checkedQuery(ctx context.Context, cands []*blevesearch.DocumentMatch, size, from int) (*bleve.SearchResult, error) {
+	ids := make([]string, len(cands))
+	for i, h := range cands {
+		ids[i] = h.ID
+	}
+	check := newPhraseCheck(ctx, r.ix.hitArticle, r.ix.docs.analyzer, ids)
+	return r.query(ctx, check, ids, size, from)
 }
 
 // checkChunk is how many candidates bestChecked checks at first; each
@@ -75,13 +81,13 @@ const (
 // passed, unless all were checked.
 func (r runner) bestChecked(ctx context.Context, first *bleve.SearchResult) (found, error) {
 	need := r.from + r.size
-	most := int(first.Total)
+	total := int(first.Total)
 	cands := first.Hits
 	var hits []*blevesearch.DocumentMatch
 	checked := 0
 	for {
-		if checked == len(cands) && checked < most {
-			more, err := r.query(ctx, nil, nil, min(max(len(cands), checkChunkMax), most-len(cands)), len(cands))
+		if checked == len(cands) && checked < total {
+			more, err := r.query(ctx, nil, nil, min(max(len(cands), checkChunkMax), total-len(cands)), len(cands))
 			if err != nil {
 				return found{}, err
 			}
@@ -98,12 +104,7 @@ func (r runner) bestChecked(ctx context.Context, first *bleve.SearchResult) (fou
 		}
 		step := min(max(checkChunk, checked), checkChunkMax)
 		chunk := cands[checked:min(checked+step, len(cands))]
-		ids := make([]string, len(chunk))
-		for i, h := range chunk {
-			ids[i] = h.ID
-		}
-		check := newPhraseCheck(ctx, r.ix.hitArticle, r.ix.docs.analyzer, ids)
-		sr, err := r.query(ctx, check, ids, len(ids), 0)
+		sr, err := r.checkedQuery(ctx, chunk, len(chunk), 0)
 		if err != nil {
 			return found{}, err
 		}
@@ -116,9 +117,9 @@ func (r runner) bestChecked(ctx context.Context, first *bleve.SearchResult) (fou
 	}
 	// The share of the checked candidates that passed, of all. When none
 	// did, there may still be some among the rest.
-	f := found{total: len(hits), about: checked < int(first.Total)}
+	f := found{total: len(hits), about: checked < total}
 	if f.about && checked > 0 {
-		f.total = roughly(max(len(hits), len(hits)*int(first.Total)/checked))
+		f.total = roughly(max(len(hits), len(hits)*total/checked))
 	}
 	f.hits = hits[min(r.from, len(hits)):min(need, len(hits))]
 	return f, nil
