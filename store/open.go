@@ -74,13 +74,14 @@ func checkFile(f *os.File, path string, opts Options) (walked bool, err error) {
 	}
 	fp, ok := takeFingerprint(f, info, m.pageSize)
 	saved, found := loadFingerprint(path)
-	if ok && found && saved == fp && !opts.FullCheck {
+	unchanged := ok && found && saved == fp
+	if unchanged && !opts.FullCheck {
 		return false, nil
 	}
 	if err := walkFile(f, m, path); err != nil {
 		return true, err
 	}
-	if ok && !(found && saved == fp) && fp.settled(opts.Now()) {
+	if ok && !unchanged && fp.settled(opts.Now()) {
 		_ = saveFingerprint(path, fp) // a cache: the next Open walks without it
 	}
 	return true, nil
