@@ -57,10 +57,6 @@ type stemTable struct {
 	used  int // slots taken; changed under stemCache.mu
 }
 
-func newStemCache(stem analysis.TokenFilter) *stemCache {
-	return newStemCacheSized(stem, stemCacheSlots)
-}
-
 // newStemCacheSized returns a cache whose table grows to at most maxSlots
 // slots (a power of 2) of 64 bytes.
 func newStemCacheSized(stem analysis.TokenFilter, maxSlots int) *stemCache {

@@ -356,7 +356,7 @@ func TestStemCacheSharedAndFull(t *testing.T) {
 		}
 	}
 	stemmer := en.NewEnglishStemmerFilter()
-	c := newStemCache(stemmer)
+	c := newStemCacheSized(stemmer, stemCacheSlots)
 	c.stop = stopFilter
 	words := make([]string, 150000)
 	want := make([]string, len(words))
